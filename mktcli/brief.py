@@ -1,0 +1,373 @@
+"""The brief (contract v1): schema, YAML loading with line-numbered errors, and segment expansion.
+
+A brief is what a marketer writes. Everything a user can get wrong is reported with file, line, key and a fix."""
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from .channels import Channel, load_channels
+from .errors import BriefError, BriefErrors, ConfigError
+from .paths import configs_dir
+from .schema import Strict, invalid, suggest, validate
+from .yamlio import LoadedYaml, load_yaml
+
+BRIEF_VERSION = 1
+CATEGORIES = ("loan", "credit_card", "deposit", "wealth", "insurance", "retail", "other")
+SEGMENT_JOIN = "·"
+DEFAULT_SEGMENT = "通用"
+
+_NUM = r"\d+(?:\.\d+)?"
+_RATE_ONE = re.compile(rf"^{_NUM}%(起)?$")
+_RATE_RANGE = re.compile(rf"^{_NUM}%?\s*[-~～–—至]\s*{_NUM}%$")
+_UNSAFE = re.compile(r"[\\/\x00-\x1f\x7f:*?\"<>|]")
+
+
+def check_safe_name(value: str, what: str) -> str:
+    """Names become folder and file names: nothing that could leave the output folder or break a filesystem."""
+    if not value or not value.strip():
+        raise invalid(f"{what} is empty", f"give the {what} a short name, e.g. farm-loan-spring")
+    if _UNSAFE.search(value) or value.startswith(".") or ".." in value or len(value) > 80:
+        raise invalid(f"{what} '{value}' is not a safe file name",
+                      "use letters, digits, Chinese characters, '-', '_' or '·' (no / \\ : * ? \" < > | or '..')")
+    return value
+
+
+def parse_rate(text: str) -> list[float]:
+    """'3.2%' → [3.2]; '3.2%-7.2%' → [3.2, 7.2]; raises a located error with the fix otherwise."""
+    s = text.strip()
+    if _RATE_ONE.match(s):
+        return [float(re.findall(_NUM, s)[0])]
+    if _RATE_RANGE.match(s):
+        lo, hi = (float(x) for x in re.findall(_NUM, s))
+        if lo > hi:
+            raise invalid(f"'{text}': the range goes down ({lo}% > {hi}%)", f"write it low to high: '{hi}%-{lo}%'")
+        return [lo, hi]
+    fixed = unicodedata.normalize("NFKC", s).replace(",", ".").replace("，", ".").replace(" ", "")
+    hint = "write '3.2%' or a range '3.2%-7.2%' (in quotes)"
+    if fixed != s and (_RATE_ONE.match(fixed) or _RATE_RANGE.match(fixed)):
+        hint = f"write '{fixed}'"
+    elif re.fullmatch(_NUM, fixed):
+        hint = f"add the percent sign: '{fixed}%'"
+    raise invalid(f"'{text}' is not a rate", hint)
+
+
+class Product(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    category: Literal["loan", "credit_card", "deposit", "wealth", "insurance", "retail", "other"] = "other"
+    provider: str = Field(min_length=2, max_length=60)
+
+
+class Offer(Strict):
+    apr: str | None = None
+    apr_note: str | None = Field(None, max_length=8)     # e.g. 单利 → 年化利率(单利)
+    apr_from: bool | None = None                         # append 起 (default per category)
+    rate_label: str | None = Field(None, max_length=10)   # overrides the category's label
+    perks: list[str] = Field(default_factory=list, max_length=6)
+
+    @field_validator("apr", mode="before")
+    @classmethod
+    def _apr(cls, v: Any):
+        if v is None:
+            return v
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise invalid(f"the number {v} is not a rate", f"write it as text with a percent sign: apr: \"{v}%\"")
+        if not isinstance(v, str):
+            raise invalid("expected a rate such as '3.2%'", "write apr: \"3.2%\" or \"3.2%-7.2%\"")
+        figures = parse_rate(v)
+        if any(f > 100 for f in figures):
+            raise invalid(f"'{v}' is over 100%", "check the figure; an annualized rate is e.g. '3.2%'")
+        return v.strip()
+
+    @field_validator("perks")
+    @classmethod
+    def _perks(cls, v: list[str]):
+        for p in v:
+            if not p.strip():
+                raise invalid("a perk is empty", "remove the empty '-' line")
+            if len(p) > 20:
+                raise invalid(f"perk '{p}' is {len(p)} characters; at most 20 fit a chip",
+                              "shorten it, e.g. '最高可借30万'")
+        return v
+
+
+class Message(Strict):
+    headline: str | None = Field(None, max_length=30)
+    subhead: str | None = Field(None, max_length=40)
+    cta: str | None = Field(None, max_length=8)
+    disclaimer: str | None = Field(None, max_length=80)
+
+
+class SegmentOverride(Message):
+    perks: list[str] | None = None
+
+
+class SegmentSpec(SegmentOverride):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return check_safe_name(v, "segment name")
+
+
+class Audience(Strict):
+    segments: list[SegmentSpec] | None = None
+    dimensions: dict[str, list[str]] | None = None
+    overrides: dict[str, SegmentOverride] = Field(default_factory=dict)
+
+    @field_validator("segments", mode="before")
+    @classmethod
+    def _names_to_specs(cls, v):
+        if isinstance(v, list):
+            return [{"name": s} if isinstance(s, (str, int)) and not isinstance(s, bool) else s for s in v]
+        return v
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dims(cls, v):
+        if v is not None:
+            for dim, values in v.items():
+                if not values:
+                    raise invalid(f"dimension '{dim}' has no values", "list at least one, e.g. [养殖户, 种植户]")
+                for val in values:
+                    check_safe_name(str(val), f"value of dimension '{dim}'")
+        return v
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if self.segments is not None and self.dimensions is not None:
+            raise invalid("use either 'segments' or 'dimensions', not both",
+                          "dimensions multiply out into segments by themselves")
+        return self
+
+
+class Visual(Strict):
+    engine: Literal["auto", "procedural", "image", "diffusers"] = "auto"
+    scene: str | None = None
+    image: str | None = None
+    focus: tuple[float, float] | None = None   # focal point of visual.image, fractions (x, y); default: detected
+    model: str | None = None
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+    @field_validator("focus")
+    @classmethod
+    def _focus(cls, v):
+        if v is not None and not all(0 <= f <= 1 for f in v):
+            raise invalid("focus is a point as fractions of the image, each 0..1", "e.g. focus: [0.6, 0.4]")
+        return v
+
+
+class Brief(Strict):
+    version: int = BRIEF_VERSION
+    name: str
+    brand: str = "default"
+    product: Product
+    offer: Offer = Field(default_factory=Offer)
+    audience: Audience | None = None
+    message: Message = Field(default_factory=Message)
+    visual: Visual = Field(default_factory=Visual)
+    channels: list[str] = Field(min_length=1)
+
+    _path: Path | None = PrivateAttr(None)
+    _sha256: str = PrivateAttr("")
+    _channel_presets: dict[str, Channel] = PrivateAttr(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v):
+        if v != BRIEF_VERSION:
+            raise invalid(f"brief version {v} is not supported", f"this mkt reads 'version: {BRIEF_VERSION}' briefs")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return check_safe_name(v, "brief name")
+
+    # ---- derived -----------------------------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path else Path.cwd()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    def channel(self, name: str) -> Channel:
+        return self._channel_presets[name]
+
+    def image_path(self) -> Path | None:
+        return (self.base_dir / self.visual.image) if self.visual.image else None
+
+    def segments(self) -> list["Segment"]:
+        return expand_segments(self)
+
+
+@dataclass
+class Segment:
+    """One audience segment with the brief's message and perks after overrides."""
+
+    name: str
+    message: Message
+    perks: list[str]
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def category_defaults() -> dict[str, dict[str, Any]]:
+    path = configs_dir() / "categories.yaml"
+    data = load_yaml(path, what="category defaults").data
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+        raise ConfigError("expected a 'categories:' mapping", file=path, line=1)
+    return data["categories"]
+
+
+def _apply(message: Message, perks: list[str], ov: SegmentOverride | None) -> tuple[Message, list[str]]:
+    if ov is None:
+        return message, perks
+    upd = {k: v for k, v in ov.model_dump(exclude={"perks", "name"}).items() if v is not None}
+    return message.model_copy(update=upd), (list(ov.perks) if ov.perks is not None else perks)
+
+
+def expand_segments(brief: Brief) -> list[Segment]:
+    """segments list, or the cartesian product of dimensions ('养殖户·有优惠'); overrides applied in order:
+    per dimension value, then per full segment name (the most specific wins)."""
+    aud = brief.audience
+    base_msg, base_perks = brief.message, list(brief.offer.perks)
+    if aud is None or (aud.segments is None and aud.dimensions is None):
+        return [Segment(DEFAULT_SEGMENT, base_msg, base_perks)]
+    out: list[Segment] = []
+    if aud.segments is not None:
+        for spec in aud.segments:
+            msg, perks = _apply(base_msg, base_perks, spec)
+            msg, perks = _apply(msg, perks, aud.overrides.get(spec.name))
+            out.append(Segment(spec.name, msg, perks))
+    else:
+        dims = aud.dimensions or {}
+        for combo in itertools.product(*dims.values()):
+            values = dict(zip(dims.keys(), (str(c) for c in combo)))
+            name = SEGMENT_JOIN.join(values.values())
+            msg, perks = base_msg, base_perks
+            for v in values.values():
+                msg, perks = _apply(msg, perks, aud.overrides.get(v))
+            msg, perks = _apply(msg, perks, aud.overrides.get(name))
+            out.append(Segment(name, msg, perks, values))
+    return out
+
+
+def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channel]) -> list[BriefError]:
+    """Checks that need more than the schema: channel names, files on disk, overrides that match nothing."""
+    errs: list[BriefError] = []
+    f = loaded.path
+
+    def err(keypath: tuple, msg: str, hint: str | None = None):
+        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in keypath).replace(".[", "[")
+        errs.append(BriefError(msg, file=f, line=loaded.line_of(keypath), key=key, hint=hint))
+
+    seen: set[str] = set()
+    for i, ch in enumerate(brief.channels):
+        if ch not in presets:
+            guess = suggest(ch, presets)
+            err(("channels", i), f"unknown channel '{ch}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                "known channels: " + ", ".join(sorted(presets)) + " (add your own with --channels FILE)")
+        elif presets[ch].refuse:
+            err(("channels", i), f"channel '{ch}' is refused: {presets[ch].refuse}")
+        elif ch in seen:
+            err(("channels", i), f"channel '{ch}' is listed twice", "remove the duplicate")
+        seen.add(ch)
+
+    if brief.product.category in ("loan", "credit_card") and not brief.offer.apr:
+        err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
+            "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
+
+    vis = brief.visual
+    if vis.engine == "image" and not vis.image:
+        err(("visual", "engine"), "engine 'image' needs a picture", "add visual.image: hero.jpg (relative to the brief)")
+    if vis.image:
+        p = brief.base_dir / vis.image
+        if not p.is_file():
+            err(("visual", "image"), f"image '{vis.image}' does not exist (looked for {p})",
+                "put the file next to the brief or give a path relative to the brief")
+
+    aud = brief.audience
+    if aud and aud.overrides:
+        names = {s.name for s in brief.segments()}
+        values = {v for s in brief.segments() for v in s.values.values()}
+        for key in aud.overrides:
+            if key not in names and key not in values:
+                guess = suggest(key, names | values)
+                err(("audience", "overrides", key), f"override '{key}' matches no segment"
+                    + (f" — did you mean '{guess}'?" if guess else ""),
+                    "segments are: " + ", ".join(sorted(names)))
+    if aud and aud.segments:
+        dup = [s.name for s in aud.segments]
+        for i, name in enumerate(dup):
+            if name in dup[:i]:
+                err(("audience", "segments", i), f"segment '{name}' is listed twice", "remove the duplicate")
+    return errs
+
+
+def load_brief(path: str | Path, *, channel_files: list[str | Path] | None = None) -> Brief:
+    """Load and validate a brief. Raises BriefError / BriefErrors naming file, line and key."""
+    import hashlib
+
+    path = Path(path)
+    loaded = load_yaml(path, what="brief")
+    if not isinstance(loaded.data, dict):
+        raise BriefError("a brief is a mapping of keys (version, name, product, offer, channels …)",
+                         file=path, line=1, hint="see examples/briefs/farm-loan.yaml")
+    brief = validate(Brief, loaded)
+    brief._path = path
+    brief._sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    presets = load_channels(channel_files)
+    errs = _semantic_checks(brief, loaded, presets)
+    if errs:
+        raise errs[0] if len(errs) == 1 else BriefErrors(errs)
+    brief._channel_presets = {c: presets[c] for c in brief.channels}
+    return brief
+
+
+def rate_text(brief: Brief) -> tuple[str, str, str] | None:
+    """(label, figure, suffix) for the rate badge, e.g. ('年化利率', '3.2%', '起'); None when no rate.
+    The figure is the brief's string as written, so exact-string checks find it."""
+    apr = brief.offer.apr
+    if not apr:
+        return None
+    cat = category_defaults().get(brief.product.category, {})
+    label = brief.offer.rate_label or cat.get("rate_label", "年化利率")
+    if brief.offer.apr_note:
+        label += f"({brief.offer.apr_note})"
+    figure, suffix = apr, ""
+    if figure.endswith("起"):
+        figure, suffix = figure[:-1], "起"
+    elif len(parse_rate(apr)) == 1:
+        from_ = brief.offer.apr_from if brief.offer.apr_from is not None else cat.get("rate_from", False)
+        suffix = "起" if from_ else ""
+    return label, figure, suffix
+
+
+def resolved_message(brief: Brief, seg: Segment) -> dict[str, str]:
+    """Every text a poster carries, with category defaults filling what the brief left out.
+    (The copy engine of a later issue fills headline/subhead; until then the product name is the headline.)"""
+    cat = category_defaults().get(brief.product.category, {})
+    m = seg.message
+    out = {
+        "headline": m.headline or brief.product.name,
+        "subhead": m.subhead or "",
+        "cta": m.cta or cat.get("cta", "了解详情"),
+        "disclaimer": m.disclaimer or cat.get("disclaimer", ""),
+        "provider": f"本产品由{brief.product.provider}提供",
+    }
+    return {k: v for k, v in out.items() if v}

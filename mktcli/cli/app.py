@@ -1,0 +1,71 @@
+"""The `mkt` command: wires the command groups together and maps errors to exit codes. No business logic here.
+
+Exit codes: 0 ok · 1 checks failed · 2 bad input (brief, option, file) · 3 partial failure · 70 internal error."""
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.exceptions import TyperException
+
+from .. import __version__
+from . import poster as poster_cmd
+
+app = typer.Typer(
+    name="mkt",
+    help="mkt — one YAML brief in, placement-ready Chinese marketing posters out.\n\n"
+         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"mkt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """mkt — one YAML brief in, placement-ready Chinese marketing posters out."""
+
+
+app.command("poster", help=poster_cmd.HELP)(poster_cmd.poster)
+app.command("channels", help=poster_cmd.CHANNELS_HELP)(poster_cmd.channels)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
+    from .errors import debug, report
+    from ..errors import MktError
+
+    try:
+        rv = app(args=argv, prog_name="mkt", standalone_mode=False)
+        return int(rv or 0)
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except TyperException as e:  # usage errors: unknown option, missing argument …
+        show = getattr(e, "show", None)
+        if show:
+            show()
+        else:
+            print(f"Error: {e.format_message()}", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        return 130
+    except (MktError, KeyboardInterrupt) as e:
+        if debug():
+            raise
+        return report(e)
+    except Exception as e:  # noqa: BLE001 — the one place that catches everything
+        if debug():
+            raise
+        return report(e)
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,119 @@
+"""`mkt poster` and `mkt channels`: parse options, call the library, show the result."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._options import ChannelFilesOpt, EngineOpt, JsonOpt, OutOpt, SeedOpt
+
+HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
+with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
+CHANNELS_HELP = "List the channel presets (sizes, byte limits, when each was last checked)."
+
+
+def poster(
+    brief: Annotated[Path, typer.Argument(help="The brief YAML file.", show_default=False)],
+    out: OutOpt = Path("out"),
+    segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable), e.g. 养殖户·有优惠.")] = None,
+    channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")] = None,
+    seed: SeedOpt = None,
+    engine: EngineOpt = None,
+    channel_files: ChannelFilesOpt = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel render threads (default: up to 4).")] = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+
+    from ..poster import Creative, make_posters
+
+    err = Console(stderr=True, highlight=False)
+    show_bar = not as_json and err.is_terminal
+    progress = None
+    task = None
+
+    def on_start(jobs_, engine_name):
+        nonlocal progress, task
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            progress = Progress(TextColumn("[bold]posters[/bold]"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), TextColumn("{task.description}"), console=err, transient=True)
+            progress.start()
+            task = progress.add_task("", total=len(jobs_))
+
+    def on_progress(job, outcome):
+        if progress is not None:
+            progress.update(task, advance=1, description=f"{job.segment.name} / {job.channel.name}")
+
+    try:
+        result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
+                              channel_files=channel_files, jobs=jobs, on_progress=on_progress, on_start=on_start)
+    finally:
+        if progress is not None:
+            progress.stop()
+    code = 3 if result.failures else 0
+    if as_json:
+        payload = {
+            "ok": not result.failures, "exit_code": code, "bundle": str(result.out_dir),
+            "manifest": str(result.manifest_path),
+            "creatives": [{k: c.data[k] for k in ("id", "segment", "channel", "width", "height", "path", "bytes",
+                                                  "sha256")} for c in result.creatives],
+            "failures": [{"segment": f.segment, "channel": f.channel, "error": f.error.message,
+                          "hint": f.error.hint} for f in result.failures],
+            "notes": result.notes,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return code
+    _summary(result)
+    return code
+
+
+def _summary(result) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    table = Table(title=f"{len(result.creatives)} posters → {result.out_dir}", title_justify="left")
+    for col in ("segment", "channel", "size", "KB", "file"):
+        table.add_column(col, justify="right" if col == "KB" else "left")
+    for c in result.creatives:
+        d = c.data
+        table.add_row(escape(d["segment"]), d["channel"], f"{d['width']}×{d['height']}", f"{d['bytes'] / 1024:.0f}",
+                      escape(d["path"]))
+    con.print(table)
+    for f in result.failures:
+        con.print(f"[red]failed[/red] {escape(f.segment)} / {f.channel}: {escape(f.error.message)}"
+                  + (f"\n    [cyan]hint:[/cyan] {escape(f.error.hint)}" if f.error.hint else ""))
+    for n in result.notes:
+        con.print(f"[dim]note: {escape(n)}[/dim]")
+    con.print(f"manifest: {escape(str(result.manifest_path))}")
+
+
+def channels(
+    channel_files: ChannelFilesOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..channels import load_channels
+
+    chans = load_channels(channel_files)
+    if as_json:
+        sys.stdout.write(json.dumps({n: c.model_dump(mode="json", exclude_none=True) for n, c in chans.items()},
+                                    ensure_ascii=False, indent=2) + "\n")
+        return 0
+    table = Table(title="channel presets")
+    for col in ("name", "label", "size", "max KB", "checked"):
+        table.add_column(col)
+    for n, c in chans.items():
+        size = f"{c.width}×{c.height}" if c.is_image else "text"
+        kb = f"{c.max_bytes / 1024:.0f}" if c.max_bytes else "—"
+        table.add_row(n + (" [red](refused)[/red]" if c.refuse else ""), c.label, size, kb, str(c.checked or ""))
+    Console().print(table)
+    return 0

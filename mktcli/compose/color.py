@@ -1,0 +1,46 @@
+"""Colour helpers: WCAG contrast measured on the actual pixels behind a text box (worst case, not the average)."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+RGB = tuple[int, int, int]
+
+
+def hex_rgb(h: str) -> RGB:
+    return (int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16))
+
+
+def rgb_hex(c: RGB) -> str:
+    return "#%02X%02X%02X" % tuple(int(v) for v in c[:3])
+
+
+def _lin(c: np.ndarray) -> np.ndarray:
+    c = c / 255.0
+    return np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def luminance(rgb) -> np.ndarray | float:
+    a = _lin(np.asarray(rgb, dtype=np.float64))
+    return a[..., 0] * 0.2126 + a[..., 1] * 0.7152 + a[..., 2] * 0.0722
+
+
+def contrast(l1: float, l2: float) -> float:
+    hi, lo = max(l1, l2), min(l1, l2)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def worst_contrast(img: Image.Image, box, color: RGB) -> float:
+    """Lowest contrast between `color` and the background in `box` (2nd/98th luminance percentiles, so a few
+    anti-aliased pixels don't decide it)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(img.width, max(x1, x0 + 1)), min(img.height, max(y1, y0 + 1))
+    region = np.asarray(img.crop((x0, y0, x1, y1)).convert("RGB"))
+    if region.size == 0:
+        return 21.0
+    step = max(1, int(np.sqrt(region.shape[0] * region.shape[1] / 4096)))  # sample ~4k pixels
+    lum = luminance(region[::step, ::step].reshape(-1, 3))
+    lo, hi = np.percentile(lum, [2, 98])
+    lt = float(luminance(color))
+    return min(contrast(lt, float(lo)), contrast(lt, float(hi)))

@@ -1,0 +1,122 @@
+"""Bundled fonts and font stacks with per-character fallback.
+
+A character missing from the preferred font is drawn with the next font in the stack (never a tofu box); a
+character missing from every font is a FontError naming it. Coverage comes from each font's cmap (fontTools),
+read once per process."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from PIL import ImageFont
+
+from ..errors import FontError
+from ..paths import fonts_dir
+
+# Characters that need no glyph of their own (layout controls).
+_IGNORABLE = {"\n", "\u200b", "\ufeff"}
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    id: str
+    path: Path
+    family: str
+    weight: int
+    licence: str
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, FontInfo]:
+    root = fonts_dir()
+    path = root / "fonts.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))["fonts"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as e:
+        raise FontError(f"cannot read the font registry {path}: {e}", "reinstall mktcli") from None
+    return {fid: FontInfo(fid, root / d["file"], d.get("family", fid), int(d.get("weight", 400)),
+                          d.get("licence", "")) for fid, d in data.items()}
+
+
+@lru_cache(maxsize=None)
+def coverage(font_id: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # only the cmap table is parsed
+
+    info = _info(font_id)
+    with TTFont(info.path, lazy=True) as tt:
+        return frozenset(tt.getBestCmap() or {})
+
+
+@lru_cache(maxsize=512)
+def truetype(font_id: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_info(font_id).path), size=size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _info(font_id: str) -> FontInfo:
+    reg = registry()
+    if font_id not in reg:
+        raise FontError(f"unknown font '{font_id}'", "bundled fonts: " + ", ".join(sorted(reg)))
+    return reg[font_id]
+
+
+class FontStack:
+    """An ordered list of font ids; splits text into runs each drawn with the first font that has the glyphs."""
+
+    def __init__(self, font_ids: list[str] | tuple[str, ...]):
+        self.ids = tuple(font_ids)
+        for fid in self.ids:
+            _info(fid)
+
+    def __repr__(self) -> str:
+        return f"FontStack({', '.join(self.ids)})"
+
+    @property
+    def primary(self) -> str:
+        return self.ids[0]
+
+    def font_for(self, ch: str) -> str:
+        cp = ord(ch)
+        for fid in self.ids:
+            if cp in coverage(fid):
+                return fid
+        # a space variant or similar with no glyph anywhere: draw it as a plain space
+        if unicodedata.category(ch) == "Zs":
+            return self.ids[0]
+        raise FontError(f"no bundled font can draw '{ch}' (U+{cp:04X})",
+                        "replace the character (e.g. a rare or traditional form) or add a font that has it")
+
+    def runs(self, text: str) -> list[tuple[str, str]]:
+        """[(font_id, substring)], consecutive characters with the same font merged."""
+        out: list[tuple[str, str]] = []
+        for ch in text:
+            if ch in _IGNORABLE:
+                continue
+            fid = self.font_for(ch)
+            if out and out[-1][0] == fid:
+                out[-1] = (fid, out[-1][1] + ch)
+            else:
+                out.append((fid, ch))
+        return out
+
+    def check(self, text: str) -> None:
+        """Raise FontError for the first character no font can draw."""
+        self.runs(text)
+
+    def measure(self, text: str, size: int) -> float:
+        return sum(truetype(fid, size).getlength(s) for fid, s in self.runs(text))
+
+    def metrics(self, size: int) -> tuple[int, int]:
+        """(ascent, descent) of the primary font at `size`."""
+        return truetype(self.primary, size).getmetrics()
+
+    def draw(self, draw, xy: tuple[float, float], text: str, size: int, fill, **kw) -> float:
+        """Draw `text` with its left end at x and its baseline at y; return the advance width."""
+        x, y = xy
+        for fid, s in self.runs(text):
+            font = truetype(fid, size)
+            draw.text((x, y), s, font=font, fill=fill, anchor="ls", **kw)
+            x += font.getlength(s)
+        return x - xy[0]

@@ -1,0 +1,60 @@
+"""Fitting text to a box: the largest size that fits (down to the legible minimum), with Chinese line breaking.
+Order of resort: shrink to the minimum size, then wrap (up to the block's line limit), then give up — the
+caller drops an optional block or raises a LayoutError. Text never overflows or gets clipped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .fonts import FontStack
+from .linebreak import break_balanced, break_lines
+
+
+@dataclass
+class Fitted:
+    lines: list[str]
+    size: int
+    line_height: float       # px between baselines
+    width: float             # widest line
+    height: float            # total block height
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def _layout(text: str, stack: FontStack, size: int, max_w: float, lh: float, balanced: bool) -> Fitted:
+    def measure(s: str) -> float:
+        return stack.measure(s, size)
+
+    breaker = break_balanced if balanced else break_lines
+    lines = breaker(text, measure, max_w)
+    width = max((measure(ln) for ln in lines), default=0.0)
+    ascent, descent = stack.metrics(size)
+    line_px = size * lh
+    height = (len(lines) - 1) * line_px + ascent + descent
+    return Fitted(lines, size, line_px, width, height)
+
+
+def fit_text(text: str, stack: FontStack, max_w: float, max_h: float, *, min_size: float, max_size: float,
+             max_lines: int, line_height: float = 1.25, balanced: bool = False) -> Fitted | None:
+    """Largest integer size in [min_size, max_size] whose layout fits; None when even min_size does not."""
+    stack.check(text)
+    lo, hi = int(-(-min_size // 1)), int(max_size)
+    if hi < lo:
+        return None
+
+    def ok(size: int) -> Fitted | None:
+        f = _layout(text, stack, size, max_w, line_height, balanced)
+        return f if len(f.lines) <= max_lines and f.width <= max_w + 0.5 and f.height <= max_h + 0.5 else None
+
+    best = ok(lo)
+    if best is None:
+        return None
+    while lo < hi:  # fitting is monotone in size (bigger never fits where smaller does not), so bisect
+        mid = (lo + hi + 1) // 2
+        f = ok(mid)
+        if f is not None:
+            best, lo = f, mid
+        else:
+            hi = mid - 1
+    return best

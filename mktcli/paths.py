@@ -1,0 +1,28 @@
+"""Where bundled data lives: configs/ and assets/ at the top of a source checkout, or mktcli/_data/ in a wheel."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def data_root() -> Path:
+    here = Path(__file__).resolve().parent
+    wheel = here / "_data"
+    if (wheel / "configs").is_dir():
+        return wheel
+    return here.parent  # source checkout / editable install
+
+
+def configs_dir() -> Path:
+    return data_root() / "configs"
+
+
+def fonts_dir() -> Path:
+    return data_root() / "assets" / "fonts"
+
+
+def user_dir() -> Path:
+    """Per-user overrides (channels.yaml, brands/). MKT_HOME moves it, e.g. for tests."""
+    return Path(os.environ.get("MKT_HOME", Path.home() / ".mkt"))

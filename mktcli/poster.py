@@ -1,0 +1,240 @@
+"""The poster pipeline: brief → segments × channels → key visual + typeset overlays → files + manifest.
+
+`make_posters()` is the public entry point; the CLI is a thin layer over it."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from PIL import Image
+
+from .brand import Brand, load_brand
+from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
+from .channels import Channel
+from .compose.fonts import FontStack
+from .compose.layout import Layout, pick_layout
+from .compose.render import PosterText, compose
+from .errors import BriefError, MktError
+from .export.encode import encode
+from .export.files import atomic_write, atomic_write_json, safe_join, sha256
+from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
+
+MANIFEST_VERSION = 1
+PRODUCER = "mkt (mktcli)"
+
+
+@dataclass
+class Job:
+    segment: Segment
+    channel: Channel
+
+
+@dataclass
+class Creative:
+    data: dict[str, Any]             # the manifest entry
+
+    @property
+    def path(self) -> str:
+        return self.data["path"]
+
+
+@dataclass
+class Failure:
+    segment: str
+    channel: str
+    error: MktError
+
+
+@dataclass
+class BundleResult:
+    out_dir: Path
+    manifest_path: Path | None
+    creatives: list[Creative] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped_text_channels: list[str] = field(default_factory=list)
+
+
+def _mkt_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[str] | None = None) -> list[Job]:
+    """Every segment × image channel the run will render, after the --segment/--channel filters."""
+    segs = brief.segments()
+    if segments:
+        names = [s.name for s in segs]
+        bad = [s for s in segments if s not in names]
+        if bad:
+            raise BriefError(f"segment '{bad[0]}' is not in the brief", file=brief.path, key="--segment",
+                             hint="segments: " + ", ".join(names))
+        segs = [s for s in segs if s.name in segments]
+    chans = list(brief.channels)
+    if channels:
+        bad = [c for c in channels if c not in chans]
+        if bad:
+            raise BriefError(f"channel '{bad[0]}' is not in the brief's channels", file=brief.path, key="--channel",
+                             hint="the brief's channels: " + ", ".join(chans))
+        chans = [c for c in chans if c in channels]
+    return [Job(s, brief.channel(c)) for s in segs for c in chans if brief.channel(c).is_image]
+
+
+class _Renderer:
+    """Shared state for one run: brand, engine, font stacks and a background cache (segments share them)."""
+
+    def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int):
+        self.brief, self.brand, self.engine, self.seed = brief, brand, engine, seed
+        self.palette = brand.palette_for(brief.product.category)
+        self.stacks = {role: FontStack(brand.font_stack(role)) for role in ("display", "hero", "body", "emphasis",
+                                                                            "small")}
+        self.motif = category_defaults().get(brief.product.category, {}).get("motif", "waves")
+        self._bg: dict[tuple, VisualResult] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+        logo = brand.logo_path()
+        self.logo = Image.open(logo).convert("RGBA") if logo else None
+
+    def background(self, ch: Channel, layout: Layout) -> VisualResult:
+        W, H = ch.size
+        safe = ch.safe
+        vx, vy, vw, vh = layout.visual_zone
+        sx0, sy0 = W * safe.left, H * safe.top
+        sw, sh = W * (1 - safe.left - safe.right), H * (1 - safe.top - safe.bottom)
+        zone = (int(sx0 + vx * sw), int(sy0 + vy * sh), int(sx0 + (vx + vw) * sw), int(sy0 + (vy + vh) * sh))
+        zone = (max(0, zone[0]), max(0, zone[1]), min(W, max(zone[2], zone[0] + 1)), min(H, max(zone[3], zone[1] + 1)))
+        v = self.brief.visual
+        req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif, self.seed, zone,
+                            scene=v.scene, image_path=self.brief.image_path(), focus=v.focus, model=v.model)
+        key = self.engine.cache_key(req)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one render per distinct background, even with threads
+            if key not in self._bg:
+                self._bg[key] = self.engine.render(req)
+            return self._bg[key]
+
+    def render(self, job: Job) -> tuple[bytes, dict[str, Any]]:
+        ch, seg, brief = job.channel, job.segment, self.brief
+        layout = pick_layout(ch.width, ch.height, ch.layout)
+        visual = self.background(ch, layout)
+        msg = resolved_message(brief, seg)
+        label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
+        text = PosterText(headline=msg["headline"], subhead=msg.get("subhead", ""), cta=msg["cta"],
+                          disclaimer=msg.get("disclaimer", ""), provider=msg["provider"], rate=rate_text(brief),
+                          perks=seg.perks, brand_name=self.brand.short(brief.product.provider), ai_label=label)
+        composed = compose(visual.image, layout, self.palette, self.stacks, text, safe=ch.safe,
+                           min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo)
+        fmt = (ch.formats or ["jpeg"])[0]
+        content_id = "c-" + hashlib.sha256(
+            f"{brief.name}|{seg.name}|{ch.name}|{self.seed}".encode() + composed.image.tobytes()).hexdigest()[:16]
+        meta = {"Software": PRODUCER, "Description": json.dumps(
+            {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}, ensure_ascii=False)}
+        data, enc = encode(composed.image, fmt, ch.max_bytes, meta)
+        texts: dict[str, str] = {}
+        for p in composed.placed:
+            if p.role in ("headline", "subhead", "cta", "disclaimer", "provider", "ai_label", "apr"):
+                texts[p.role] = texts[p.role] + p.text if p.role in texts and p.role in ("disclaimer", "provider") \
+                    else p.text
+            elif p.role == "legal":
+                texts.setdefault("legal", p.text)
+            elif p.role == "perk":
+                texts[f"perk{sum(1 for k in texts if k.startswith('perk')) + 1}"] = p.text
+        if "legal" in texts:  # disclaimer and provider shared one line
+            texts.setdefault("disclaimer", msg.get("disclaimer", ""))
+            texts.setdefault("provider", msg["provider"])
+            texts.pop("legal")
+        entry = {
+            "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
+            "format": enc["format"], "texts": texts,
+            "engines": {"visual": {**visual.info}, "copy": {"name": "brief", "seed": self.seed}},
+            "layout": composed.layout, "blocks": [p.as_dict() for p in composed.placed if p.text],
+            "dropped": composed.dropped, "encoder": enc,
+        }
+        return data, entry
+
+
+def _created() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return now.astimezone().isoformat(timespec="seconds")
+
+
+def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments: list[str] | None = None,
+                 channels: list[str] | None = None, seed: int | None = None, engine: str | None = None,
+                 channel_files: list[str | Path] | None = None, jobs: int | None = None,
+                 on_progress: Callable[[Job, Creative | Failure], None] | None = None,
+                 on_start: Callable[[list[Job], str], None] | None = None) -> BundleResult:
+    """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
+
+    A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
+    if not isinstance(brief, Brief):
+        brief = load_brief(brief, channel_files=channel_files)
+    seed = brief.visual.seed if seed is None else seed
+    brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    requested = engine or brief.visual.engine
+    engine_name, note = resolve_engine_name(requested, brief.visual.image is not None)
+    eng = get_engine(engine_name)
+    job_list = plan_jobs(brief, segments, channels)
+    out_root = Path(out)
+    bundle_dir = safe_join(out_root, brief.name)
+    bundle_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = bundle_dir / "manifest.json"
+    if manifest_path.exists():  # the bundle is being rewritten: it is incomplete until the new manifest lands
+        manifest_path.unlink()
+    result = BundleResult(bundle_dir, None)
+    if note:
+        result.notes.append(note)
+    text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
+    if text_chans:
+        result.skipped_text_channels = text_chans
+        result.notes.append("text channels (" + ", ".join(text_chans) + ") are written by `mkt copy`; "
+                            "posters cover the image channels")
+    if on_start:
+        on_start(job_list, engine_name)
+    renderer = _Renderer(brief, brand, eng, seed)
+
+    def run(job: Job) -> Creative | Failure:
+        try:
+            data, entry = renderer.render(job)
+            rel = f"{job.segment.name}/{job.channel.name}.{'jpg' if entry['format'] == 'jpeg' else 'png'}"
+            path = safe_join(bundle_dir, job.segment.name, Path(rel).name)
+            atomic_write(path, data)
+            entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
+            entry = {k: entry[k] for k in ("id", "segment", "channel", "width", "height", "path", "format",
+                                           "bytes", "sha256", "texts", "engines")} | entry
+            return Creative(entry)
+        except MktError as e:
+            return Failure(job.segment.name, job.channel.name, e)
+
+    workers = jobs or min(4, os.cpu_count() or 1)
+    outcomes: list[Creative | Failure] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for job, outcome in zip(job_list, pool.map(run, job_list)):
+            outcomes.append(outcome)
+            if on_progress:
+                on_progress(job, outcome)
+    result.creatives = [o for o in outcomes if isinstance(o, Creative)]
+    result.failures = [o for o in outcomes if isinstance(o, Failure)]
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256},
+        "created": _created(),
+        "generator": {"name": "mkt", "version": _mkt_version(), "engine": engine_name, "seed": seed},
+        "creatives": [c.data for c in result.creatives],
+        "failures": [{"segment": f.segment, "channel": f.channel, "error": str(f.error),
+                      "hint": f.error.hint} for f in result.failures],
+        "files": [{"path": c.path, "sha256": c.data["sha256"], "bytes": c.data["bytes"]} for c in result.creatives],
+        "notes": result.notes,
+    }
+    atomic_write_json(manifest_path, manifest)
+    result.manifest_path = manifest_path
+    return result

@@ -1,0 +1,112 @@
+"""The key-visual protocol: one method, `render(request) -> VisualResult`, and a registry by name.
+
+Built-in and third-party engines register through the same entry-point group, `mkt.visual.v1`
+(see pyproject.toml); an engine that fails to load is reported when asked for, and the others still work."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ..errors import EngineError
+
+ENTRY_POINT_GROUP = "mkt.visual.v1"
+# Used only when mktcli runs from a source tree without being installed (no entry-point metadata).
+_BUILTIN = {
+    "procedural": "mktcli.visual.procedural:ProceduralEngine",
+    "image": "mktcli.visual.photo:ImageEngine",
+}
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+@dataclass(frozen=True)
+class VisualRequest:
+    width: int
+    height: int
+    palette: Any                 # brand.Palette
+    category: str
+    motif: str
+    seed: int
+    visual_zone: Box             # where the subject should sit
+    scene: str | None = None
+    image_path: Path | None = None
+    focus: tuple[float, float] | None = None
+    model: str | None = None
+
+
+@dataclass
+class VisualResult:
+    image: Image.Image           # RGB, exactly width × height
+    info: dict[str, Any] = field(default_factory=dict)  # name, seed, model … (goes into the manifest)
+    generative: bool = False     # made by a generative model → AIGC labels
+    calm: bool = True            # the engine left the text areas calm by construction
+
+
+class VisualEngine(ABC):
+    name: str = "?"
+
+    @abstractmethod
+    def render(self, req: VisualRequest) -> VisualResult:
+        """Draw the key visual for one canvas size."""
+
+    def cache_key(self, req: VisualRequest) -> tuple:
+        """Requests with the same key produce the same image (segments of one brief share backgrounds)."""
+        return (self.name, req)
+
+
+def _load_target(target: str):
+    import importlib
+
+    mod, _, attr = target.partition(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+@lru_cache(maxsize=1)
+def available() -> dict[str, str]:
+    """name → 'module:Class' for every registered engine."""
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {**_BUILTIN, **found} if not found else found
+
+
+@lru_cache(maxsize=None)
+def get_engine(name: str) -> VisualEngine:
+    targets = available()
+    if name not in targets:
+        if name == "diffusers":
+            raise EngineError("the diffusers key-visual engine is not available in this version of mkt",
+                              "use visual.engine: procedural (or auto), or visual.image with engine: image")
+        raise EngineError(f"unknown visual engine '{name}'", "engines: " + ", ".join(sorted(targets)))
+    try:
+        cls = _load_target(targets[name])
+    except Exception as e:  # a broken plugin must not take the others down
+        raise EngineError(f"visual engine '{name}' failed to load: {e}",
+                          "reinstall the package that provides it, or pick another engine") from None
+    return cls()
+
+
+def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | None]:
+    """Pick the engine for visual.engine; return (name, note for the user)."""
+    if requested != "auto":
+        return requested, None
+    if has_image:
+        return "image", "visual.engine auto: using your picture (engine 'image')"
+    if "diffusers" in available():
+        try:
+            import importlib.util
+
+            if importlib.util.find_spec("torch") is not None:
+                import torch  # only when a diffusers engine is registered at all
+
+                if torch.cuda.is_available():
+                    return "diffusers", "visual.engine auto: CUDA found, using diffusers"
+        except Exception:
+            pass
+        return "procedural", "visual.engine auto: no CUDA GPU, using the embedded procedural engine"
+    return "procedural", "visual.engine auto: using the embedded procedural engine (no diffusion engine installed)"

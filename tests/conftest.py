@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "briefs"
+
+GOOD = """\
+version: 1
+name: test-loan
+product:
+  name: 惠农e贷
+  category: loan
+  provider: 示例农村商业银行股份有限公司
+offer:
+  apr: "3.2%"
+  perks: [首期利息8折, 最高可借30万]
+audience:
+  segments: [养殖户, 种植户]
+message:
+  headline: 补栏周转 不误农时
+  disclaimer: 贷款额度、利率以实际审批结果为准
+visual:
+  seed: 7
+channels: [app_banner, moments_16x9]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never read the developer's ~/.mkt in tests."""
+    monkeypatch.setenv("MKT_HOME", str(tmp_path_factory.mktemp("mkthome")))
+    monkeypatch.delenv("MKT_DEBUG", raising=False)
+
+
+@pytest.fixture
+def write_brief(tmp_path):
+    def _write(text: str = GOOD, name: str = "brief.yaml", raw: bytes | None = None) -> Path:
+        p = tmp_path / name
+        if raw is not None:
+            p.write_bytes(raw)
+        else:
+            p.write_text(text, encoding="utf-8")
+        return p
+
+    return _write
