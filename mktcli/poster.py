@@ -88,7 +88,7 @@ def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[st
     return [Job(s, brief.channel(c)) for s in segs for c in chans if brief.channel(c).is_image]
 
 
-class _Renderer:
+class PosterRenderer:
     """Shared state for one run: brand, engine, font stacks and a background cache (segments share them)."""
 
     def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int):
@@ -102,6 +102,13 @@ class _Renderer:
         self._lock = threading.Lock()
         logo = brand.logo_path()
         self.logo = Image.open(logo).convert("RGBA") if logo else None
+
+    @classmethod
+    def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None) -> "PosterRenderer":
+        """A renderer for scripts and benchmarks: `PosterRenderer.for_brief(b).render(job) -> (bytes, entry)`."""
+        brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+        name, _ = resolve_engine_name(engine or brief.visual.engine, brief.visual.image is not None)
+        return cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed)
 
     def background(self, ch: Channel, layout: Layout) -> VisualResult:
         W, H = ch.size
@@ -200,7 +207,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                             "posters cover the image channels")
     if on_start:
         on_start(job_list, engine_name)
-    renderer = _Renderer(brief, brand, eng, seed)
+    renderer = PosterRenderer(brief, brand, eng, seed)
 
     def run(job: Job) -> Creative | Failure:
         try:

@@ -55,7 +55,8 @@ def poster(
     finally:
         if progress is not None:
             progress.stop()
-    code = 3 if result.failures else 0
+    # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
+    code = 0 if not result.failures else 3 if result.creatives else int(result.failures[0].error.exit_code)
     if as_json:
         payload = {
             "ok": not result.failures, "exit_code": code, "bundle": str(result.out_dir),

@@ -145,6 +145,17 @@ class Composer:
         ImageDraw.Draw(layer).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=(*fill, alpha))
         self.img.alpha_composite(layer, (int(round(x0)), int(round(y0))))
 
+    def _on(self, fill: RGB, preferred: str) -> RGB:
+        """Text colour for a solid fill: the brand's choice when it reaches 4.5:1, else light or dark."""
+        from .color import contrast, luminance
+
+        lf = float(luminance(fill))
+        cands = [hex_rgb(preferred), hex_rgb(self.pal.light), hex_rgb(self.pal.dark), (255, 255, 255), (0, 0, 0)]
+        for c in cands:
+            if contrast(float(luminance(c)), lf) >= 4.5:
+                return c
+        return max(cands, key=lambda c: contrast(float(luminance(c)), lf))
+
     def _text_color(self, box: Box, size: float, prefer: str = "light") -> tuple[RGB, float]:
         """Light or dark text, whichever reads better on the pixels behind `box`; adds a plate when neither
         reaches the WCAG minimum (4.5:1, or 3:1 for large text)."""
@@ -230,10 +241,10 @@ class Composer:
                 w = stack.measure(text, size)
                 lbox = (self.sx1 - w - size * 0.5, y, self.sx1, y + size * 1.25)
                 self._rounded(lbox, hex_rgb(self.pal.light), radius=size * 0.3, alpha=235)
+                con = worst_contrast(self.img, lbox, hex_rgb(self.pal.dark))
                 stack.draw(self.draw, (lbox[0] + size * 0.25, y + ascent + size * 0.1), text, size,
                            hex_rgb(self.pal.dark))
-                self.placed.append(Placed("ai_label", text, lbox, size, stack.ids, self.pal.dark,
-                                          worst_contrast(self.img, lbox, hex_rgb(self.pal.dark))))
+                self.placed.append(Placed("ai_label", text, lbox, size, stack.ids, self.pal.dark, con))
             else:
                 fitted = Fitted([text], size, lh, stack.measure(text, size), size * 1.25)
                 role = {"disclaimer": "disclaimer", "provider": "provider"}.get(kind, "legal")
@@ -353,8 +364,9 @@ class Composer:
         if block.plate != "none":
             fill = self.pal.light if block.plate == "light" else self.pal.accent
             self._rounded(plate, hex_rgb(fill), radius=min(w, h) * 0.14, alpha=245, shadow=True)
-        fig_col = hex_rgb(self.pal.primary if block.plate == "light" else self.pal.primary_dark)
-        lab_col = hex_rgb(self.pal.dark)
+        plate_fill = hex_rgb(self.pal.light if block.plate == "light" else self.pal.accent)
+        fig_col = self._on(plate_fill, self.pal.primary if block.plate == "light" else self.pal.primary_dark)
+        lab_col = self._on(plate_fill, self.pal.dark)
         if block.style == "inline":
             base = y0 + pad_y + asc
             lab_x = x0 + pad_x
@@ -365,16 +377,16 @@ class Composer:
             lab_base = y0 + pad_y + lab * 1.0
             base = lab_base + lab * 0.3 + asc
             fx = self._aligned_x((x0 + pad_x, 0, x0 + w - pad_x, 0), fig_w, block.align)
-        small.draw(self.draw, (lab_x, lab_base), label, lab, lab_col)
+        # contrast is measured on the plate/background before the text goes on it
         lab_box = (lab_x, lab_base - lab, lab_x + lab_w, lab_base + lab * 0.2)
-        self.placed.append(Placed("apr_label", label, lab_box, lab, small.ids, rgb_hex(lab_col),
-                                  worst_contrast(self.img, lab_box, lab_col)))
-        start = fx
+        fig_box = (fx, base - asc, fx + fig_w, base + d * 0.05)
+        lab_con, fig_con = worst_contrast(self.img, lab_box, lab_col), worst_contrast(self.img, fig_box, fig_col)
+        small.draw(self.draw, (lab_x, lab_base), label, lab, lab_col)
+        self.placed.append(Placed("apr_label", label, lab_box, lab, small.ids, rgb_hex(lab_col), lab_con))
         for t, k in runs:
             fx += hero.draw(self.draw, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
-        fig_box = (start, base - asc, fx, base + d * 0.05)
         self.placed.append(Placed("apr", label + figure + suffix, fig_box, d, hero.ids, rgb_hex(fig_col),
-                                  worst_contrast(self.img, fig_box, fig_col)))
+                                  fig_con))
         self.placed.append(Placed("rate_plate", "", plate))
 
     def plan_perks(self, block: Block, perks: list[str], box: Box):
@@ -423,21 +435,23 @@ class Composer:
         asc, desc = stack.metrics(size)
         chip_h, gap = size * 1.6, size * 0.5
         y = box[1]
-        light = hex_rgb(self.pal.light)
+        fill = hex_rgb(self.pal.primary_dark)
+        light = self._on(fill, self.pal.light)
         for row in rows:
             row_w = sum(w for _, w in row) + gap * (len(row) - 1)
             x = self._aligned_x(box, row_w, align)
             for text, w in row:
                 cbox = (x, y, x + w, y + chip_h)
-                self._rounded(cbox, hex_rgb(self.pal.primary_dark), radius=chip_h / 2, alpha=200)
+                self._rounded(cbox, fill, radius=chip_h / 2, alpha=235)
                 self.draw.rounded_rectangle(cbox, radius=chip_h / 2, outline=(*hex_rgb(self.pal.accent), 255),
                                             width=max(1, int(size * 0.08)))
                 tw = stack.measure(text, size)
                 tx, base = x + (w - tw) / 2, y + (chip_h - (asc + desc)) / 2 + asc
-                stack.draw(self.draw, (tx, base), text, size, light)
                 tb = (tx, base - asc, tx + tw, base + desc)
-                self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(light),
-                                          worst_contrast(self.img, tb, light)))
+                # measured on the chip's face, inside its outline stroke
+                con = worst_contrast(self.img, (tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), light)
+                stack.draw(self.draw, (tx, base), text, size, light)
+                self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(light), con))
                 x += w + gap
             y += chip_h + size * 0.3
 
@@ -464,12 +478,12 @@ class Composer:
         self._rounded(btn, hex_rgb(self.pal.accent), radius=h / 2, shadow=True)
         asc, desc = stack.metrics(size)
         tw = stack.measure(text, size)
-        col = hex_rgb(self.pal.accent_text)
+        col = self._on(hex_rgb(self.pal.accent), self.pal.accent_text)
         base = y0 + (h - (asc + desc)) / 2 + asc
-        stack.draw(self.draw, (x0 + (w - tw) / 2, base), text, size, col)
         tb = (x0 + (w - tw) / 2, base - asc, x0 + (w + tw) / 2, base + desc)
-        self.placed.append(Placed("cta", text, btn, size, stack.ids, rgb_hex(col),
-                                  worst_contrast(self.img, tb, col)))
+        con = worst_contrast(self.img, tb, col)
+        stack.draw(self.draw, (x0 + (w - tw) / 2, base), text, size, col)
+        self.placed.append(Placed("cta", text, btn, size, stack.ids, rgb_hex(col), con))
 
 
 def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], text: PosterText, *,

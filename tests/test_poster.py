@@ -1,0 +1,199 @@
+"""End-to-end poster rendering: files, manifest contract, geometry, legibility, determinism, failures."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mktcli import load_brief, make_posters
+from mktcli.compose.color import hex_rgb
+from mktcli.errors import FontError
+
+from .conftest import EXAMPLES, GOOD
+
+LARGE_FACTOR = 2.2  # mirrors the WCAG large-text rule the composer applies
+
+
+def _render(brief_path, out, **kw):
+    return make_posters(brief_path, out, **kw)
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory):
+    out = tmp_path_factory.mktemp("farm")
+    res = _render(EXAMPLES / "farm-loan.yaml", out)
+    return res, json.loads(res.manifest_path.read_text(encoding="utf-8"))
+
+
+def test_farm_bundle_files_and_manifest(farm):
+    res, man = farm
+    brief = load_brief(EXAMPLES / "farm-loan.yaml")
+    assert man["version"] == 1 and man["brief"]["name"] == "farm-loan-spring"
+    assert man["brief"]["sha256"] == hashlib.sha256((EXAMPLES / "farm-loan.yaml").read_bytes()).hexdigest()
+    image_channels = [c for c in brief.channels if brief.channel(c).is_image]
+    assert len(man["creatives"]) == 4 * len(image_channels) == 16
+    assert not res.failures
+    ids = set()
+    for c in man["creatives"]:
+        for key in ("id", "segment", "channel", "width", "height", "path", "format", "bytes", "sha256", "texts",
+                    "engines"):
+            assert key in c, key
+        p = res.out_dir / c["path"]
+        data = p.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == c["sha256"] and len(data) == c["bytes"]
+        ch = brief.channel(c["channel"])
+        with Image.open(p) as im:
+            assert im.size == (ch.width, ch.height) == (c["width"], c["height"])
+        if ch.max_bytes:
+            assert c["bytes"] <= ch.max_bytes
+        assert c["texts"]["apr"] == "年化利率3.2%起"
+        assert c["texts"]["disclaimer"] == "贷款额度、利率以实际审批结果为准"
+        assert c["texts"]["provider"] == "本产品由示例农村商业银行股份有限公司提供"
+        assert c["engines"]["visual"]["name"] == "procedural" and c["engines"]["visual"]["seed"] == 7
+        assert not Path(c["path"]).is_absolute() and ".." not in Path(c["path"]).parts
+        ids.add(c["id"])
+    assert len(ids) == 16
+    assert {f["path"] for f in man["files"]} == {c["path"] for c in man["creatives"]}
+    # segment overrides reached the pixels' text record
+    heads = {c["segment"]: c["texts"]["headline"] for c in man["creatives"]}
+    assert heads["种植户·有优惠"] == "春耕备耕 资金无忧" and heads["养殖户·无优惠"] == "补栏周转 不误农时"
+
+
+def test_blocks_inside_canvas_no_overlap_and_legible(farm):
+    res, man = farm
+    brief = load_brief(EXAMPLES / "farm-loan.yaml")
+    groups = {"apr": "rate", "apr_label": "rate", "logo": "logo", "brand": "logo"}
+    for c in man["creatives"]:
+        W, H = c["width"], c["height"]
+        min_px = brief.channel(c["channel"]).legible_px()
+        blocks = c["blocks"]
+        for b in blocks:
+            x0, y0, x1, y1 = b["box"]
+            assert -0.5 <= x0 < x1 <= W + 0.5 and -0.5 <= y0 < y1 <= H + 0.5, (c["channel"], b)
+            if b["role"] != "logo":
+                assert b["size"] >= min_px - 0.01, (c["channel"], b["role"], b["size"], min_px)
+            if b.get("contrast") is not None:
+                need = 3.0 if b["size"] >= LARGE_FACTOR * min_px and b["size"] >= 18 else 4.5
+                assert b["contrast"] >= need, (c["channel"], b)
+        for i, a in enumerate(blocks):
+            for b in blocks[i + 1:]:
+                if groups.get(a["role"], id(a)) == groups.get(b["role"], id(b)):
+                    continue
+                ax0, ay0, ax1, ay1 = a["box"]
+                bx0, by0, bx1, by1 = b["box"]
+                overlap = ax0 < bx1 - 0.5 and bx0 < ax1 - 0.5 and ay0 < by1 - 0.5 and by0 < ay1 - 0.5
+                assert not overlap, (c["channel"], a["role"], b["role"])
+
+
+def test_same_brief_and_seed_give_same_bytes(tmp_path):
+    a = _render(EXAMPLES / "deposit.yaml", tmp_path / "a")
+    b = _render(EXAMPLES / "deposit.yaml", tmp_path / "b")
+    assert [c.data["sha256"] for c in a.creatives] == [c.data["sha256"] for c in b.creatives]
+    c = _render(EXAMPLES / "deposit.yaml", tmp_path / "c", seed=99)
+    assert [x.data["sha256"] for x in c.creatives] != [x.data["sha256"] for x in a.creatives]
+
+
+def test_filters_by_segment_and_channel(tmp_path):
+    res = _render(EXAMPLES / "farm-loan.yaml", tmp_path, segments=["种植户·无优惠"], channels=["app_banner"])
+    assert [(c.data["segment"], c.data["channel"]) for c in res.creatives] == [("种植户·无优惠", "app_banner")]
+
+
+def test_light_brand_stays_legible(tmp_path, write_brief):
+    (tmp_path / "light.yaml").write_text("""version: 1
+name: light
+palette: {primary: "#F6F1E7", primary_dark: "#E9E0CF", accent: "#C8102E", accent_text: "#FFFFFF",
+          light: "#FFFFFF", dark: "#222222", band: "#EFE8DA"}
+""", encoding="utf-8")
+    p = write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: light.yaml\n"))
+    res = _render(p, tmp_path / "out")
+    assert not res.failures
+    for c in res.creatives:
+        for b in c.data["blocks"]:
+            if b.get("contrast") is not None:
+                assert b["contrast"] >= 3.0, (c.data["channel"], b)
+        # the headline on a light background must have been set dark, not white
+        head = next(b for b in c.data["blocks"] if b["role"] == "headline")
+        assert sum(hex_rgb(head["color"])) < 200
+
+
+def test_fallback_font_for_missing_glyph(tmp_path, write_brief):
+    # ★ is not in the display face (Smiley Sans): it must come from the next font in the stack, not a tofu box
+    p = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 补栏周转★不误农时"))
+    res = _render(p, tmp_path)
+    head = next(b for b in res.creatives[0].data["blocks"] if b["role"] == "headline")
+    assert head["text"] == "补栏周转★不误农时"
+    from mktcli.compose.fonts import FontStack
+
+    runs = FontStack(head["fonts"]).runs(head["text"])
+    assert [f for f, s in runs if "★" in s] == ["sans-bold"]
+
+
+def test_character_in_no_font_is_a_clear_error(tmp_path, write_brief):
+    p = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 补栏周转𠀀"))
+    res = _render(p, tmp_path)
+    assert res.failures and not res.creatives
+    err = res.failures[0].error
+    assert isinstance(err, FontError) and "U+20000" in err.message
+
+
+def test_text_that_cannot_fit_fails_that_creative_only(tmp_path, write_brief):
+    p = write_brief(GOOD.replace("channels: [app_banner, moments_16x9]", "channels: [app_banner, kuaishou_small]")
+                    .replace("headline: 补栏周转 不误农时", "headline: 补栏周转不误农时春耕备耕资金无忧随借随还线上申请"))
+    res = _render(p, tmp_path)
+    failed = {(f.segment, f.channel) for f in res.failures}
+    # a one-line headline slot on the 1242×290 card cannot hold 24 characters at 30 px; the small feed can
+    assert failed == {("养殖户", "app_banner"), ("种植户", "app_banner")}
+    assert {c.data["channel"] for c in res.creatives} == {"kuaishou_small"}
+    man = json.loads(res.manifest_path.read_text(encoding="utf-8"))
+    assert man["failures"] and "headline" in man["failures"][0]["error"]
+
+
+def test_manifest_is_removed_while_rewriting(tmp_path, monkeypatch):
+    res = _render(EXAMPLES / "deposit.yaml", tmp_path)
+    assert res.manifest_path.exists()
+    import mktcli.poster as poster
+
+    def boom(self, job):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(poster.PosterRenderer, "render", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _render(EXAMPLES / "deposit.yaml", tmp_path)
+    assert not res.manifest_path.exists()  # an interrupted bundle is recognisably incomplete
+    monkeypatch.undo()
+    again = _render(EXAMPLES / "deposit.yaml", tmp_path)
+    assert again.manifest_path.exists() and len(again.creatives) == 5
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_image_engine_keeps_the_subject(tmp_path, write_brief):
+    # a dark photo with one bright, detailed subject in its upper-left quarter
+    import numpy as np
+
+    arr = np.full((900, 1600, 3), 40, np.uint8)
+    rng = np.random.default_rng(0)
+    arr[150:350, 200:450] = rng.integers(0, 255, (200, 250, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(tmp_path / "hero.jpg")
+    p = write_brief(GOOD.replace("visual:\n  seed: 7", "visual:\n  engine: image\n  image: hero.jpg\n  seed: 7"))
+    res = _render(p, tmp_path / "out")
+    assert not res.failures
+    c = next(c for c in res.creatives if c.data["channel"] == "moments_16x9")
+    info = c.data["engines"]["visual"]
+    assert info["name"] == "image"
+    fx, fy = info["focus"]
+    assert 0.1 < fx < 0.3 and 0.15 < fy < 0.4
+    # the subject is inside the crop and sits in the layout's visual zone (the right side of a landscape)
+    x0, y0, x1, y1 = info["crop"]
+    assert x0 <= 325 <= x1 and y0 <= 250 <= y1
+
+
+def test_unsafe_names_never_leave_out(tmp_path):
+    from mktcli.errors import PathEscapeError
+    from mktcli.export.files import safe_join
+
+    with pytest.raises(PathEscapeError):
+        safe_join(tmp_path, "..", "evil")
+    assert safe_join(tmp_path, "a", "b.jpg") == (tmp_path / "a" / "b.jpg").resolve()
