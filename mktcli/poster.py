@@ -147,18 +147,13 @@ class PosterRenderer:
             {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}, ensure_ascii=False)}
         data, enc = encode(composed.image, fmt, ch.max_bytes, meta)
         texts: dict[str, str] = {}
+        perk_n = 0
         for p in composed.placed:
-            if p.role in ("headline", "subhead", "cta", "disclaimer", "provider", "ai_label", "apr"):
-                texts[p.role] = texts[p.role] + p.text if p.role in texts and p.role in ("disclaimer", "provider") \
-                    else p.text
-            elif p.role == "legal":
-                texts.setdefault("legal", p.text)
-            elif p.role == "perk":
-                texts[f"perk{sum(1 for k in texts if k.startswith('perk')) + 1}"] = p.text
-        if "legal" in texts:  # disclaimer and provider shared one line
-            texts.setdefault("disclaimer", msg.get("disclaimer", ""))
-            texts.setdefault("provider", msg["provider"])
-            texts.pop("legal")
+            if p.role == "perk":
+                perk_n += 1
+                texts[f"perk{perk_n}"] = p.text
+            elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
+                texts[p.role] = p.text
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,

@@ -28,7 +28,7 @@ def poster(
 ) -> int:
     from rich.console import Console
 
-    from ..poster import Creative, make_posters
+    from ..poster import make_posters
 
     err = Console(stderr=True, highlight=False)
     show_bar = not as_json and err.is_terminal

@@ -1,0 +1,205 @@
+"""The drawing surface of one poster: geometry in the channel's safe area, plates, scrims, text colour chosen
+on the actual pixels, and the record of everything placed (for manifests, checks and layered exports)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from .color import RGB, hex_rgb, rgb_hex, worst_contrast
+from .fonts import FontStack
+from .layout import Block, Layout
+from .text import Fitted, fit_text
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class PosterText:
+    """What goes on one poster (already resolved from brief + segment + category defaults)."""
+
+    headline: str
+    cta: str
+    disclaimer: str
+    provider: str
+    rate: tuple[str, str, str] | None        # (label, figure, suffix)
+    brand_name: str
+    subhead: str = ""
+    perks: list[str] = field(default_factory=list)
+    ai_label: str | None = None              # visible AIGC label text, when the visual is model-generated
+
+
+@dataclass
+class Placed:
+    role: str
+    text: str
+    box: Box                      # x0, y0, x1, y1 of the drawn text (or shape), pixels
+    size: int = 0
+    fonts: tuple[str, ...] = ()
+    color: str = ""
+    contrast: float | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"role": self.role, "text": self.text, "box": [round(v, 1) for v in self.box], "size": self.size,
+             "fonts": list(self.fonts), "color": self.color}
+        if self.contrast is not None:
+            d["contrast"] = round(self.contrast, 2)
+        return d
+
+
+@dataclass
+class Composed:
+    image: Image.Image
+    placed: list[Placed]
+    dropped: list[str]            # optional blocks that did not fit legibly
+    layout: str
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+class Canvas:
+    """One poster being drawn: geometry, drawing helpers and the record of placed blocks."""
+
+    def __init__(self, bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], *, safe,
+                 min_px: float, calm_background: bool, scrim_color: str | None = None):
+        self.img = bg.convert("RGBA")
+        self.W, self.H = self.img.size
+        self.layout = layout
+        self.pal = palette
+        self.stacks = stacks
+        self.min_px = float(min_px)
+        self.short = min(self.W, self.H)
+        self.sx0, self.sy0 = self.W * safe.left, self.H * safe.top
+        self.sx1, self.sy1 = self.W * (1 - safe.right), self.H * (1 - safe.bottom)
+        self.placed: list[Placed] = []
+        self.dropped: list[str] = []
+        self.limit_y = self.sy1               # the legal band's top, once placed
+        self.draw = ImageDraw.Draw(self.img)
+        if not calm_background:
+            self._scrim()
+
+    # ---- geometry ---------------------------------------------------------------------------------------------
+    def box(self, block: Block) -> Box:
+        """Pixel box of a block. Blocks above the legal band are laid out in the space the band actually
+        leaves: the layout's fractions are rescaled between the safe top and the band's real top, so a taller
+        band (small canvas, long disclaimer) compresses the rest instead of colliding with it."""
+        x, y, w, h = block.box
+        sw, sh = self.sx1 - self.sx0, self.sy1 - self.sy0
+        x0 = self.sx0 + x * sw
+        if block.band or self.limit_y >= self.sy1:
+            y0 = self.sy0 + y * sh
+            return (x0, y0, x0 + w * sw, y0 + h * sh)
+        legal_y = self.layout.blocks["legal"].box[1] or 1.0
+        scale = (self.limit_y - self.sy0) / (legal_y * sh)
+        y0 = self.sy0 + y * sh * scale
+        return (x0, y0, x0 + w * sw, min(y0 + h * sh * scale, self.limit_y))
+
+    def gap(self) -> float:
+        return max(2.0, self.short * 0.012)
+
+    def _aligned_x(self, box: Box, width: float, align: str) -> float:
+        if align == "center":
+            return box[0] + (box[2] - box[0] - width) / 2
+        if align == "right":
+            return box[2] - width
+        return box[0]
+
+    # ---- drawing helpers --------------------------------------------------------------------------------------
+    def _scrim(self) -> None:
+        """Darken the text side of a photo so overlays read (gradient from the layout's scrim side)."""
+        side = self.layout.scrim
+        if side == "none":
+            return
+        import numpy as np
+
+        dark = hex_rgb(self.pal.primary_dark)
+        n = self.W if side == "left" else self.H
+        ramp = np.clip(1.25 - np.linspace(0, 1.6, n), 0, 1) * 0.88
+        if side == "left":
+            alpha = np.tile(ramp[None, :], (self.H, 1))
+        else:
+            alpha = np.tile(ramp[:, None], (1, self.W))
+        overlay = Image.new("RGBA", (self.W, self.H), (*dark, 0))
+        overlay.putalpha(Image.fromarray((alpha * 255).astype("uint8")))
+        self.img.alpha_composite(overlay)
+
+    def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False) -> None:
+        x0, y0, x1, y1 = box
+        if shadow:
+            pad = int(max(2, radius * 0.6))
+            sh = Image.new("RGBA", (int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad), (0, 0, 0, 0))
+            ImageDraw.Draw(sh).rounded_rectangle([2 * pad, 2 * pad + pad // 2, sh.width - 2 * pad,
+                                                  sh.height - 2 * pad + pad // 2], radius=radius, fill=(0, 0, 0, 70))
+            sh = sh.filter(ImageFilter.GaussianBlur(pad))
+            self.img.alpha_composite(sh, (int(x0) - 2 * pad, int(y0) - 2 * pad))
+        layer = Image.new("RGBA", (int(x1 - x0) + 2, int(y1 - y0) + 2), (0, 0, 0, 0))
+        ImageDraw.Draw(layer).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=(*fill, alpha))
+        self.img.alpha_composite(layer, (int(round(x0)), int(round(y0))))
+
+    def _on(self, fill: RGB, preferred: str) -> RGB:
+        """Text colour for a solid fill: the brand's choice when it reaches 4.5:1, else light or dark."""
+        from .color import contrast, luminance
+
+        lf = float(luminance(fill))
+        cands = [hex_rgb(preferred), hex_rgb(self.pal.light), hex_rgb(self.pal.dark), (255, 255, 255), (0, 0, 0)]
+        for c in cands:
+            if contrast(float(luminance(c)), lf) >= 4.5:
+                return c
+        return max(cands, key=lambda c: contrast(float(luminance(c)), lf))
+
+    def _text_color(self, box: Box, size: float, prefer: str = "light") -> tuple[RGB, float]:
+        """Light or dark text, whichever reads better on the pixels behind `box`; adds a plate when neither
+        reaches the WCAG minimum (4.5:1, or 3:1 for large text)."""
+        need = 3.0 if size >= 2.2 * self.min_px and size >= 18 else 4.5
+        order = ["light", "dark"] if prefer == "light" else ["dark", "light"]
+        best = None
+        for key in order:
+            col = hex_rgb(getattr(self.pal, key))
+            c = worst_contrast(self.img, box, col)
+            if c >= need:
+                return col, c
+            if best is None or c > best[1]:
+                best = (col, c)
+        # plate behind the text: a dark plate for light text, light plate for dark text
+        col = hex_rgb(self.pal.light) if best[0] == hex_rgb(self.pal.light) else hex_rgb(self.pal.dark)
+        plate = hex_rgb(self.pal.primary_dark) if col == hex_rgb(self.pal.light) else hex_rgb(self.pal.light)
+        pad = size * 0.25
+        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, alpha=235)
+        return col, worst_contrast(self.img, box, col)
+
+    def _draw_lines(self, role: str, fitted: Fitted, stack: FontStack, box: Box, align: str, text: str,
+                    prefer: str = "light", color: RGB | None = None) -> Placed:
+        ascent, descent = stack.metrics(fitted.size)
+        y_top = box[1]
+        x_left = self._aligned_x(box, fitted.width, align)
+        text_box = (x_left, y_top, x_left + fitted.width, y_top + fitted.height)
+        if color is None:
+            color, con = self._text_color(text_box, fitted.size, prefer)
+        else:
+            con = worst_contrast(self.img, text_box, color)
+        y = y_top + ascent
+        for line in fitted.lines:
+            w = stack.measure(line, fitted.size)
+            stack.draw(self.draw, (self._aligned_x(box, w, align), y), line, fitted.size, color)
+            y += fitted.line_height
+        p = Placed(role, text, text_box, fitted.size, stack.ids, rgb_hex(color), con, list(fitted.lines))
+        self.placed.append(p)
+        return p
+
+    def _fit(self, text: str, role_font: str, box: Box, block: Block, *, cap: float | None = None,
+             balanced: bool = False) -> Fitted | None:
+        stack = self.stacks[role_font]
+        bw, bh = box[2] - box[0], box[3] - box[1]
+        max_size = bh
+        if block.size_cap:
+            max_size = min(max_size, block.size_cap * self.short)
+        if cap:
+            max_size = min(max_size, cap)
+        return fit_text(text, stack, bw, bh, min_size=self.min_px, max_size=max(max_size, 1),
+                        max_lines=block.max_lines, line_height=block.line_height, balanced=balanced)
+
+    # ---- blocks -----------------------------------------------------------------------------------------------
