@@ -84,15 +84,19 @@ def brand_names() -> list[str]:
     return sorted(names)
 
 
+def resolve_brand_path(ref: str, base_dir: Path | None = None) -> Path | None:
+    """A brand name (~/.mkt/brands/<ref>.yaml, then configs/brands/<ref>.yaml) or a path relative to the brief."""
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        candidates = [(base_dir or Path.cwd()) / ref]
+    else:
+        candidates = [user_dir() / "brands" / f"{ref}.yaml", configs_dir() / "brands" / f"{ref}.yaml"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
 def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | None = None,
                brief_line: int | None = None) -> Brand:
     """`ref` is a brand name (configs/brands/<ref>.yaml, or ~/.mkt/brands/) or a path relative to the brief."""
-    candidates = []
-    if ref.endswith((".yaml", ".yml")) or "/" in ref:
-        candidates.append((base_dir or Path.cwd()) / ref)
-    else:
-        candidates += [user_dir() / "brands" / f"{ref}.yaml", configs_dir() / "brands" / f"{ref}.yaml"]
-    path = next((p for p in candidates if p.is_file()), None)
+    path = resolve_brand_path(ref, base_dir)
     if path is None:
         guess = suggest(ref, brand_names())
         raise BriefError(f"brand '{ref}' not found" + (f" — did you mean '{guess}'?" if guess else ""),

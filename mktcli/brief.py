@@ -292,6 +292,13 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
             "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
 
+    from .brand import brand_names, resolve_brand_path
+
+    if resolve_brand_path(brief.brand, brief.base_dir) is None:
+        guess = suggest(brief.brand, brand_names())
+        err(("brand",), f"brand '{brief.brand}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
+            "known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
+
     vis = brief.visual
     if vis.engine == "image" and not vis.image:
         err(("visual", "engine"), "engine 'image' needs a picture", "add visual.image: hero.jpg (relative to the brief)")

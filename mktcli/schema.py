@@ -94,6 +94,18 @@ _TYPE_WORDS = {
 }
 
 
+_LIMITS = {
+    "string_too_long": "is {n} characters; at most {max_length} fit",
+    "string_too_short": "is too short (at least {min_length} characters)",
+    "too_long": "has {n} items; at most {max_length} are allowed",
+    "too_short": "needs at least {min_length} item(s)",
+    "greater_than_equal": "{got} is too small; it must be at least {ge}",
+    "greater_than": "{got} is too small; it must be more than {gt}",
+    "less_than_equal": "{got} is too large; it must be at most {le}",
+    "less_than": "{got} is too large; it must be less than {lt}",
+}
+
+
 def _convert(err: dict, model: type[BaseModel], loaded: LoadedYaml, prefix: tuple) -> BriefError:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     # pydantic puts union branch names in loc (e.g. 'str', 'list[str]'): drop tags that are not real keys
@@ -121,6 +133,10 @@ def _convert(err: dict, model: type[BaseModel], loaded: LoadedYaml, prefix: tupl
         msg = f"unknown key '{name}'" + (f" — did you mean '{guess}'?" if guess else "")
         if allowed:
             hint = "allowed keys here: " + ", ".join(allowed)
+        if guess:  # remembered so the matching "missing required key" is not reported twice
+            e = BriefError(msg, file=loaded.path, line=line, key=key or None, hint=hint)
+            e.suggests = _dotted((*full[:-1], guess))
+            return e
     elif kind == "missing":
         name = loc[-1] if loc else "?"
         msg = f"missing required key '{name}'"
@@ -138,6 +154,11 @@ def _convert(err: dict, model: type[BaseModel], loaded: LoadedYaml, prefix: tupl
         guess = suggest(str(err.get("input")), choices)
         if guess:
             hint = f"did you mean '{guess}'?"
+    elif kind in _LIMITS:
+        ctx = err.get("ctx") or {}
+        value = err.get("input")
+        size = len(value) if hasattr(value, "__len__") else value
+        msg = _LIMITS[kind].format(**ctx, got=_describe(value), n=size)
     else:
         msg = err["msg"].removeprefix("Value error, ")
     return BriefError(msg, file=loaded.path, line=line, key=key or None, hint=hint)
@@ -151,9 +172,10 @@ def validate(model: type[M], loaded: LoadedYaml, data: Any = None, prefix: tuple
     except ValidationError as exc:
         errors = [_convert(e, model, loaded, prefix) for e in exc.errors(include_url=False)]
         # one error per key is enough (a union failure reports each branch)
+        typo_for = {getattr(e, "suggests", None) for e in errors}
         seen, unique = set(), []
-        for e in errors:
-            if e.key not in seen:
+        for e in sorted(errors, key=lambda e: e.line or 0):
+            if e.key not in seen and not (e.message.startswith("missing required key") and e.key in typo_for):
                 seen.add(e.key)
                 unique.append(e)
         raise (unique[0] if len(unique) == 1 else BriefErrors(unique)) from None

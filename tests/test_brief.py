@@ -122,3 +122,34 @@ def test_several_errors_reported_together(write_brief):
     errs = load_error(write_brief, text)
     keys = {e.key for e in errs}
     assert "offer.apr" in keys and "chanels" in keys
+
+
+@pytest.mark.parametrize("old,new,key,words", [
+    ("channels: [app_banner, moments_16x9]", "channels: []", "channels", ["at least 1"]),
+    ("channels: [app_banner, moments_16x9]", "channels: app_banner", "channels", ["expected a list"]),
+    ("  seed: 7", "  seed: -1", "visual.seed", ["at least 0"]),
+    ("  headline: 补栏周转 不误农时", "  headline: " + "长" * 40, "message.headline", ["40 characters", "at most 30"]),
+    ("product:\n  name: 惠农e贷\n  category: loan\n  provider: 示例农村商业银行股份有限公司",
+     "product: 惠农e贷", "product", ["expected a mapping"]),
+    ("name: test-loan", "name: test-loan\nbrand: defualt", "brand", ["brand 'defualt' not found", "did you mean 'default'"]),
+    ("  perks: [首期利息8折, 最高可借30万]", "  perks: [首期利息8折, 30]", "offer.perks[1]", ["expected text", "30"]),
+])
+def test_more_broken_briefs(write_brief, old, new, key, words):
+    assert old in GOOD
+    errs = load_error(write_brief, GOOD.replace(old, new))
+    match = [e for e in errs if e.key == key]
+    assert match, [str(e) for e in errs]
+    assert match[0].line, str(match[0])
+    text = match[0].message + " " + (match[0].hint or "")
+    for w in words:
+        assert w in text, text
+
+
+def test_tabs_are_a_syntax_error_with_a_hint(write_brief):
+    errs = load_error(write_brief, GOOD.replace("  name: 惠农e贷", "\tname: 惠农e贷"))
+    assert errs[0].line == 4 and "YAML" in errs[0].message
+
+
+def test_empty_file(write_brief):
+    errs = load_error(write_brief, "")
+    assert "mapping" in errs[0].message and errs[0].line == 1
