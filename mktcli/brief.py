@@ -150,7 +150,7 @@ class Audience(Strict):
 
 
 class Visual(Strict):
-    engine: Literal["auto", "procedural", "image", "diffusers"] = "auto"
+    engine: str = "auto"          # auto | procedural | image | diffusers | any engine registered under mkt.visual.v1
     scene: str | None = None
     image: str | None = None
     focus: tuple[float, float] | None = None   # focal point of visual.image, fractions (x, y); default: detected
@@ -300,6 +300,13 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             "known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
 
     vis = brief.visual
+    from .visual.base import available
+
+    engines = {"auto", "diffusers", *available()}
+    if vis.engine not in engines:
+        guess = suggest(vis.engine, engines)
+        err(("visual", "engine"), f"unknown visual engine '{vis.engine}'" + (f" — did you mean '{guess}'?" if guess else ""),
+            "engines: " + ", ".join(sorted(engines)))
     if vis.engine == "image" and not vis.image:
         err(("visual", "engine"), "engine 'image' needs a picture", "add visual.image: hero.jpg (relative to the brief)")
     if vis.image:

@@ -198,8 +198,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
     if text_chans:
         result.skipped_text_channels = text_chans
-        result.notes.append("text channels (" + ", ".join(text_chans) + ") are written by `mkt copy`; "
-                            "posters cover the image channels")
+        result.notes.append("text channels (" + ", ".join(text_chans) + ") were skipped: `mkt poster` renders "
+                            "the image channels; SMS, call-script and push copy come with the copy engines")
     if on_start:
         on_start(job_list, engine_name)
     renderer = PosterRenderer(brief, brand, eng, seed)

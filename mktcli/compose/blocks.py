@@ -72,8 +72,9 @@ class Composer(Canvas):
                     lbox = (self.sx1 - w - size * 0.5, y, self.sx1, y + size * 1.25)
                     self._rounded(lbox, hex_rgb(self.pal.light), radius=size * 0.3, alpha=235)
                     con = worst_contrast(self.img, lbox, hex_rgb(self.pal.dark))
-                    stack.draw(self.draw, (lbox[0] + size * 0.25, y + ascent + size * 0.1), text, size,
-                               hex_rgb(self.pal.dark))
+                    # centre the em box (baseline-0.88em..baseline+0.12em) in the pill
+                    baseline = lbox[1] + (lbox[3] - lbox[1] - size) / 2 + size * 0.88
+                    stack.draw(self.draw, (lbox[0] + size * 0.25, baseline), text, size, hex_rgb(self.pal.dark))
                     self.placed.append(Placed("ai_label", text, lbox, size, stack.ids, self.pal.dark, con))
                     continue
                 # the ideographic em box (CJK glyphs sit in baseline-0.88em..baseline+0.12em): rows don't touch

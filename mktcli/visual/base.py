@@ -56,7 +56,8 @@ class VisualEngine(ABC):
 
     def cache_key(self, req: VisualRequest) -> tuple:
         """Requests with the same key produce the same image (segments of one brief share backgrounds)."""
-        return (self.name, req)
+        return (self.name, req.width, req.height, req.palette.model_dump_json(), req.category, req.motif, req.seed,
+                req.visual_zone, req.scene, str(req.image_path), req.focus, req.model)
 
 
 def _load_target(target: str):
