@@ -197,3 +197,25 @@ def test_unsafe_names_never_leave_out(tmp_path):
     with pytest.raises(PathEscapeError):
         safe_join(tmp_path, "..", "evil")
     assert safe_join(tmp_path, "a", "b.jpg") == (tmp_path / "a" / "b.jpg").resolve()
+
+
+def test_thumbnail_keeps_rate_and_legal_text_when_space_runs_out(tmp_path, write_brief):
+    text = (GOOD.replace('apr: "3.2%"', 'apr: "18.25%-23.99%"\n  apr_note: 单利')
+            .replace("headline: 补栏周转 不误农时", "headline: 经营周转不用愁，线上申请最快当天放款到账")
+            .replace("disclaimer: 贷款额度、利率以实际审批结果为准",
+                     "disclaimer: 贷款额度、利率以实际审批结果为准，请理性借贷，按时还款，具体以合同约定为准。年化利率采用单利计算。")
+            .replace("[app_banner, moments_16x9]", "[kuaishou_small, dsp_320x100]"))
+    res = _render(write_brief(text), tmp_path)
+    assert not res.failures
+    for c in res.creatives:
+        roles = {b["role"] for b in c.data["blocks"]}
+        assert {"apr", "disclaimer", "provider"} <= roles, (c.data["channel"], roles)
+        assert c.data["texts"]["apr"] == "年化利率(单利)18.25%-23.99%"
+        assert "headline" in c.data["dropped"]
+
+
+def test_long_headline_on_a_real_poster_is_an_error_not_dropped(tmp_path, write_brief):
+    text = GOOD.replace("headline: 补栏周转 不误农时", "headline: " + "补栏周转不误农时" * 3 + "春耕")
+    res = _render(write_brief(text), tmp_path)
+    assert {f.channel for f in res.failures} == {"app_banner"}  # two lines fit the 800×450 feed
+    assert "headline" in res.failures[0].error.message and res.failures[0].error.hint

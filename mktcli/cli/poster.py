@@ -87,6 +87,10 @@ def _summary(result) -> None:
         table.add_row(escape(d["segment"]), d["channel"], f"{d['width']}×{d['height']}", f"{d['bytes'] / 1024:.0f}",
                       escape(d["path"]))
     con.print(table)
+    for c in result.creatives:
+        if c.data.get("dropped"):
+            con.print(f"[yellow]note[/yellow] {escape(c.data['segment'])} / {c.data['channel']}: no room at a legible "
+                      f"size for {escape(', '.join(c.data['dropped']))} (left out)")
     for f in result.failures:
         con.print(f"[red]failed[/red] {escape(f.segment)} / {f.channel}: {escape(f.error.message)}"
                   + (f"\n    [cyan]hint:[/cyan] {escape(f.error.hint)}" if f.error.hint else ""))

@@ -17,6 +17,7 @@ from .text import fit_text
 # reader) then splits "3.2" from a small "%" and misreads the seam ("3.422%", "6.7o%"), so the sign and a range's
 # dash stay near digit size and only the CJK suffix is small. Measured with benchmarks/ocr_readback.py.
 DIGIT_SCALE, SIGN_SCALE, SUFFIX_SCALE = 1.0, 0.85, 0.5
+SMALL_CANVAS = 200  # px, short side: below it a headline that cannot fit legibly is dropped, not an error
 
 
 def figure_runs(figure: str, suffix: str) -> list[tuple[str, float]]:
@@ -152,6 +153,11 @@ class Composer(Canvas):
         box = self.box(block)
         f = self._fit(text, block.font or "display", box, block, balanced=True)
         if f is None:
+            # thumbnails (short side under 200 px) carry the rate and the legal text; a long headline yields
+            # there, and is recorded as dropped. On a real poster it is an error the user should fix.
+            if block.optional or self.short < SMALL_CANVAS:
+                self.dropped.append("headline")
+                return
             raise LayoutError(f"headline '{text}' does not fit a {self.W}×{self.H} canvas at a legible size",
                               "shorten message.headline (6–12 characters a line reads best)")
         self._draw_lines("headline", f, self.stacks[block.font or "display"], box, block.align, text)
@@ -167,9 +173,21 @@ class Composer(Canvas):
                               f"shorten message.{role}")
         return self._draw_lines(role, f, self.stacks[block.font or "body"], box, block.align, text)
 
-    def rate(self, block: Block, rate: tuple[str, str, str]) -> None:
+    def rate(self, block: Block, rate: tuple[str, str, str], box: Box | None = None,
+             required: bool = True) -> bool:
+        """The rate badge: label small, digits large, on a plate. Tries the layout's style, then the other
+        (stacked ↔ inline) before giving up; returns False (required=False) or raises LayoutError."""
+        box = box or self.box(block)
+        for style in (block.style, "inline" if block.style == "stacked" else "stacked"):
+            if self._rate(block.model_copy(update={"style": style}), rate, box):
+                return True
+        if required:
+            raise LayoutError(f"the rate '{rate[1]}' does not fit a {self.W}×{self.H} canvas at a legible size",
+                              "use a larger placement size")
+        return False
+
+    def _rate(self, block: Block, rate: tuple[str, str, str], box: Box) -> bool:
         label, figure, suffix = rate
-        box = self.box(block)
         bw, bh = box[2] - box[0], box[3] - box[1]
         hero, small = self.stacks["hero"], self.stacks["body"]
         runs = figure_runs(figure, suffix)
@@ -197,8 +215,7 @@ class Composer(Canvas):
             else:
                 hi = mid - 1
         if best is None:
-            raise LayoutError(f"the rate '{figure}' does not fit a {self.W}×{self.H} canvas at a legible size",
-                              "use a larger placement size")
+            return False
         d, (w, h, lab, fig_w, lab_w, pad_x, pad_y, asc) = best
         x0 = self._aligned_x(box, w, block.align)
         y0 = box[1] + (bh - h) / 2 if block.style == "inline" else box[1]
@@ -230,6 +247,7 @@ class Composer(Canvas):
         self.placed.append(Placed("apr", label + figure + suffix, fig_box, d, hero.ids, rgb_hex(fig_col),
                                   fig_con))
         self.placed.append(Placed("rate_plate", "", plate))
+        return True
 
     def plan_perks(self, block: Block, perks: list[str], box: Box):
         """(rows, size, n) for pill-shaped chips: all perks if they fit legibly, else fewer (from the end)."""

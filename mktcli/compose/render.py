@@ -24,9 +24,14 @@ def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStac
     if "logo" in blocks:
         c.logo(blocks["logo"], text, logo)
     c.headline(blocks["headline"], text.headline)
-    if text.rate:
-        c.rate(blocks["rate"], text.rate)
     sub_block, perk_block = blocks.get("subhead"), blocks.get("perks")
+    if text.rate and not c.rate(blocks["rate"], text.rate, required=False):
+        # the rate is the one block that must be there: let it take the subhead/perks space below it
+        grow = [c.box(b) for b in (sub_block, perk_block) if b is not None]
+        rb = c.box(blocks["rate"])
+        c.rate(blocks["rate"], text.rate, (rb[0], rb[1], rb[2], max([rb[3], *(g[3] for g in grow)])))
+        c.dropped += [n for n, b in (("subhead", sub_block), ("perks", perk_block)) if b is not None]
+        sub_block = perk_block = None
     shared = bool(perk_block and sub_block and perk_block.after == "subhead" and text.perks and text.subhead)
     if shared:
         # subhead and perks share one box: perks carry the offer, so they win when both cannot fit
