@@ -23,6 +23,18 @@ def load_error(write_brief, text=None, raw=None) -> list[BriefError]:
     return errs
 
 
+def the_error(write_brief, old: str, new: str, key: str, words: list[str]) -> BriefError:
+    """Break GOOD by one edit; return the error reported for `key`, checking its message and hint."""
+    assert old in GOOD
+    errs = load_error(write_brief, GOOD.replace(old, new))
+    match = [e for e in errs if e.key == key]
+    assert match, [str(e) for e in errs]
+    text = match[0].message + " " + (match[0].hint or "")
+    for w in words:
+        assert w in text, text
+    return match[0]
+
+
 def test_examples_load():
     names = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
     assert len(names) >= 3
@@ -80,15 +92,8 @@ def test_rate_text_variants(write_brief):
     ('  apr: "3.2%"\n', "", "offer.apr", 7, ["annualized rate", "apr"]),
 ])
 def test_broken_briefs_name_file_line_key(write_brief, old, new, key, line, words):
-    assert old in GOOD
-    errs = load_error(write_brief, GOOD.replace(old, new))
-    match = [e for e in errs if e.key == key]
-    assert match, [str(e) for e in errs]
-    e = match[0]
+    e = the_error(write_brief, old, new, key, words)
     assert e.line == line, str(e)
-    text = e.message + " " + (e.hint or "")
-    for w in words:
-        assert w in text, text
 
 
 def test_yaml_syntax_error_has_line(write_brief):
@@ -135,14 +140,7 @@ def test_several_errors_reported_together(write_brief):
     ("  perks: [首期利息8折, 最高可借30万]", "  perks: [首期利息8折, 30]", "offer.perks[1]", ["expected text", "30"]),
 ])
 def test_more_broken_briefs(write_brief, old, new, key, words):
-    assert old in GOOD
-    errs = load_error(write_brief, GOOD.replace(old, new))
-    match = [e for e in errs if e.key == key]
-    assert match, [str(e) for e in errs]
-    assert match[0].line, str(match[0])
-    text = match[0].message + " " + (match[0].hint or "")
-    for w in words:
-        assert w in text, text
+    assert the_error(write_brief, old, new, key, words).line
 
 
 def test_tabs_are_a_syntax_error_with_a_hint(write_brief):
