@@ -80,17 +80,30 @@ def _summary(result) -> None:
 
     con = Console(highlight=False)
     table = Table(title=f"{len(result.creatives)} posters → {result.out_dir}", title_justify="left")
-    for col in ("segment", "channel", "size", "KB", "file"):
-        table.add_column(col, justify="right" if col == "KB" else "left")
-    for c in result.creatives:
-        d = c.data
-        table.add_row(escape(d["segment"]), d["channel"], f"{d['width']}×{d['height']}", f"{d['bytes'] / 1024:.0f}",
-                      escape(d["path"]))
+    if len(result.creatives) <= 24:
+        for col in ("segment", "channel", "size", "KB", "file"):
+            table.add_column(col, justify="right" if col == "KB" else "left")
+        for c in result.creatives:
+            d = c.data
+            table.add_row(escape(d["segment"]), d["channel"], f"{d['width']}×{d['height']}",
+                          f"{d['bytes'] / 1024:.0f}", escape(d["path"]))
+    else:  # a big bundle: one row per channel keeps the summary on one screen
+        for col in ("channel", "size", "posters", "largest KB"):
+            table.add_column(col, justify="left" if col in ("channel", "size") else "right")
+        by_channel: dict[str, list[dict]] = {}
+        for c in result.creatives:
+            by_channel.setdefault(c.data["channel"], []).append(c.data)
+        for ch, items in by_channel.items():
+            table.add_row(ch, f"{items[0]['width']}×{items[0]['height']}", str(len(items)),
+                          f"{max(d['bytes'] for d in items) / 1024:.0f}")
     con.print(table)
-    for c in result.creatives:
-        if c.data.get("dropped"):
-            con.print(f"[yellow]note[/yellow] {escape(c.data['segment'])} / {c.data['channel']}: no room at a legible "
-                      f"size for {escape(', '.join(c.data['dropped']))} (left out)")
+    dropped = [c.data for c in result.creatives if c.data.get("dropped")]
+    for d in dropped[:6]:
+        con.print(f"[yellow]note[/yellow] {escape(d['segment'])} / {d['channel']}: no room at a legible size for "
+                  f"{escape(', '.join(d['dropped']))} (left out)")
+    if len(dropped) > 6:
+        con.print(f"[yellow]note[/yellow] … {len(dropped) - 6} more posters left optional blocks out "
+                  "(each creative's 'dropped' in manifest.json)")
     for f in result.failures:
         con.print(f"[red]failed[/red] {escape(f.segment)} / {f.channel}: {escape(f.error.message)}"
                   + (f"\n    [cyan]hint:[/cyan] {escape(f.error.hint)}" if f.error.hint else ""))
