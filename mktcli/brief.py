@@ -292,6 +292,8 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
             "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
 
+    _check_glyphs(brief, err)
+
     from .brand import brand_names, resolve_brand_path
 
     if resolve_brand_path(brief.brand, brief.base_dir) is None:
@@ -331,6 +333,35 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             if name in dup[:i]:
                 err(("audience", "segments", i), f"segment '{name}' is listed twice", "remove the duplicate")
     return errs
+
+
+def _check_glyphs(brief: Brief, err) -> None:
+    """Every character that will be typeset must exist in some bundled font (fallback covers the rest)."""
+    from .compose.fonts import coverage, registry
+
+    covered = set().union(*(coverage(fid) for fid in registry()))
+
+    def scan(keypath: tuple, text: str | None):
+        missing = sorted({ch for ch in (text or "") if ord(ch) not in covered and not ch.isspace()})
+        if missing:
+            shown = "".join(missing[:5])
+            err(keypath, f"no bundled font can draw {shown!r} ({', '.join(f'U+{ord(c):04X}' for c in missing[:5])})",
+                "use a common (GB2312) character instead, e.g. a simplified form")
+
+    scan(("product", "name"), brief.product.name)
+    scan(("product", "provider"), brief.product.provider)
+    for i, perk in enumerate(brief.offer.perks):
+        scan(("offer", "perks", i), perk)
+    for field in ("headline", "subhead", "cta", "disclaimer"):
+        scan(("message", field), getattr(brief.message, field))
+    aud = brief.audience
+    specs = [(("audience", "segments", i), s) for i, s in enumerate(aud.segments or [])] if aud else []
+    specs += [(("audience", "overrides", k), o) for k, o in aud.overrides.items()] if aud else []
+    for kp, spec in specs:
+        for field in ("headline", "subhead", "cta", "disclaimer"):
+            scan((*kp, field), getattr(spec, field))
+        for i, perk in enumerate(spec.perks or []):
+            scan((*kp, "perks", i), perk)
 
 
 def load_brief(path: str | Path, *, channel_files: list[str | Path] | None = None) -> Brief:

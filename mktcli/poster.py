@@ -18,6 +18,7 @@ from PIL import Image
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
+from .checks.placement import placement_checks
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
 from .compose.render import PosterText, compose
@@ -154,11 +155,15 @@ class PosterRenderer:
                 texts[f"perk{perk_n}"] = p.text
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
+        blocks = [p.as_dict() for p in composed.placed if p.text]
+        checks = placement_checks(blocks, min_px=ch.legible_px(), has_rate=text.rate is not None,
+                                  has_disclaimer=bool(text.disclaimer), generative=visual.generative
+                                  and self.brand.ai_label_visible)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
             "engines": {"visual": {**visual.info}, "copy": {"name": "brief", "seed": self.seed}},
-            "layout": composed.layout, "blocks": [p.as_dict() for p in composed.placed if p.text],
+            "checks": checks, "layout": composed.layout, "blocks": blocks,
             "dropped": composed.dropped, "encoder": enc,
         }
         return data, entry
@@ -212,7 +217,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
             atomic_write(path, data)
             entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
             entry = {k: entry[k] for k in ("id", "segment", "channel", "width", "height", "path", "format",
-                                           "bytes", "sha256", "texts", "engines")} | entry
+                                           "bytes", "sha256", "texts", "engines", "checks")} | entry
             return Creative(entry)
         except MktError as e:
             return Failure(job.segment.name, job.channel.name, e)

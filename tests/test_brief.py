@@ -151,3 +151,9 @@ def test_tabs_are_a_syntax_error_with_a_hint(write_brief):
 def test_empty_file(write_brief):
     errs = load_error(write_brief, "")
     assert "mapping" in errs[0].message and errs[0].line == 1
+
+
+def test_character_no_font_has_is_reported_at_load_with_line(write_brief):
+    e = the_error(write_brief, "  headline: 补栏周转 不误农时", "  headline: 补栏周转𠀀", "message.headline",
+                  ["no bundled font", "U+20000"])
+    assert e.line == 13

@@ -129,3 +129,13 @@ def test_help_is_fast_and_light():
     for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL"):
         assert heavy not in imported, f"`mkt --help` imports {heavy}"
     assert elapsed < 1.5, f"mkt --help took {elapsed:.2f}s"
+
+
+def test_failed_error_check_exits_1(monkeypatch, tmp_path, capsys):
+    import mktcli.poster as poster
+
+    monkeypatch.setattr(poster, "placement_checks", lambda *a, **k: [
+        {"rule": "TYPO-SIZE", "severity": "error", "passed": False, "message": "disclaimer 8 px"}])
+    code = run(["poster", str(EXAMPLES / "deposit.yaml"), "-o", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "TYPO-SIZE" in out

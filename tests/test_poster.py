@@ -10,7 +10,7 @@ from PIL import Image
 
 from mktcli import load_brief, make_posters
 from mktcli.compose.color import hex_rgb
-from mktcli.errors import FontError
+from mktcli.errors import BriefError, FontError
 
 from .conftest import EXAMPLES, GOOD
 
@@ -128,15 +128,25 @@ def test_fallback_font_for_missing_glyph(tmp_path, write_brief):
     from mktcli.compose.fonts import FontStack
 
     runs = FontStack(head["fonts"]).runs(head["text"])
-    assert [f for f, s in runs if "★" in s] == ["sans-bold"]
+    assert [f for f, s, _ in runs if "★" in s] == ["sans-bold"]
 
 
 def test_character_in_no_font_is_a_clear_error(tmp_path, write_brief):
-    p = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 补栏周转𠀀"))
-    res = _render(p, tmp_path)
+    with pytest.raises(BriefError) as ei:  # caught at load time, with the line
+        _render(write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 补栏周转𠀀")), tmp_path)
+    assert ei.value.key == "message.headline" and "U+20000" in ei.value.message
+
+
+def test_brand_stack_without_the_glyph_fails_that_creative(tmp_path, write_brief):
+    # a brand that allows only the display face for headlines: ※ is not in it, and there is no fallback
+    (tmp_path / "strict.yaml").write_text("version: 1\nname: strict\nfonts: {display: [display]}\n",
+                                          encoding="utf-8")
+    p = write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: strict.yaml\n")
+                    .replace("headline: 补栏周转 不误农时", "headline: 补栏周转※不误农时"))
+    res = _render(p, tmp_path / "out")
     assert res.failures and not res.creatives
     err = res.failures[0].error
-    assert isinstance(err, FontError) and "U+20000" in err.message
+    assert isinstance(err, FontError) and "U+203B" in err.message
 
 
 def test_text_that_cannot_fit_fails_that_creative_only(tmp_path, write_brief):
@@ -219,3 +229,25 @@ def test_long_headline_on_a_real_poster_is_an_error_not_dropped(tmp_path, write_
     res = _render(write_brief(text), tmp_path)
     assert {f.channel for f in res.failures} == {"app_banner"}  # two lines fit the 800×450 feed
     assert "headline" in res.failures[0].error.message and res.failures[0].error.hint
+
+
+def test_checks_recorded_per_creative(farm):
+    _, man = farm
+    for c in man["creatives"]:
+        rules = {k["rule"]: k for k in c["checks"]}
+        assert {"FIN-APR", "FIN-DISCLAIMER", "FIN-PROVIDER", "TYPO-SIZE", "AD-SMALLPRINT", "TYPO-CONTRAST"} <= set(rules)
+        assert all(k["passed"] and k["severity"] == "error" for k in c["checks"]), c["checks"]
+        assert "AIGC-LABEL" not in rules  # procedural background: not generated
+
+
+def test_placement_checks_fail_when_they_should():
+    from mktcli.checks.placement import placement_checks
+
+    blocks = [{"role": "disclaimer", "size": 8, "contrast": 2.1}, {"role": "headline", "size": 60, "contrast": 3.2}]
+    res = {c["rule"]: c for c in placement_checks(blocks, min_px=10, has_rate=True, has_disclaimer=True,
+                                                  generative=True)}
+    assert not res["FIN-APR"]["passed"] and not res["FIN-PROVIDER"]["passed"] and res["FIN-DISCLAIMER"]["passed"]
+    assert not res["TYPO-SIZE"]["passed"] and "disclaimer 8 px" in res["TYPO-SIZE"]["message"]
+    assert not res["AD-SMALLPRINT"]["passed"]
+    assert "headline" not in res["TYPO-CONTRAST"]["message"]  # 3.2:1 is enough for large text
+    assert not res["AIGC-LABEL"]["passed"]

@@ -56,7 +56,12 @@ def poster(
         if progress is not None:
             progress.stop()
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
-    code = 0 if not result.failures else 3 if result.creatives else int(result.failures[0].error.exit_code)
+    failed_checks = [(c.data, k) for c in result.creatives for k in c.data.get("checks", [])
+                     if not k["passed"] and k["severity"] == "error"]
+    if result.failures:
+        code = 3 if result.creatives else int(result.failures[0].error.exit_code)
+    else:
+        code = 1 if failed_checks else 0
     if as_json:
         payload = {
             "ok": not result.failures, "exit_code": code, "bundle": str(result.out_dir),
@@ -65,15 +70,17 @@ def poster(
                                                   "sha256")} for c in result.creatives],
             "failures": [{"segment": f.segment, "channel": f.channel, "error": f.error.message,
                           "hint": f.error.hint} for f in result.failures],
+            "failed_checks": [{"id": d["id"], "segment": d["segment"], "channel": d["channel"], **k}
+                              for d, k in failed_checks],
             "notes": result.notes,
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return code
-    _summary(result)
+    _summary(result, failed_checks)
     return code
 
 
-def _summary(result) -> None:
+def _summary(result, failed_checks) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -104,6 +111,8 @@ def _summary(result) -> None:
     if len(dropped) > 6:
         con.print(f"[yellow]note[/yellow] … {len(dropped) - 6} more posters left optional blocks out "
                   "(each creative's 'dropped' in manifest.json)")
+    for d, k in failed_checks:
+        con.print(f"[red]check {k['rule']}[/red] {escape(d['segment'])} / {d['channel']}: {escape(k['message'])}")
     for f in result.failures:
         con.print(f"[red]failed[/red] {escape(f.segment)} / {f.channel}: {escape(f.error.message)}"
                   + (f"\n    [cyan]hint:[/cyan] {escape(f.error.hint)}" if f.error.hint else ""))

@@ -1,0 +1,1 @@
+"""Checks recorded with every creative (rule id, severity, passed, message)."""
