@@ -142,8 +142,12 @@ class PosterRenderer:
         composed = compose(visual.image, layout, self.palette, self.stacks, text, safe=ch.safe,
                            min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo)
         fmt = (ch.formats or ["jpeg"])[0]
-        content_id = "c-" + hashlib.sha256(
-            f"{brief.name}|{seg.name}|{ch.name}|{self.seed}".encode() + composed.image.tobytes()).hexdigest()[:16]
+        # the creative's identity: everything that determines its pixels (rendering is deterministic), hashed
+        # without touching the 8 MB of raw pixels
+        blocks = [p.as_dict() for p in composed.placed if p.text]
+        ident = json.dumps([brief.sha256, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
+                            composed.layout, _mkt_version()], ensure_ascii=False, sort_keys=True, default=str)
+        content_id = "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16]
         meta = {"Software": PRODUCER, "Description": json.dumps(
             {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}, ensure_ascii=False)}
         data, enc = encode(composed.image, fmt, ch.max_bytes, meta)
@@ -155,7 +159,6 @@ class PosterRenderer:
                 texts[f"perk{perk_n}"] = p.text
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
-        blocks = [p.as_dict() for p in composed.placed if p.text]
         checks = placement_checks(blocks, min_px=ch.legible_px(), has_rate=text.rate is not None,
                                   has_disclaimer=bool(text.disclaimer), generative=visual.generative
                                   and self.brand.ai_label_visible)

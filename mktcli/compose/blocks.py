@@ -58,8 +58,7 @@ class Composer(Canvas):
         if block.band:  # calm band, full width, to the canvas bottom (or just past the text where the bottom
             # is a platform's UI-overlay zone: a dark slab under the app's buttons helps nobody)
             bottom = self.H if self.H - self.sy1 <= 3 * pad else int(self.sy1 + pad)
-            band = Image.new("RGBA", (self.W, bottom - int(band_top)), (*hex_rgb(self.pal.band), 225))
-            self.img.alpha_composite(band, (0, int(band_top)))
+            self.blend(hex_rgb(self.pal.band), (0, band_top, self.W, bottom), 225)
         self.limit_y = band_top - self.gap()
         ascent, _ = stack.metrics(size)
         # one record per text (a disclaimer on two lines is one string with one box), in reading order
@@ -75,13 +74,13 @@ class Composer(Canvas):
                     con = worst_contrast(self.img, lbox, hex_rgb(self.pal.dark))
                     # centre the em box (baseline-0.88em..baseline+0.12em) in the pill
                     baseline = lbox[1] + (lbox[3] - lbox[1] - size) / 2 + size * 0.88
-                    stack.draw(self.draw, (lbox[0] + size * 0.25, baseline), text, size, hex_rgb(self.pal.dark))
+                    stack.draw(self.img, (lbox[0] + size * 0.25, baseline), text, size, hex_rgb(self.pal.dark))
                     self.placed.append(Placed("ai_label", text, lbox, size, stack.ids, self.pal.dark, con))
                     continue
                 # the ideographic em box (CJK glyphs sit in baseline-0.88em..baseline+0.12em): rows don't touch
                 tbox = (x, y + ascent - size * 0.88, x + w, y + ascent + size * 0.12)
                 color, con = self._text_color(tbox, size)
-                stack.draw(self.draw, (x, y + ascent), text, size, color)
+                stack.draw(self.img, (x, y + ascent), text, size, color)
                 rec = records.setdefault(kind, {"lines": [], "boxes": [], "color": color, "contrast": con})
                 rec["lines"].append(text)
                 rec["boxes"].append(tbox)
@@ -125,7 +124,8 @@ class Composer(Canvas):
             im = logo_img.resize((max(1, int(logo_img.width * scale)), int(h)), Image.LANCZOS)
             if im.width > box[2] - box[0]:
                 im = im.resize((int(box[2] - box[0]), int(im.height * (box[2] - box[0]) / im.width)), Image.LANCZOS)
-            self.img.alpha_composite(im.convert("RGBA"), (int(box[0]), int(box[1])))
+            im = im.convert("RGBA")
+            self.img.paste(im, (int(box[0]), int(box[1])), im)
             self.placed.append(Placed("logo", t.brand_name, (box[0], box[1], box[0] + im.width, box[1] + im.height)))
             return
         # lettermark: a rounded square with the brand's first character, then the name
@@ -136,7 +136,7 @@ class Composer(Canvas):
         size = int(h * 0.62)
         asc, desc = stack.metrics(size)
         w = stack.measure(ch, size)
-        stack.draw(self.draw, (mark[0] + (h - w) / 2, mark[1] + (h - (asc + desc)) / 2 + asc), ch, size,
+        stack.draw(self.img, (mark[0] + (h - w) / 2, mark[1] + (h - (asc + desc)) / 2 + asc), ch, size,
                    hex_rgb(self.pal.accent_text))
         self.placed.append(Placed("logo", ch, mark, size, stack.ids, self.pal.accent_text))
         if block.mark_only:
@@ -240,10 +240,10 @@ class Composer(Canvas):
         lab_box = (lab_x, lab_base - lab, lab_x + lab_w, lab_base + lab * 0.2)
         fig_box = (fx, base - asc, fx + fig_w, base + d * 0.05)
         lab_con, fig_con = worst_contrast(self.img, lab_box, lab_col), worst_contrast(self.img, fig_box, fig_col)
-        small.draw(self.draw, (lab_x, lab_base), label, lab, lab_col)
+        small.draw(self.img, (lab_x, lab_base), label, lab, lab_col)
         self.placed.append(Placed("apr_label", label, lab_box, lab, small.ids, rgb_hex(lab_col), lab_con))
         for t, k in runs:
-            fx += hero.draw(self.draw, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
+            fx += hero.draw(self.img, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
         self.placed.append(Placed("apr", label + figure + suffix, fig_box, d, hero.ids, rgb_hex(fig_col),
                                   fig_con))
         self.placed.append(Placed("rate_plate", "", plate))
@@ -309,7 +309,7 @@ class Composer(Canvas):
                 tx, base = x + (w - tw) / 2, y + (chip_h - (asc + desc)) / 2 + asc
                 # measured on the chip's face, inside its outline stroke
                 con = worst_contrast(self.img, (tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), light)
-                stack.draw(self.draw, (tx, base), text, size, light)
+                stack.draw(self.img, (tx, base), text, size, light)
                 self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(light), con))
                 x += w + gap
             y += chip_h + size * 0.3
@@ -341,7 +341,7 @@ class Composer(Canvas):
         base = y0 + (h - (asc + desc)) / 2 + asc
         tb = (x0 + (w - tw) / 2, base - asc, x0 + (w + tw) / 2, base + desc)
         con = worst_contrast(self.img, tb, col)
-        stack.draw(self.draw, (x0 + (w - tw) / 2, base), text, size, col)
+        stack.draw(self.img, (x0 + (w - tw) / 2, base), text, size, col)
         self.placed.append(Placed("cta", text, btn, size, stack.ids, rgb_hex(col), con))
 
 

@@ -66,7 +66,9 @@ class Canvas:
 
     def __init__(self, bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], *, safe,
                  min_px: float, calm_background: bool, scrim_color: str | None = None):
-        self.img = bg.convert("RGBA")
+        # RGB throughout (no RGBA round trip): translucent shapes are pasted through L masks. A copy, because
+        # the background is shared by every segment of the brief.
+        self.img = bg.copy() if bg.mode == "RGB" else bg.convert("RGB")
         self.W, self.H = self.img.size
         self.layout = layout
         self.pal = palette
@@ -119,26 +121,33 @@ class Canvas:
         dark = hex_rgb(self.pal.primary_dark)
         n = self.W if side == "left" else self.H
         ramp = np.clip(1.25 - np.linspace(0, 1.6, n), 0, 1) * 0.88
-        if side == "left":
-            alpha = np.tile(ramp[None, :], (self.H, 1))
-        else:
-            alpha = np.tile(ramp[:, None], (1, self.W))
-        overlay = Image.new("RGBA", (self.W, self.H), (*dark, 0))
-        overlay.putalpha(Image.fromarray((alpha * 255).astype("uint8")))
-        self.img.alpha_composite(overlay)
+        line = Image.fromarray((ramp * 255).astype("uint8")[None, :] if side == "left"
+                               else (ramp * 255).astype("uint8")[:, None])
+        self.img.paste(dark, (0, 0, self.W, self.H), line.resize((self.W, self.H), Image.NEAREST))
+
+    def blend(self, color: RGB, box: Box, alpha: int) -> None:
+        """A translucent rectangle of `color` over `box`."""
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        if x1 > x0 and y1 > y0:
+            self.img.paste(color, (x0, y0, x1, y1), Image.new("L", (x1 - x0, y1 - y0), alpha))
 
     def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False) -> None:
         x0, y0, x1, y1 = box
-        if shadow:
+        if shadow:  # drawn and blurred at quarter size: a soft shadow needs no detail, and blur is costly
             pad = int(max(2, radius * 0.6))
-            sh = Image.new("RGBA", (int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad), (0, 0, 0, 0))
-            ImageDraw.Draw(sh).rounded_rectangle([2 * pad, 2 * pad + pad // 2, sh.width - 2 * pad,
-                                                  sh.height - 2 * pad + pad // 2], radius=radius, fill=(0, 0, 0, 70))
-            sh = sh.filter(ImageFilter.GaussianBlur(pad))
-            self.img.alpha_composite(sh, (int(x0) - 2 * pad, int(y0) - 2 * pad))
-        layer = Image.new("RGBA", (int(x1 - x0) + 2, int(y1 - y0) + 2), (0, 0, 0, 0))
-        ImageDraw.Draw(layer).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=(*fill, alpha))
-        self.img.alpha_composite(layer, (int(round(x0)), int(round(y0))))
+            q = 4
+            w, h = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
+            m = Image.new("L", (max(1, w // q), max(1, h // q)), 0)
+            ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (w - 2 * pad) / q,
+                                                 (h - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
+            m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q))).resize((w, h), Image.BILINEAR)
+            ox, oy = int(x0) - 2 * pad, int(y0) - 2 * pad
+            self.img.paste((0, 0, 0), (ox, oy, ox + w, oy + h), m)
+        w, h = int(x1 - x0) + 2, int(y1 - y0) + 2
+        m = Image.new("L", (w, h), 0)
+        ImageDraw.Draw(m).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=alpha)
+        ox, oy = int(round(x0)), int(round(y0))
+        self.img.paste(tuple(fill), (ox, oy, ox + w, oy + h), m)
 
     def _on(self, fill: RGB, preferred: str) -> RGB:
         """Text colour for a solid fill: the brand's choice when it reaches 4.5:1, else light or dark."""
@@ -184,7 +193,7 @@ class Canvas:
         y = y_top + ascent
         for line in fitted.lines:
             w = stack.measure(line, fitted.size)
-            stack.draw(self.draw, (self._aligned_x(box, w, align), y), line, fitted.size, color)
+            stack.draw(self.img, (self._aligned_x(box, w, align), y), line, fitted.size, color)
             y += fitted.line_height
         p = Placed(role, text, text_box, fitted.size, stack.ids, rgb_hex(color), con, list(fitted.lines))
         self.placed.append(p)

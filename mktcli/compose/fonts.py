@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from PIL import ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import FontError
 from ..paths import fonts_dir
@@ -87,52 +87,82 @@ class FontStack:
         return self.ids[0]
 
     def font_for(self, ch: str) -> str:
-        cp = ord(ch)
-        for fid in self.ids:
-            if cp in coverage(fid):
-                return fid
-        # a space variant or similar with no glyph anywhere: draw it as a plain space
-        if unicodedata.category(ch) == "Zs":
-            return self.ids[0]
-        raise FontError(f"no bundled font can draw '{ch}' (U+{cp:04X})",
-                        "replace the character (e.g. a rare or traditional form) or add a font that has it")
+        return _font_for(self.ids, ch)
 
     def runs(self, text: str) -> list[tuple[str, str, float]]:
         """[(font_id, substring, gap_before_em)]: consecutive characters with the same font merged; a new run
         starts where Chinese meets Latin letters or digits, with a small gap (clreq: at most 1/4 em; we use
         1/8 em) so "最高可借30万" does not read as one cramped block."""
-        out: list[tuple[str, str, float]] = []
-        prev_kind = ""
-        for ch in text:
-            if ch in _IGNORABLE:
-                continue
-            fid = self.font_for(ch)
-            kind = _script(ch)
-            gap = CJK_LATIN_GAP if {prev_kind, kind} == {"han", "latin"} else 0.0
-            if out and out[-1][0] == fid and not gap:
-                out[-1] = (fid, out[-1][1] + ch, out[-1][2])
-            else:
-                out.append((fid, ch, gap))
-            prev_kind = kind
-        return out
+        return list(_runs(self.ids, text))
 
     def check(self, text: str) -> None:
         """Raise FontError for the first character no font can draw."""
         self.runs(text)
 
     def measure(self, text: str, size: int) -> float:
-        return sum(truetype(fid, size).getlength(s) + gap * size for fid, s, gap in self.runs(text))
+        return _measure(self.ids, text, size)
 
     def metrics(self, size: int) -> tuple[int, int]:
         """(ascent, descent) of the primary font at `size`."""
         return truetype(self.primary, size).getmetrics()
 
-    def draw(self, draw, xy: tuple[float, float], text: str, size: int, fill, **kw) -> float:
-        """Draw `text` with its left end at x and its baseline at y; return the advance width."""
+    def draw(self, img: Image.Image, xy: tuple[float, float], text: str, size: int, fill, **kw) -> float:
+        """Draw `text` on `img` with its left end at x and its baseline at y; return the advance width.
+        Each run's coverage mask is rendered once and reused (segments repeat the same strings)."""
         x, y = xy
-        for fid, s, gap in self.runs(text):
+        for fid, s, gap in _runs(self.ids, text):
             x += gap * size
-            font = truetype(fid, size)
-            draw.text((x, y), s, font=font, fill=fill, anchor="ls", **kw)
-            x += font.getlength(s)
+            mask, (ox, oy) = _glyph_mask(fid, s, int(size))
+            if mask is not None:
+                px, py = int(round(x)) + ox, int(round(y)) + oy
+                img.paste(tuple(fill), (px, py, px + mask.width, py + mask.height), mask)
+            x += truetype(fid, int(size)).getlength(s)
         return x - xy[0]
+
+# Layout measures the same strings at the same sizes many times while fitting: cache by (stack, text, size).
+@lru_cache(maxsize=65536)
+def _font_for(ids: tuple[str, ...], ch: str) -> str:
+    cp = ord(ch)
+    for fid in ids:
+        if cp in coverage(fid):
+            return fid
+    # a space variant or similar with no glyph anywhere: draw it as a plain space
+    if unicodedata.category(ch) == "Zs":
+        return ids[0]
+    raise FontError(f"no bundled font can draw '{ch}' (U+{cp:04X})",
+                    "replace the character (e.g. a rare or traditional form) or add a font that has it")
+
+
+@lru_cache(maxsize=32768)
+def _runs(ids: tuple[str, ...], text: str) -> tuple[tuple[str, str, float], ...]:
+    out: list[tuple[str, str, float]] = []
+    prev_kind = ""
+    for ch in text:
+        if ch in _IGNORABLE:
+            continue
+        fid = _font_for(ids, ch)
+        kind = _script(ch)
+        gap = CJK_LATIN_GAP if {prev_kind, kind} == {"han", "latin"} else 0.0
+        if out and out[-1][0] == fid and not gap:
+            out[-1] = (fid, out[-1][1] + ch, out[-1][2])
+        else:
+            out.append((fid, ch, gap))
+        prev_kind = kind
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _measure(ids: tuple[str, ...], text: str, size: int) -> float:
+    return sum(truetype(fid, size).getlength(s) + gap * size for fid, s, gap in _runs(ids, text))
+
+
+@lru_cache(maxsize=1024)
+def _glyph_mask(fid: str, text: str, size: int) -> tuple[Image.Image | None, tuple[int, int]]:
+    """Anti-aliased coverage of `text` and its offset from the (left, baseline) origin."""
+    font = truetype(fid, size)
+    x0, y0, x1, y1 = font.getbbox(text, anchor="ls")
+    if x1 <= x0 or y1 <= y0:
+        return None, (0, 0)
+    mask = Image.new("L", (x1 - x0, y1 - y0), 0)
+    ImageDraw.Draw(mask).text((-x0, -y0), text, font=font, fill=255, anchor="ls")
+    return mask, (x0, y0)

@@ -51,7 +51,7 @@ def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStac
             c.perks(perk_block, text.perks)
     c.cta(blocks["cta"], text.cta)
     check_no_overlap(c.placed, c.W, c.H)
-    return Composed(c.img.convert("RGB"), c.placed, c.dropped, layout.name)
+    return Composed(c.img, c.placed, c.dropped, layout.name)
 
 
 

@@ -4,6 +4,7 @@ caller drops an optional block or raises a LayoutError. Text never overflows or 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .fonts import FontStack
 from .linebreak import break_balanced, break_lines
@@ -37,8 +38,18 @@ def _layout(text: str, stack: FontStack, size: int, max_w: float, lh: float, bal
 
 def fit_text(text: str, stack: FontStack, max_w: float, max_h: float, *, min_size: float, max_size: float,
              max_lines: int, line_height: float = 1.25, balanced: bool = False) -> Fitted | None:
-    """Largest integer size in [min_size, max_size] whose layout fits; None when even min_size does not."""
+    """Largest integer size in [min_size, max_size] whose layout fits; None when even min_size does not.
+    Memoised: the segments of a brief fit the same strings into the same boxes over and over."""
     stack.check(text)
+    hit = _fit_cached(text, stack.ids, round(max_w, 2), round(max_h, 2), float(min_size), float(max_size),
+                      max_lines, line_height, balanced)
+    return None if hit is None else Fitted(list(hit.lines), hit.size, hit.line_height, hit.width, hit.height)
+
+
+@lru_cache(maxsize=4096)
+def _fit_cached(text: str, ids: tuple[str, ...], max_w: float, max_h: float, min_size: float, max_size: float,
+                max_lines: int, line_height: float, balanced: bool) -> Fitted | None:
+    stack = FontStack(ids)
     lo, hi = int(-(-min_size // 1)), int(max_size)
     if hi < lo:
         return None
