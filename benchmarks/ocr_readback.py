@@ -51,7 +51,7 @@ def main() -> int:
     ocr = RapidOCR()
     rng = random.Random(args.seed)
     image_channels = [n for n, c in load_channels().items() if c.is_image and not c.refuse]
-    ok = n = 0
+    ok = n = strict_ok = 0
     misses = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,6 +77,9 @@ def main() -> int:
                 if min(d["width"], d["height"]) >= 250:
                     need.append(DISCLAIMERS[cat][:8])
                 missing = [m for m in need if norm(m) not in text]
+                # strict: the whole APR string, the whole disclaimer and the provider line, on every size
+                strict_need = [brief["offer"]["apr"], DISCLAIMERS[cat], d["texts"]["provider"]]
+                strict_ok += all(norm(m) in text for m in strict_need)
                 if missing:
                     misses.append(f"{d['channel']} {d['width']}x{d['height']} apr={brief['offer']['apr']}: "
                                   f"missing {missing} | read {text[:90]}")
@@ -86,6 +89,7 @@ def main() -> int:
         print("MISS", m)
     print(f"ocr read-back: {ok}/{n} posters verified ({100 * ok / max(n, 1):.1f}%) "
           f"in {time.perf_counter() - t0:.1f}s")
+    print(f"strict (full APR string, disclaimer and provider line on every size): {strict_ok}/{n}")
     return 0 if ok == n else 1
 
 
