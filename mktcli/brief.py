@@ -20,8 +20,8 @@ from .schema import Strict, invalid, suggest, validate
 from .yamlio import LoadedYaml, load_yaml
 
 BRIEF_VERSION = 1
-CATEGORIES = ("loan", "credit_card", "deposit", "wealth", "insurance", "retail", "other")
 SEGMENT_JOIN = "·"
+MESSAGE_FIELDS = ("headline", "subhead", "cta", "disclaimer")
 DEFAULT_SEGMENT = "通用"
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -352,14 +352,14 @@ def _check_glyphs(brief: Brief, err) -> None:
     scan(("product", "provider"), brief.product.provider)
     for i, perk in enumerate(brief.offer.perks):
         scan(("offer", "perks", i), perk)
-    for field in ("headline", "subhead", "cta", "disclaimer"):
-        scan(("message", field), getattr(brief.message, field))
+    for key in MESSAGE_FIELDS:
+        scan(("message", key), getattr(brief.message, key))
     aud = brief.audience
     specs = [(("audience", "segments", i), s) for i, s in enumerate(aud.segments or [])] if aud else []
     specs += [(("audience", "overrides", k), o) for k, o in aud.overrides.items()] if aud else []
     for kp, spec in specs:
-        for field in ("headline", "subhead", "cta", "disclaimer"):
-            scan((*kp, field), getattr(spec, field))
+        for key in MESSAGE_FIELDS:
+            scan((*kp, key), getattr(spec, key))
         for i, perk in enumerate(spec.perks or []):
             scan((*kp, "perks", i), perk)
 

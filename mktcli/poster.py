@@ -22,7 +22,7 @@ from .checks.placement import placement_checks
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
 from .compose.render import PosterText, compose
-from .errors import BriefError, MktError
+from .errors import AssetError, BriefError, MktError
 from .export.encode import encode
 from .export.files import atomic_write, atomic_write_json, safe_join, sha256
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
@@ -92,6 +92,8 @@ def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[st
 class PosterRenderer:
     """Shared state for one run: brand, engine, font stacks and a background cache (segments share them)."""
 
+    engine_note: str | None = None
+
     def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int):
         self.brief, self.brand, self.engine, self.seed = brief, brand, engine, seed
         self.palette = brand.palette_for(brief.product.category)
@@ -106,10 +108,15 @@ class PosterRenderer:
 
     @classmethod
     def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None) -> "PosterRenderer":
-        """A renderer for scripts and benchmarks: `PosterRenderer.for_brief(b).render(job) -> (bytes, entry)`."""
+        """The renderer for a brief (brand, engine, seed resolved): `.render(job) -> (bytes, manifest entry)`.
+        `.engine_note` says which engine `auto` chose."""
         brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
-        name, _ = resolve_engine_name(engine or brief.visual.engine, brief.visual.image is not None)
-        return cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed)
+        name, note = resolve_engine_name(engine or brief.visual.engine, brief.visual.image is not None)
+        if name == "image" and brief.visual.image is None:
+            raise AssetError("engine 'image' needs a picture", "add visual.image: hero.jpg to the brief")
+        renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed)
+        renderer.engine_note = note
+        return renderer
 
     def background(self, ch: Channel, layout: Layout) -> VisualResult:
         W, H = ch.size
@@ -188,11 +195,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
-    seed = brief.visual.seed if seed is None else seed
-    brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
-    requested = engine or brief.visual.engine
-    engine_name, note = resolve_engine_name(requested, brief.visual.image is not None)
-    eng = get_engine(engine_name)
+    renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine)
     job_list = plan_jobs(brief, segments, channels)
     out_root = Path(out)
     bundle_dir = safe_join(out_root, brief.name)
@@ -201,16 +204,15 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     if manifest_path.exists():  # the bundle is being rewritten: it is incomplete until the new manifest lands
         manifest_path.unlink()
     result = BundleResult(bundle_dir, None)
-    if note:
-        result.notes.append(note)
+    if renderer.engine_note:
+        result.notes.append(renderer.engine_note)
     text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
     if text_chans:
         result.skipped_text_channels = text_chans
         result.notes.append("text channels (" + ", ".join(text_chans) + ") were skipped: `mkt poster` renders "
                             "the image channels; SMS, call-script and push copy come with the copy engines")
     if on_start:
-        on_start(job_list, engine_name)
-    renderer = PosterRenderer(brief, brand, eng, seed)
+        on_start(job_list, renderer.engine.name)
 
     def run(job: Job) -> Creative | Failure:
         try:
@@ -238,7 +240,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         "version": MANIFEST_VERSION,
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256},
         "created": _created(),
-        "generator": {"name": "mkt", "version": _mkt_version(), "engine": engine_name, "seed": seed},
+        "generator": {"name": "mkt", "version": _mkt_version(), "engine": renderer.engine.name,
+                      "seed": renderer.seed},
         "creatives": [c.data for c in result.creatives],
         "failures": [{"segment": f.segment, "channel": f.channel, "error": str(f.error),
                       "hint": f.error.hint} for f in result.failures],

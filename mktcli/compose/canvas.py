@@ -65,7 +65,7 @@ class Canvas:
     """One poster being drawn: geometry, drawing helpers and the record of placed blocks."""
 
     def __init__(self, bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], *, safe,
-                 min_px: float, calm_background: bool, scrim_color: str | None = None):
+                 min_px: float, calm_background: bool):
         # RGB throughout (no RGBA round trip): translucent shapes are pasted through L masks. A copy, because
         # the background is shared by every segment of the brief.
         self.img = bg.copy() if bg.mode == "RGB" else bg.convert("RGB")

@@ -40,7 +40,12 @@ def worst_contrast(img: Image.Image, box, color: RGB) -> float:
     if region.size == 0:
         return 21.0
     step = max(1, int(np.sqrt(region.shape[0] * region.shape[1] / 4096)))  # sample ~4k pixels
-    lum = luminance(region[::step, ::step].reshape(-1, 3))
+    px = region[::step, ::step].reshape(-1, 3)
+    lum = _LUT[0][px[:, 0]] + _LUT[1][px[:, 1]] + _LUT[2][px[:, 2]]
     lo, hi = np.percentile(lum, [2, 98])
     lt = float(luminance(color))
     return min(contrast(lt, float(lo)), contrast(lt, float(hi)))
+
+
+# Per-channel linear-light contributions for every 8-bit value: luminance of many pixels by table lookup.
+_LUT = tuple(_lin(np.arange(256, dtype=np.float64)) * w for w in (0.2126, 0.7152, 0.0722))
