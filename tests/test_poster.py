@@ -251,3 +251,31 @@ def test_placement_checks_fail_when_they_should():
     assert not res["AD-SMALLPRINT"]["passed"]
     assert "headline" not in res["TYPO-CONTRAST"]["message"]  # 3.2:1 is enough for large text
     assert not res["AIGC-LABEL"]["passed"]
+
+
+@pytest.mark.parametrize("brand", ["default", "light.yaml"])
+def test_busy_photo_text_stays_legible(tmp_path, write_brief, brand):
+    """A bright, busy photo (the hard case for overlays): every check passes, on dark and light brands."""
+    import numpy as np
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(3)
+    img = Image.fromarray(np.clip(rng.normal(210, 45, (900, 1600, 3)), 0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    for _ in range(80):
+        x, y, r = int(rng.integers(0, 1600)), int(rng.integers(0, 900)), int(rng.integers(10, 90))
+        d.ellipse([x - r, y - r, x + r, y + r], fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+    img.save(tmp_path / "busy.jpg")
+    (tmp_path / "light.yaml").write_text("""version: 1
+name: light
+palette: {primary: "#F6F1E7", primary_dark: "#E9E0CF", accent: "#C8102E", accent_text: "#FFFFFF",
+          light: "#FFFFFF", dark: "#222222", band: "#EFE8DA"}
+""", encoding="utf-8")
+    p = write_brief(GOOD.replace("version: 1\n", f"version: 1\nbrand: {brand}\n")
+                    .replace("visual:\n  seed: 7", "visual:\n  image: busy.jpg\n  seed: 7")
+                    .replace("[app_banner, moments_16x9]", "[app_banner, moments_16x9, splash_1080x1920, dsp_300x250]"))
+    res = _render(p, tmp_path / "out")
+    assert not res.failures
+    for c in res.creatives:
+        failed = [k for k in c.data["checks"] if not k["passed"]]
+        assert not failed, (c.data["channel"], failed)

@@ -224,7 +224,8 @@ class Composer(Canvas):
             fill = self.pal.light if block.plate == "light" else self.pal.accent
             self._rounded(plate, hex_rgb(fill), radius=min(w, h) * 0.14, alpha=245, shadow=True)
         plate_fill = hex_rgb(self.pal.light if block.plate == "light" else self.pal.accent)
-        fig_col = self._on(plate_fill, self.pal.primary if block.plate == "light" else self.pal.primary_dark)
+        fig_col = self._on(plate_fill, *((self.pal.primary, self.pal.accent, self.pal.primary_dark)
+                                         if block.plate == "light" else (self.pal.primary_dark,)))
         lab_col = self._on(plate_fill, self.pal.dark)
         if block.style == "inline":
             base = y0 + pad_y + asc

@@ -149,12 +149,13 @@ class Canvas:
         ox, oy = int(round(x0)), int(round(y0))
         self.img.paste(tuple(fill), (ox, oy, ox + w, oy + h), m)
 
-    def _on(self, fill: RGB, preferred: str) -> RGB:
-        """Text colour for a solid fill: the brand's choice when it reaches 4.5:1, else light or dark."""
+    def _on(self, fill: RGB, *preferred: str) -> RGB:
+        """Text colour for a solid fill: the first of the brand's choices that reaches 4.5:1, else light or dark."""
         from .color import contrast, luminance
 
         lf = float(luminance(fill))
-        cands = [hex_rgb(preferred), hex_rgb(self.pal.light), hex_rgb(self.pal.dark), (255, 255, 255), (0, 0, 0)]
+        cands = [hex_rgb(p) for p in preferred] + [hex_rgb(self.pal.light), hex_rgb(self.pal.dark), (255, 255, 255),
+                                                   (0, 0, 0)]
         for c in cands:
             if contrast(float(luminance(c)), lf) >= 4.5:
                 return c
@@ -173,9 +174,15 @@ class Canvas:
                 return col, c
             if best is None or c > best[1]:
                 best = (col, c)
-        # plate behind the text: a dark plate for light text, light plate for dark text
-        col = hex_rgb(self.pal.light) if best[0] == hex_rgb(self.pal.light) else hex_rgb(self.pal.dark)
-        plate = hex_rgb(self.pal.primary_dark) if col == hex_rgb(self.pal.light) else hex_rgb(self.pal.light)
+        # plate behind the text: the brand's dark (or light) colour when it clearly contrasts, else a neutral
+        from .color import contrast, luminance
+
+        col = best[0]
+        lum = float(luminance(col))
+        dark_text = lum < 0.18
+        options = ([self.pal.light, "#FFFFFF"] if dark_text else [self.pal.primary_dark, self.pal.dark, "#000000"])
+        plate = next((hex_rgb(o) for o in options if contrast(float(luminance(hex_rgb(o))), lum) >= need + 2.5),
+                     hex_rgb(options[-1]))
         pad = size * 0.25
         self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, alpha=235)
         return col, worst_contrast(self.img, box, col)
