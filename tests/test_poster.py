@@ -279,3 +279,47 @@ palette: {primary: "#F6F1E7", primary_dark: "#E9E0CF", accent: "#C8102E", accent
     for c in res.creatives:
         failed = [k for k in c.data["checks"] if not k["passed"]]
         assert not failed, (c.data["channel"], failed)
+
+
+def test_every_image_channel_preset_renders_cleanly(tmp_path, write_brief):
+    from mktcli import load_channels
+
+    names = [n for n, c in load_channels().items() if c.is_image and not c.refuse]
+    p = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户]")
+                    .replace("[app_banner, moments_16x9]", "[" + ", ".join(names) + "]"))
+    res = _render(p, tmp_path)
+    assert not res.failures, [(f.channel, str(f.error)) for f in res.failures]
+    assert len(res.creatives) == len(names) >= 19
+    for c in res.creatives:
+        assert all(k["passed"] for k in c.data["checks"]), (c.data["channel"], c.data["checks"])
+        assert "headline" not in c.data["dropped"] or min(c.data["width"], c.data["height"]) < 200
+
+
+def test_refused_channel_is_a_brief_error(write_brief):
+    from mktcli import load_brief
+
+    with pytest.raises(BriefError) as ei:
+        load_brief(write_brief(GOOD.replace("[app_banner, moments_16x9]", "[dsp_320x50]")))
+    assert ei.value.key == "channels[0]" and "320×50" in ei.value.message
+
+
+def test_brand_logo_png_is_placed(tmp_path, write_brief):
+    logo = Image.new("RGBA", (240, 80), (0, 0, 0, 0))
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(logo).rounded_rectangle([0, 0, 239, 79], radius=16, fill=(200, 16, 46, 255))
+    logo.save(tmp_path / "logo.png")
+    (tmp_path / "mine.yaml").write_text("version: 1\nname: mine\nlogo: logo.png\n", encoding="utf-8")
+    res = _render(write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: mine.yaml\n")), tmp_path / "o")
+    for c in res.creatives:
+        box = next(b for b in c.data["blocks"] if b["role"] == "logo")["box"]
+        with Image.open(res.out_dir / c.data["path"]) as im:
+            px = im.convert("RGB").getpixel((int((box[0] + box[2]) / 2), int((box[1] + box[3]) / 2)))
+        assert px[0] > 150 and px[1] < 80, px  # the logo's red is on the poster where the record says
+
+
+def test_missing_logo_file_names_the_brand_file(tmp_path, write_brief):
+    (tmp_path / "mine.yaml").write_text("version: 1\nname: mine\nlogo: nope.png\n", encoding="utf-8")
+    with pytest.raises(BriefError) as ei:
+        _render(write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: mine.yaml\n")), tmp_path / "o")
+    assert ei.value.file.endswith("mine.yaml") and ei.value.key == "logo" and ei.value.line == 3

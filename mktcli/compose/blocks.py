@@ -57,7 +57,7 @@ class Composer(Canvas):
         band_top = top - pad * 0.6
         if block.band:  # calm band, full width, to the canvas bottom (or just past the text where the bottom
             # is a platform's UI-overlay zone: a dark slab under the app's buttons helps nobody)
-            bottom = self.H if self.H - self.sy1 <= 3 * pad else int(self.sy1 + pad)
+            bottom = self.H if self.H - self.sy1 <= 0.1 * self.H else int(self.sy1 + pad)
             self.blend(hex_rgb(self.pal.band), (0, band_top, self.W, bottom), 225)
         self.limit_y = band_top - self.gap()
         ascent, _ = stack.metrics(size)
