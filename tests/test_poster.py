@@ -323,3 +323,20 @@ def test_missing_logo_file_names_the_brand_file(tmp_path, write_brief):
     with pytest.raises(BriefError) as ei:
         _render(write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: mine.yaml\n")), tmp_path / "o")
     assert ei.value.file.endswith("mine.yaml") and ei.value.key == "logo" and ei.value.line == 3
+
+
+def test_png_channel_and_byte_limit(tmp_path, write_brief):
+    chan = tmp_path / "chans.yaml"
+    chan.write_text("""channels:
+  tile_png: {width: 600, height: 600, formats: [png], checked: 2026-11-24}
+  tile_small: {width: 600, height: 600, max_bytes: 40000, checked: 2026-11-24}
+""", encoding="utf-8")
+    p = write_brief(GOOD.replace("[app_banner, moments_16x9]", "[tile_png, tile_small]")
+                    .replace("segments: [养殖户, 种植户]", "segments: [养殖户]"))
+    res = make_posters(p, tmp_path / "o", channel_files=[chan])
+    by = {c.data["channel"]: c.data for c in res.creatives}
+    assert by["tile_png"]["format"] == "png" and by["tile_png"]["path"].endswith(".png")
+    with Image.open(res.out_dir / by["tile_png"]["path"]) as im:
+        assert im.format == "PNG" and json.loads(im.info["Description"])["content_id"] == by["tile_png"]["id"]
+    small = by["tile_small"]
+    assert small["format"] == "jpeg" and small["bytes"] <= 40000 and small["encoder"]["quality"] < 90
