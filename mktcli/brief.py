@@ -106,7 +106,15 @@ class Message(Strict):
 
 
 class SegmentOverride(Message):
+    """What a segment may change: message fields (flat, or nested under `message:`) and the perks."""
+
     perks: list[str] | None = None
+    message: Message | None = None
+
+    def updates(self) -> dict[str, str]:
+        flat = {k: getattr(self, k) for k in MESSAGE_FIELDS if getattr(self, k) is not None}
+        nested = {k: v for k, v in (self.message.model_dump() if self.message else {}).items() if v is not None}
+        return {**nested, **flat}
 
 
 class SegmentSpec(SegmentOverride):
@@ -119,13 +127,16 @@ class SegmentSpec(SegmentOverride):
 
 
 class Audience(Strict):
-    segments: list[SegmentSpec] | None = None
-    dimensions: dict[str, list[str]] | None = None
+    segments: list[SegmentSpec] | None = Field(None, min_length=1)
+    dimensions: dict[str, list[str]] | None = Field(None, min_length=1)
     overrides: dict[str, SegmentOverride] = Field(default_factory=dict)
 
     @field_validator("segments", mode="before")
     @classmethod
     def _names_to_specs(cls, v):
+        """segments: [养殖户, {name: 种植户, headline: …}] or a mapping {养殖户: null, 种植户: {headline: …}}."""
+        if isinstance(v, dict):
+            v = [{"name": k, **(o if isinstance(o, dict) else {})} for k, o in v.items()]
         if isinstance(v, list):
             return [{"name": s} if isinstance(s, (str, int)) and not isinstance(s, bool) else s for s in v]
         return v
@@ -237,8 +248,20 @@ def category_defaults() -> dict[str, dict[str, Any]]:
 def _apply(message: Message, perks: list[str], ov: SegmentOverride | None) -> tuple[Message, list[str]]:
     if ov is None:
         return message, perks
-    upd = {k: v for k, v in ov.model_dump(exclude={"perks", "name"}).items() if v is not None}
-    return message.model_copy(update=upd), (list(ov.perks) if ov.perks is not None else perks)
+    return message.model_copy(update=ov.updates()), (list(ov.perks) if ov.perks is not None else perks)
+
+
+_JOINERS = re.compile(r"\s*[×xX*/|+,，、·]\s*|\s+")
+
+
+def _override_for(overrides: dict[str, SegmentOverride], name: str) -> SegmentOverride | None:
+    """An override by full segment name; '养殖户×有优惠', '养殖户/有优惠' or '养殖户 有优惠' name it too."""
+    if name in overrides:
+        return overrides[name]
+    for key, ov in overrides.items():
+        if _JOINERS.sub(SEGMENT_JOIN, key.strip()) == name:
+            return ov
+    return None
 
 
 def expand_segments(brief: Brief) -> list[Segment]:
@@ -262,7 +285,7 @@ def expand_segments(brief: Brief) -> list[Segment]:
             msg, perks = base_msg, base_perks
             for v in values.values():
                 msg, perks = _apply(msg, perks, aud.overrides.get(v))
-            msg, perks = _apply(msg, perks, aud.overrides.get(name))
+            msg, perks = _apply(msg, perks, _override_for(aud.overrides, name))
             out.append(Segment(name, msg, perks, values))
     return out
 
@@ -316,13 +339,22 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         if not p.is_file():
             err(("visual", "image"), f"image '{vis.image}' does not exist (looked for {p})",
                 "put the file next to the brief or give a path relative to the brief")
+        else:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(p) as im:
+                    im.verify()
+            except (UnidentifiedImageError, OSError, SyntaxError) as e:
+                err(("visual", "image"), f"'{vis.image}' is not a readable image ({e.__class__.__name__})",
+                    "use a JPEG or PNG photo")
 
     aud = brief.audience
     if aud and aud.overrides:
         names = {s.name for s in brief.segments()}
         values = {v for s in brief.segments() for v in s.values.values()}
         for key in aud.overrides:
-            if key not in names and key not in values:
+            if key not in names and key not in values and _JOINERS.sub(SEGMENT_JOIN, key.strip()) not in names:
                 guess = suggest(key, names | values)
                 err(("audience", "overrides", key), f"override '{key}' matches no segment"
                     + (f" — did you mean '{guess}'?" if guess else ""),
@@ -360,6 +392,7 @@ def _check_glyphs(brief: Brief, err) -> None:
     for kp, spec in specs:
         for key in MESSAGE_FIELDS:
             scan((*kp, key), getattr(spec, key))
+            scan((*kp, "message", key), getattr(spec.message, key) if spec.message else None)
         for i, perk in enumerate(spec.perks or []):
             scan((*kp, "perks", i), perk)
 

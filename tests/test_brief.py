@@ -157,3 +157,33 @@ def test_character_no_font_has_is_reported_at_load_with_line(write_brief):
     e = the_error(write_brief, "  headline: 补栏周转 不误农时", "  headline: 补栏周转𠀀", "message.headline",
                   ["no bundled font", "U+20000"])
     assert e.line == 13
+
+
+def test_segment_forms_and_override_spellings(write_brief):
+    text = GOOD.replace("  segments: [养殖户, 种植户]", """  segments:
+    养殖户: {message: {headline: 补栏无忧}}
+    种植户:""")
+    segs = {s.name: s for s in load_brief(write_brief(text)).segments()}
+    assert segs["养殖户"].message.headline == "补栏无忧" and segs["种植户"].message.headline == "补栏周转 不误农时"
+    text = GOOD.replace("  segments: [养殖户, 种植户]", """  dimensions:
+    occupation: [养殖户, 种植户]
+    coupon: [有优惠, 无优惠]
+  overrides:
+    种植户×无优惠: {cta: 马上办}""")
+    segs = {s.name: s for s in load_brief(write_brief(text)).segments()}
+    assert segs["种植户·无优惠"].message.cta == "马上办" and segs["种植户·有优惠"].message.cta is None
+
+
+@pytest.mark.parametrize("old,new,key,words", [
+    ("  segments: [养殖户, 种植户]", "  segments: []", "audience.segments", ["at least 1"]),
+    ("  segments: [养殖户, 种植户]", "  dimensions: {}", "audience.dimensions", ["at least 1"]),
+])
+def test_empty_audiences_are_errors(write_brief, old, new, key, words):
+    the_error(write_brief, old, new, key, words)
+
+
+def test_image_that_is_not_an_image(write_brief, tmp_path):
+    (tmp_path / "hero.jpg").write_text("not a picture", encoding="utf-8")
+    e = the_error(write_brief, "visual:\n  seed: 7", "visual:\n  image: hero.jpg\n  seed: 7", "visual.image",
+                  ["not a readable image", "JPEG"])
+    assert e.line == 16
