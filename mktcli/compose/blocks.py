@@ -143,8 +143,9 @@ class Composer(Canvas):
             return
         name_box = (mark[2] + h * 0.3, box[1], box[2], box[3])
         f = fit_text(t.brand_name, self.stacks["body"], name_box[2] - name_box[0], h,
-                     min_size=min(self.min_px, h * 0.7), max_size=h * 0.7, max_lines=1)
-        if f is None:
+                     min_size=self.min_px, max_size=h * 0.7, max_lines=1)
+        if f is None:  # the mark alone still identifies the brand; the name never goes below legible
+            self.dropped.append("brand name")
             return
         nb = (name_box[0], box[1] + (h - f.height) / 2, name_box[2], box[3])
         self._draw_lines("brand", f, self.stacks["body"], nb, "left", t.brand_name)
