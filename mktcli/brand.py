@@ -52,6 +52,7 @@ class Brand(Strict):
     short_name: str | None = None
     logo: str | None = None
     fonts: dict[str, list[str]] = Field(default_factory=dict)
+    style: str | None = None      # the brand's look in words, for generative key visuals (default: from the palette)
     ai_label: str = "AI生成"
     ai_label_visible: bool = True
     palette: Palette = Field(default_factory=Palette)

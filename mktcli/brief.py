@@ -165,7 +165,10 @@ class Visual(Strict):
     scene: str | None = None
     image: str | None = None
     focus: tuple[float, float] | None = None   # focal point of visual.image, fractions (x, y); default: detected
-    model: str | None = None
+    model: str | None = None      # engine diffusers: hub id or local folder (default: configs/models.yaml)
+    profile: str | None = None    # engine diffusers: quality | fast | low-vram … (mkt models lists them)
+    negative_prompt: str | None = None   # engine diffusers: replaces the model's default negative prompt
+    text_in_image: bool = False   # engine diffusers: the model draws the headline, verified by OCR, else typeset
     seed: int = Field(0, ge=0, le=2**32 - 1)
 
     @field_validator("focus")

@@ -69,6 +69,27 @@ def _mkt_version() -> str:
     return __version__
 
 
+def zone_px(ch: Channel, box) -> tuple[int, int, int, int]:
+    """A layout box (fractions of the safe area) in canvas pixels, clamped to the canvas."""
+    W, H = ch.size
+    safe = ch.safe
+    vx, vy, vw, vh = box
+    sx0, sy0 = W * safe.left, H * safe.top
+    sw, sh = W * (1 - safe.left - safe.right), H * (1 - safe.top - safe.bottom)
+    z = (int(sx0 + vx * sw), int(sy0 + vy * sh), int(sx0 + (vx + vw) * sw), int(sy0 + (vy + vh) * sh))
+    return (max(0, z[0]), max(0, z[1]), min(W, max(z[2], z[0] + 1)), min(H, max(z[3], z[1] + 1)))
+
+
+def _diffusion_options(brief: Brief, given: Any):
+    """The diffusers engine's options: command-line values win over the brief's visual.model / visual.profile."""
+    from dataclasses import replace
+
+    from .visual.diffusion import DiffusionOptions
+
+    opts = given if isinstance(given, DiffusionOptions) else DiffusionOptions()
+    return replace(opts, model=opts.model or brief.visual.model, profile=opts.profile or brief.visual.profile)
+
+
 def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[str] | None = None) -> list[Job]:
     """Every segment × image channel the run will render, after the --segment/--channel filters."""
     segs = brief.segments()
@@ -94,8 +115,9 @@ class PosterRenderer:
 
     engine_note: str | None = None
 
-    def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int):
+    def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int, visual_options: Any = None):
         self.brief, self.brand, self.engine, self.seed = brief, brand, engine, seed
+        self.visual_options = visual_options
         self.palette = brand.palette_for(brief.product.category)
         self.stacks = {role: FontStack(brand.font_stack(role)) for role in ("display", "hero", "body", "emphasis",
                                                                             "small")}
@@ -107,28 +129,30 @@ class PosterRenderer:
         self.logo = Image.open(logo).convert("RGBA") if logo else None
 
     @classmethod
-    def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None) -> "PosterRenderer":
+    def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None,
+                  visual_options: Any = None) -> "PosterRenderer":
         """The renderer for a brief (brand, engine, seed resolved): `.render(job) -> (bytes, manifest entry)`.
-        `.engine_note` says which engine `auto` chose."""
+        `.engine_note` says which engine `auto` chose. `visual_options` go to the engine as they are
+        (for diffusers: a `DiffusionOptions` with model, profile, device …)."""
         brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
         name, note = resolve_engine_name(engine or brief.visual.engine, brief.visual.image is not None)
         if name == "image" and brief.visual.image is None:
             raise AssetError("engine 'image' needs a picture", "add visual.image: hero.jpg to the brief")
-        renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed)
+        if name == "diffusers":
+            visual_options = _diffusion_options(brief, visual_options)
+        renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed, visual_options)
         renderer.engine_note = note
         return renderer
 
-    def background(self, ch: Channel, layout: Layout) -> VisualResult:
+    def background(self, ch: Channel, layout: Layout, headline: str | None = None) -> VisualResult:
         W, H = ch.size
-        safe = ch.safe
-        vx, vy, vw, vh = layout.visual_zone
-        sx0, sy0 = W * safe.left, H * safe.top
-        sw, sh = W * (1 - safe.left - safe.right), H * (1 - safe.top - safe.bottom)
-        zone = (int(sx0 + vx * sw), int(sy0 + vy * sh), int(sx0 + (vx + vw) * sw), int(sy0 + (vy + vh) * sh))
-        zone = (max(0, zone[0]), max(0, zone[1]), min(W, max(zone[2], zone[0] + 1)), min(H, max(zone[3], zone[1] + 1)))
+        zone = zone_px(ch, layout.visual_zone)
         v = self.brief.visual
         req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif, self.seed, zone,
-                            scene=v.scene, image_path=self.brief.image_path(), focus=v.focus, model=v.model)
+                            scene=v.scene, image_path=self.brief.image_path(), focus=v.focus, model=v.model,
+                            options=self.visual_options, style=self.brand.style, negative_prompt=v.negative_prompt,
+                            headline=headline if v.text_in_image else None,
+                            headline_zone=zone_px(ch, layout.blocks["headline"].box) if v.text_in_image else None)
         key = self.engine.cache_key(req)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -187,16 +211,24 @@ def _created() -> str:
 
 def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments: list[str] | None = None,
                  channels: list[str] | None = None, seed: int | None = None, engine: str | None = None,
-                 channel_files: list[str | Path] | None = None, jobs: int | None = None,
+                 channel_files: list[str | Path] | None = None, jobs: int | None = None, visual_options: Any = None,
                  on_progress: Callable[[Job, Creative | Failure], None] | None = None,
-                 on_start: Callable[[list[Job], str], None] | None = None) -> BundleResult:
+                 on_start: Callable[[list[Job], str], None] | None = None,
+                 on_status: Callable[[str | None], None] | None = None) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
     A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
-    renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine)
+    renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
     job_list = plan_jobs(brief, segments, channels)
+    if on_status:
+        on_status(f"preparing the {renderer.engine.name} engine …")
+    try:
+        prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
+    finally:
+        if on_status:
+            on_status(None)
     out_root = Path(out)
     bundle_dir = safe_join(out_root, brief.name)
     bundle_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +238,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     result = BundleResult(bundle_dir, None)
     if renderer.engine_note:
         result.notes.append(renderer.engine_note)
+    if prepared:
+        result.notes.append(prepared)
     text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
     if text_chans:
         result.skipped_text_channels = text_chans

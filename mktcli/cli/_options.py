@@ -8,6 +8,9 @@ import typer
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder; the bundle goes to OUT/<brief name>/.")]
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed for the key visual (default: the brief's visual.seed).")]
-EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="Key-visual engine: auto, procedural, image (overrides visual.engine).")]
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="Key-visual engine: auto, procedural, image, diffusers (overrides visual.engine).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Diffusion model: hub id or local folder (overrides visual.model; `mkt models` lists profiles).")]
+ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Diffusion profile: quality, fast, low-vram … (overrides visual.profile).")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="Where the diffusion model runs: cuda (default), cuda:N, or cpu for small models.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result on stdout instead of tables.")]
 ChannelFilesOpt = Annotated[Optional[list[Path]], typer.Option("--channels", help="Extra channel preset YAML file(s) that add or override channels.")]

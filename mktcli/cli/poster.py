@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, EngineOpt, JsonOpt, OutOpt, SeedOpt
+from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
 with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
@@ -24,11 +24,18 @@ def poster(
     engine: EngineOpt = None,
     channel_files: ChannelFilesOpt = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel render threads (default: up to 4).")] = None,
+    model: ModelOpt = None,
+    profile: ProfileOpt = None,
+    device: DeviceOpt = None,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
+    step_cache: Annotated[Optional[float], typer.Option("--step-cache", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
+    allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
     as_json: JsonOpt = False,
 ) -> int:
     from rich.console import Console
 
     from ..poster import make_posters
+    from ..visual.diffusion import DiffusionOptions
 
     err = Console(stderr=True, highlight=False)
     show_bar = not as_json and err.is_terminal
@@ -45,14 +52,29 @@ def poster(
             progress.start()
             task = progress.add_task("", total=len(jobs_))
 
+    status = None
+
+    def on_status(text):
+        nonlocal status
+        if status is not None:
+            status.stop()
+            status = None
+        if text and show_bar:
+            status = err.status(text)
+            status.start()
+
     def on_progress(job, outcome):
         if progress is not None:
             progress.update(task, advance=1, description=f"{job.segment.name} / {job.channel.name}")
 
     try:
+        opts = DiffusionOptions(model=model, profile=profile, device=device, compile=compile_, step_cache=step_cache,
+                                allow_research_licence=allow_research_licence)
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
-                              channel_files=channel_files, jobs=jobs, on_progress=on_progress, on_start=on_start)
+                              channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
+                              on_start=on_start, on_status=on_status)
     finally:
+        on_status(None)
         if progress is not None:
             progress.stop()
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code

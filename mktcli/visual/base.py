@@ -19,6 +19,7 @@ ENTRY_POINT_GROUP = "mkt.visual.v1"
 _BUILTIN = {
     "procedural": "mktcli.visual.procedural:ProceduralEngine",
     "image": "mktcli.visual.photo:ImageEngine",
+    "diffusers": "mktcli.visual.diffusion:DiffusersEngine",
 }
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
@@ -37,6 +38,11 @@ class VisualRequest:
     image_path: Path | None = None
     focus: tuple[float, float] | None = None
     model: str | None = None
+    options: Any = None          # engine-specific run options (hashable), e.g. diffusion.DiffusionOptions
+    style: str | None = None     # the brand's visual style, in words (generative engines)
+    negative_prompt: str | None = None
+    headline: str | None = None  # text_in_image: the headline the model should draw …
+    headline_zone: Box | None = None  # … inside this box of the canvas
 
 
 @dataclass
@@ -53,6 +59,11 @@ class VisualEngine(ABC):
     @abstractmethod
     def render(self, req: VisualRequest) -> VisualResult:
         """Draw the key visual for one canvas size."""
+
+    def prepare(self, options: Any = None) -> str | None:
+        """Load what the engine needs before the first render (a model, say), so a missing model or device is
+        one clear error up front. Returns a note for the user, or None."""
+        return None
 
     def cache_key(self, req: VisualRequest) -> tuple:
         """Requests with the same key produce the same image (segments of one brief share backgrounds)."""
@@ -80,9 +91,6 @@ def available() -> dict[str, str]:
 def get_engine(name: str) -> VisualEngine:
     targets = available()
     if name not in targets:
-        if name == "diffusers":
-            raise EngineError("the diffusers key-visual engine is not available in this version of mkt",
-                              "use visual.engine: procedural (or auto), or visual.image with engine: image")
         raise EngineError(f"unknown visual engine '{name}'", "engines: " + ", ".join(sorted(targets)))
     try:
         cls = _load_target(targets[name])
@@ -98,16 +106,18 @@ def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | Non
         return requested, None
     if has_image:
         return "image", "visual.engine auto: using your picture (engine 'image')"
-    if "diffusers" in available():
-        try:
-            import importlib.util
+    import importlib.util
 
-            if importlib.util.find_spec("torch") is not None:
-                import torch  # only when a diffusers engine is registered at all
+    if "diffusers" not in available():
+        return "procedural", "visual.engine auto: using the embedded procedural engine (no diffusion engine installed)"
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "diffusers", "transformers")):
+        return "procedural", ("visual.engine auto: using the embedded procedural engine (the diffusion engine needs "
+                              "pip install 'mktcli[gpu]')")
+    try:
+        import torch  # only when the [gpu] libraries are installed at all
 
-                if torch.cuda.is_available():
-                    return "diffusers", "visual.engine auto: CUDA found, using diffusers"
-        except Exception:
-            pass
-        return "procedural", "visual.engine auto: no CUDA GPU, using the embedded procedural engine"
-    return "procedural", "visual.engine auto: using the embedded procedural engine (no diffusion engine installed)"
+        if torch.cuda.is_available():
+            return "diffusers", f"visual.engine auto: CUDA GPU found ({torch.cuda.get_device_name(0)}), using diffusers"
+    except Exception:  # a broken CUDA install is not a reason to fail a poster: fall back, and say so
+        pass
+    return "procedural", "visual.engine auto: no CUDA GPU, using the embedded procedural engine"
