@@ -399,3 +399,36 @@ def test_prompt_has_scene_style_and_calm_side():
 def test_calm_hint_and_colour_words():
     assert "左侧" in calm_hint(1242, 290, (500, 0, 1242, 226)) and "右侧" in calm_hint(1242, 290, (500, 0, 1242, 226))
     assert colour_name("#1F6B3A") == "深绿" and colour_name("#F6C445") == "金黄" and colour_name("#FFFFFF") == "白"
+
+
+# ------------------------------------------------------------------------------------------- mkt models / doctor
+
+def test_mkt_models_lists_licences_profiles_and_what_is_local(models_yaml, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    snap = tmp_path / "hf" / "hub" / "models--meituan-longcat--LongCat-Image" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    (snap / "model_index.json").write_text("{}")
+    assert run(["models", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {r["model"]: r for r in out["models"]}
+    assert out["default_model"] == "Qwen/Qwen-Image" and rows["Qwen/Qwen-Image"]["default"]
+    assert rows["Qwen/Qwen-Image-2.1"]["commercial_use"] is False
+    assert rows["meituan-longcat/LongCat-Image"]["local"] == str(snap)       # found in the HF cache
+    assert rows["Qwen/Qwen-Image"]["local"] is None
+    assert rows[str(models_yaml)]["local"] == str(models_yaml)               # the user's own model, a folder
+    assert rows[str(models_yaml)]["profiles"]["fast"]["lora_local"] is True
+    assert rows["Qwen/Qwen-Image"]["profiles"]["fast"]["lora"]["source"] == "lightx2v/Qwen-Image-Lightning"
+    assert run(["models", "--profiles"]) == 0
+    text = capsys.readouterr().out
+    assert "research only" in text and "low-vram" in text and "Lightning" in text
+
+
+def test_mkt_doctor_reports_torch_extras_fonts_and_auto(capsys):
+    assert run(["doctor", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["torch"]["installed"] and d["torch"]["cuda_available"] == torch.cuda.is_available()
+    assert d["extras"]["gpu"]["diffusers"] and all(f["ok"] for f in d["fonts"].values())
+    assert d["engines"]["auto_picks"] == ("diffusers" if torch.cuda.is_available() else "procedural")
+    assert "hf_cache" in d["dirs"] and "Qwen/Qwen-Image" in d["models"]
+    assert run(["doctor"]) == 0
+    assert "visual.engine auto" in capsys.readouterr().out

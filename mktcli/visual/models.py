@@ -150,3 +150,41 @@ def nearest_resolution(resolutions: list[tuple[int, int]], width: int, height: i
     h = math.sqrt(1024 * 1024 / a)
     w = h * a
     return (max(multiple, int(round(w / multiple)) * multiple), max(multiple, int(round(h / multiple)) * multiple))
+
+
+def hf_cache_dir() -> Path:
+    """Where the Hugging Face hub keeps models (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub)."""
+    import os
+
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
+    return Path(home) / "hub"
+
+
+def local_copy(model: str) -> Path | None:
+    """The local folder a model would load from without a download: the folder itself for a path, else the
+    newest complete snapshot in the HF cache (one with model_index.json). Reads the file system only."""
+    p = Path(model).expanduser()
+    if p.is_dir():
+        return p if (p / "model_index.json").is_file() else None
+    if "/" not in model:
+        return None
+    snaps = hf_cache_dir() / ("models--" + model.replace("/", "--")) / "snapshots"
+    if not snaps.is_dir():
+        return None
+    found = [s for s in snaps.iterdir() if (s / "model_index.json").is_file()]
+    return max(found, key=lambda s: s.stat().st_mtime) if found else None
+
+
+def lora_copy(source: str, weight_name: str | None) -> Path | None:
+    p = Path(source).expanduser()
+    if p.exists():
+        return p
+    snaps = hf_cache_dir() / ("models--" + source.replace("/", "--")) / "snapshots"
+    if not snaps.is_dir():
+        return None
+    for s in snaps.iterdir():
+        if weight_name is None or (s / weight_name).is_file():
+            return s
+    return None
