@@ -21,7 +21,7 @@ from .channels import Channel
 from .checks.placement import placement_checks
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
-from .compose.render import PosterText, compose
+from .compose.render import Placed, PosterText, check_no_overlap, compose
 from .errors import AssetError, BriefError, MktError
 from .export.encode import encode
 from .export.files import atomic_write, atomic_write_json, safe_join, sha256
@@ -164,14 +164,20 @@ class PosterRenderer:
     def render(self, job: Job) -> tuple[bytes, dict[str, Any]]:
         ch, seg, brief = job.channel, job.segment, self.brief
         layout = pick_layout(ch.width, ch.height, ch.layout)
-        visual = self.background(ch, layout)
         msg = resolved_message(brief, seg)
+        visual = self.background(ch, layout, msg["headline"])
         label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
-        text = PosterText(headline=msg["headline"], subhead=msg.get("subhead", ""), cta=msg["cta"],
+        drawn = visual.drawn.get("headline")
+        text = PosterText(headline="" if drawn else msg["headline"], subhead=msg.get("subhead", ""), cta=msg["cta"],
                           disclaimer=msg.get("disclaimer", ""), provider=msg["provider"], rate=rate_text(brief),
                           perks=seg.perks, brand_name=self.brand.short(brief.product.provider), ai_label=label)
         composed = compose(visual.image, layout, self.palette, self.stacks, text, safe=ch.safe,
                            min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo)
+        if drawn:  # the model drew it and OCR read it back exactly: record it like a typeset block
+            box = drawn[1]
+            composed.placed.insert(0, Placed("headline", drawn[0], box, size=int(box[3] - box[1]),
+                                             fonts=("model:" + str(visual.info.get("model")),)))
+            check_no_overlap(composed.placed, ch.width, ch.height)
         fmt = (ch.formats or ["jpeg"])[0]
         # the creative's identity: everything that determines its pixels (rendering is deterministic), hashed
         # without touching the 8 MB of raw pixels
@@ -269,6 +275,13 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
             if on_progress:
                 on_progress(job, outcome)
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
+    tii = [c.data["engines"]["visual"]["headline_in_image"] for c in result.creatives
+           if "headline_in_image" in c.data["engines"]["visual"]]
+    if tii:
+        ok = sum(1 for r in tii if r.get("verified"))
+        result.notes.append(f"text_in_image: the model's headline read back exactly on {ok} of {len(tii)} posters"
+                            + ("" if ok == len(tii) else "; the others have it typeset ("
+                               + next(r.get("reason", "") for r in tii if not r.get("verified")) + ")"))
     result.failures = [o for o in outcomes if isinstance(o, Failure)]
     manifest = {
         "version": MANIFEST_VERSION,

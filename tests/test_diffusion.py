@@ -432,3 +432,56 @@ def test_mkt_doctor_reports_torch_extras_fonts_and_auto(capsys):
     assert "hf_cache" in d["dirs"] and "Qwen/Qwen-Image" in d["models"]
     assert run(["doctor"]) == 0
     assert "visual.engine auto" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- text_in_image
+
+TII = GOOD.replace("visual:\n  seed: 7", "visual:\n  engine: diffusers\n  text_in_image: true\n  seed: 7")
+
+
+def test_text_in_image_falls_back_to_typesetting_when_ocr_cannot_read_it(models_yaml, tmp_path, write_brief):
+    pytest.importorskip("rapidocr_onnxruntime")
+    res = make_posters(write_brief(TII), tmp_path, channels=["moments_16x9"], segments=["养殖户"],
+                       visual_options=_opts(models_yaml, candidates=2))
+    d = res.creatives[0].data
+    rec = d["engines"]["visual"]["headline_in_image"]
+    assert rec["verified"] is False and len(rec["candidates"]) == 2 and "typeset" in rec["reason"]
+    head = next(b for b in d["blocks"] if b["role"] == "headline")
+    assert not head["fonts"][0].startswith("model:") and d["texts"]["headline"] == "补栏周转 不误农时"
+    assert "补栏" not in d["engines"]["visual"]["prompt"]     # the picture used was made without the headline
+
+
+class _DrawnHeadline(DiffusersEngine):
+    """Candidates whose headline is drawn with Pillow where a model would draw it: one with a wrong character,
+    one exact. Everything after generation (OCR read-back, choice, composition) is the real code."""
+
+    def candidates(self, loaded, req, opts, prompt, negative, native):
+        from mktcli.compose.fonts import registry, truetype
+        from PIL import ImageDraw
+
+        fid = next(i for i, f in registry().items() if f.weight == 700)
+        out = []
+        for seed, text in ((req.seed, "补栏周转 不误农吋"), (req.seed + 1, req.headline)):
+            canvas = Image.new("RGB", (req.width, req.height), (24, 80, 48))
+            x0, y0, x1, y1 = req.headline_zone
+            size = int((y1 - y0) * 0.45)
+            ImageDraw.Draw(canvas).text((x0 + 2, y0 + 2), text, font=truetype(fid, size), fill=(255, 255, 255))
+            out.append((seed, canvas, {"fit": "crop"}))
+        return out
+
+
+def test_text_in_image_keeps_the_candidate_ocr_reads_exactly(models_yaml, tmp_path, write_brief):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from mktcli import load_brief
+    from mktcli.poster import PosterRenderer, plan_jobs
+
+    b = load_brief(write_brief(TII))
+    r = PosterRenderer.for_brief(b, visual_options=_opts(models_yaml))
+    r.engine = _DrawnHeadline()
+    _, d = r.render(plan_jobs(b, segments=["养殖户"], channels=["moments_16x9"])[0])
+    rec = d["engines"]["visual"]["headline_in_image"]
+    assert rec["verified"] is True and rec["seed"] == 8                       # the exact one, not the first
+    assert [c["exact"] for c in rec["candidates"]] == [False, True]
+    head = [blk for blk in d["blocks"] if blk["role"] == "headline"]
+    assert len(head) == 1 and head[0]["fonts"][0].startswith("model:")     # not typeset a second time
+    assert d["texts"]["headline"] == "补栏周转 不误农时" and d["texts"]["apr"]   # numbers are still typeset

@@ -23,7 +23,8 @@ def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStac
     c.legal(blocks["legal"], text)
     if "logo" in blocks:
         c.logo(blocks["logo"], text, logo)
-    c.headline(blocks["headline"], text.headline)
+    if text.headline:   # empty when the key visual already carries it (text_in_image, verified by OCR)
+        c.headline(blocks["headline"], text.headline)
     sub_block, perk_block = blocks.get("subhead"), blocks.get("perks")
     if text.rate and not c.rate(blocks["rate"], text.rate, required=False):
         # the rate is the one block that must be there: let it take the subhead/perks space below it

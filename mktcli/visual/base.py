@@ -51,6 +51,8 @@ class VisualResult:
     info: dict[str, Any] = field(default_factory=dict)  # name, seed, model … (goes into the manifest)
     generative: bool = False     # made by a generative model → AIGC labels
     calm: bool = True            # the engine left the text areas calm by construction
+    drawn: dict[str, tuple[str, Box]] = field(default_factory=dict)  # role → (text, box): text the model drew
+                                 # and OCR verified (text_in_image); the composer does not typeset these
 
 
 class VisualEngine(ABC):

@@ -555,13 +555,19 @@ class DiffusersEngine(VisualEngine):
             "native": [gw, gh], "licence": spec.licence, "device": loaded.device, "prompt": prompt,
             "negative_prompt": negative, "engine_version": VERSION,
         }
-        key = (id(loaded), prompt, negative, gw, gh, req.seed)
-        with self._lock:
-            lock = self._gen_locks.setdefault(key, threading.Lock())
-        with lock:  # channels that share a native size share one generation
-            if key not in self._images:
-                self._images[key] = generate_checked(loaded, prompt, negative, gw, gh, req.seed, opts.retries)
-        arr, seed_used, rejected = self._images[key]
+        if req.headline:
+            found, record = self.headline_in_image(loaded, req, opts, prompt, negative, (gw, gh))
+            if found is not None:
+                canvas, seed_used = found
+                info.update(seed=seed_used, fit=record.pop("fit"), headline_in_image=record)
+                return VisualResult(canvas, info, generative=True, calm=False,
+                                    drawn={"headline": (req.headline, tuple(record["box"]))})
+            # no candidate was exact: a picture WITHOUT the headline, which is then typeset
+            req = replace(req, headline=None)
+            prompt, negative = build_prompt(req, spec, extend=crop_share(gw, gh, req.width, req.height)
+                                            < MIN_CROP_SHARE)
+            info.update(prompt=prompt, negative_prompt=negative, headline_in_image=record)
+        arr, seed_used, rejected = self._generated(loaded, prompt, negative, gw, gh, req.seed, opts.retries)
         out, fit = fit_to_canvas(_to_pil(arr), req.width, req.height, req.visual_zone)
         info.update(seed=seed_used, fit=fit["fit"])
         if rejected:
@@ -569,6 +575,60 @@ class DiffusersEngine(VisualEngine):
         if loaded.notes:
             info["notes"] = list(loaded.notes)
         return VisualResult(out, info, generative=True, calm=False)
+
+    def _generated(self, loaded, prompt, negative, gw, gh, seed, retries):
+        key = (id(loaded), prompt, negative, gw, gh, seed)
+        with self._lock:
+            lock = self._gen_locks.setdefault(key, threading.Lock())
+        with lock:  # channels that share a native size share one generation
+            if key not in self._images:
+                self._images[key] = generate_checked(loaded, prompt, negative, gw, gh, seed, retries)
+        return self._images[key]
+
+    def candidates(self, loaded, req, opts, prompt, negative, native) -> list[tuple[int, Image.Image, dict]]:
+        """text_in_image: N pictures of the scene with the headline drawn, each cut to this canvas."""
+        out = []
+        for i in range(max(1, opts.candidates)):
+            try:
+                arr, seed, _ = self._generated(loaded, prompt, negative, *native, (req.seed + i) % 2**32, 0)
+            except EngineError:   # a NaN / black candidate is just not a candidate
+                continue
+            canvas, fit = fit_to_canvas(_to_pil(arr), req.width, req.height, req.visual_zone)
+            out.append((seed, canvas, fit))
+        return out
+
+    def headline_in_image(self, loaded, req, opts, prompt, negative, native):
+        """Generate candidates with the headline in the scene, read each back with OCR inside the layout's
+        headline box, keep the first exact match. ((canvas, seed) or None, record of what was read and why)."""
+        from ..checks import ocr
+
+        record: dict[str, Any] = {"requested": req.headline, "verified": False, "candidates": []}
+        if not ocr.available():
+            record["reason"] = "no OCR engine to verify it (pip install 'mktcli[ocr]'): the headline is typeset"
+            return None, record
+        want = ocr.normalise(req.headline)
+        x0, y0, x1, y1 = req.headline_zone or (0, 0, req.width, req.height)
+        pad_x, pad_y = (x1 - x0) * 0.08, (y1 - y0) * 0.25   # a drawn headline may sit a little outside the box
+        zx0, zy0 = max(0, int(x0 - pad_x)), max(0, int(y0 - pad_y))
+        zx1, zy1 = min(req.width, int(x1 + pad_x)), min(req.height, int(y1 + pad_y))
+        for seed, canvas, fit in self.candidates(loaded, req, opts, prompt, negative, native):
+            lines = ocr.read_lines(canvas.crop((zx0, zy0, zx1, zy1)))
+            got = "".join(ocr.normalise(ln.text) for ln in lines)
+            hit = [ln for ln in lines if ocr.normalise(ln.text) and ocr.normalise(ln.text) in want]
+            cand = {"seed": seed, "read": got, "exact": got == want and bool(hit)}
+            record["candidates"].append(cand)
+            if cand["exact"]:
+                bx0 = min(ln.box[0] for ln in hit) + zx0
+                by0 = min(ln.box[1] for ln in hit) + zy0
+                bx1 = max(ln.box[2] for ln in hit) + zx0
+                by1 = max(ln.box[3] for ln in hit) + zy0
+                record.update(verified=True, seed=seed, box=[round(v, 1) for v in (bx0, by0, bx1, by1)],
+                              fit=fit["fit"])
+                return (canvas, seed), record
+        n = len(record["candidates"])
+        record["reason"] = (f"none of {n} candidates read back exactly as '{req.headline}': the headline is typeset"
+                            if n else "no usable candidate image: the headline is typeset")
+        return None, record
 
 
 __all__ = ["DiffusersEngine", "DiffusionOptions", "load_pipeline", "apply_profile", "generate", "generate_checked",

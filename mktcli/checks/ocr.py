@@ -1,0 +1,60 @@
+"""Read text back off a finished image with an OCR engine that ships its models (RapidOCR, the [ocr] extra).
+
+Used where mkt must not trust a model's pixels: a headline the diffusion model drew is kept only when OCR reads
+it back exactly. onnxruntime is imported on first use only."""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import Image
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    box: Box          # x0, y0, x1, y1 in the image's pixels
+    score: float
+
+
+def available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
+@lru_cache(maxsize=1)
+def _reader():
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR()
+
+
+_lock = threading.Lock()   # one ONNX session, shared by render threads
+
+
+def read_lines(img: Image.Image) -> list[Line]:
+    """Every text line found, top to bottom then left to right."""
+    import numpy as np
+
+    with _lock:
+        result, _ = _reader()(np.asarray(img.convert("RGB")))
+    lines = []
+    for quad, text, score in result or []:
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        lines.append(Line(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
+    return sorted(lines, key=lambda ln: (round(ln.box[1] / 8), ln.box[0]))
+
+
+_SKIP = re.compile(r"[\s\u3000]")
+
+
+def normalise(text: str) -> str:
+    """Text as a reader compares it: NFKC (full-width → half-width), no spaces, no punctuation."""
+    t = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in _SKIP.sub("", t) if not unicodedata.category(ch).startswith("P"))
