@@ -43,6 +43,7 @@ def main() -> int:
                     help="comma-separated stages to run, in order")
     ap.add_argument("--low-vram-steps", type=int, default=0, help="steps for low-vram (0 = the profile's)")
     ap.add_argument("--budget", type=float, default=1e9, help="skip stages that start after this many seconds")
+    ap.add_argument("--attention", default=None, help="diffusers attention backend for every stage (e.g. _native_cudnn)")
     ap.add_argument("--json-out", type=Path, default=None)
     args = ap.parse_args()
 
@@ -72,6 +73,9 @@ def main() -> int:
     t = time.perf_counter()
     pipe = build_qwen_image(tiny_configs() if args.tiny else full_configs(), dtype=dtype,
                             device=args.device if cuda else "cpu")
+    if args.attention:
+        pipe.transformer.set_attention_backend(args.attention)
+        env["attention"] = args.attention
     n_params = sum(p.numel() for p in pipe.transformer.parameters())
     n_text = sum(p.numel() for p in pipe.text_encoder.parameters())
     results["build_s"] = round(time.perf_counter() - t, 1)

@@ -213,6 +213,11 @@ def apply_profile(pipe, profile: Profile, device: str, *, compile: bool = False,
         else:
             pipe.enable_group_offload(onload_device=dev, offload_device=torch.device("cpu"),
                                       offload_type="leaf_level", use_stream=dev.type == "cuda")
+    if profile.attention and dev.type == "cuda":
+        try:
+            pipe.transformer.set_attention_backend(profile.attention)
+        except Exception as e:  # noqa: BLE001 — an attention kernel this machine lacks: keep the default, say so
+            notes.append(f"attention backend '{profile.attention}' unavailable ({e}); using the default")
     if step_cache or profile.step_cache:
         from diffusers.hooks import FirstBlockCacheConfig
 

@@ -43,6 +43,7 @@ class Profile(Strict):
     quantization: QuantSpec | None = None
     compile: bool | None = None       # torch.compile of the transformer's repeated blocks
     step_cache: float | None = Field(None, ge=0, le=1)   # first-block cache threshold; 0/None = off
+    attention: str | None = None      # diffusers attention backend (e.g. _native_cudnn); None = diffusers' default
 
 
 class ModelSpec(Strict):
