@@ -22,7 +22,7 @@ from .checks.placement import placement_checks
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
-from .errors import AssetError, BriefError, MktError
+from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import encode
 from .export.files import atomic_write, atomic_write_json, safe_join, sha256
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
@@ -185,8 +185,10 @@ class PosterRenderer:
         ident = json.dumps([brief.sha256, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
                             composed.layout, _mkt_version()], ensure_ascii=False, sort_keys=True, default=str)
         content_id = "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16]
-        meta = {"Software": PRODUCER, "Description": json.dumps(
-            {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}, ensure_ascii=False)}
+        label = {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}
+        if visual.generative:  # the implicit label names what generated the picture
+            label["aigc_model"] = visual.info.get("model") or visual.info.get("name")
+        meta = {"Software": PRODUCER, "Description": json.dumps(label, ensure_ascii=False)}
         data, enc = encode(composed.image, fmt, ch.max_bytes, meta)
         texts: dict[str, str] = {}
         perk_n = 0
@@ -232,6 +234,13 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         on_status(f"preparing the {renderer.engine.name} engine …")
     try:
         prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
+    except EngineError as e:
+        if not (renderer.engine_note and renderer.engine.name == "diffusers"):
+            raise   # asked for explicitly: never a silent downgrade
+        # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
+        renderer.engine = get_engine("procedural")
+        renderer.engine_note = f"visual.engine auto: diffusers could not start ({e.message}); using procedural"
+        prepared = None
     finally:
         if on_status:
             on_status(None)
@@ -246,6 +255,10 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         result.notes.append(renderer.engine_note)
     if prepared:
         result.notes.append(prepared)
+    asked = getattr(visual_options, "model", None) or getattr(visual_options, "profile", None)
+    if asked and renderer.engine.name != "diffusers":
+        result.notes.append(f"--model/--profile apply to the diffusers engine; engine '{renderer.engine.name}' "
+                            "was used")
     text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
     if text_chans:
         result.skipped_text_channels = text_chans

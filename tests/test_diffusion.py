@@ -485,3 +485,28 @@ def test_text_in_image_keeps_the_candidate_ocr_reads_exactly(models_yaml, tmp_pa
     head = [blk for blk in d["blocks"] if blk["role"] == "headline"]
     assert len(head) == 1 and head[0]["fonts"][0].startswith("model:")     # not typeset a second time
     assert d["texts"]["headline"] == "补栏周转 不误农时" and d["texts"]["apr"]   # numbers are still typeset
+
+
+def test_auto_with_cuda_but_no_model_falls_back_and_says_why(monkeypatch, tmp_path, write_brief):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)    # a GPU box without the weights
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Test GPU")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    base.get_engine.cache_clear()
+    res = make_posters(write_brief(), tmp_path / "out", channels=["app_banner"])
+    assert not res.failures and res.creatives[0].data["engines"]["visual"]["name"] == "procedural"
+    assert any("diffusers could not start" in n and "not in the local cache" in n for n in res.notes)
+
+
+def test_model_option_with_another_engine_is_noted(tmp_path, write_brief):
+    res = make_posters(write_brief(), tmp_path, channels=["app_banner"], engine="procedural",
+                       visual_options=DiffusionOptions(profile="fast"))
+    assert any("apply to the diffusers engine" in n for n in res.notes)
+
+
+def test_generated_poster_metadata_names_the_model(models_yaml, tmp_path, write_brief):
+    res = make_posters(write_brief(), tmp_path, channels=["app_banner"], segments=["养殖户"], engine="diffusers",
+                       visual_options=_opts(models_yaml))
+    with Image.open(res.out_dir / res.creatives[0].data["path"]) as im:
+        meta = json.loads(im.getexif().get(0x010E))
+    assert meta["aigc"] is True and meta["aigc_model"] == str(models_yaml)
