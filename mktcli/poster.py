@@ -222,7 +222,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                  channel_files: list[str | Path] | None = None, jobs: int | None = None, visual_options: Any = None,
                  on_progress: Callable[[Job, Creative | Failure], None] | None = None,
                  on_start: Callable[[list[Job], str], None] | None = None,
-                 on_status: Callable[[str | None], None] | None = None) -> BundleResult:
+                 on_status: Callable[[str | None], None] | None = None,
+                 on_detail: Callable[[str], None] | None = None) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
     A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
@@ -280,6 +281,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         except MktError as e:
             return Failure(job.segment.name, job.channel.name, e)
 
+    renderer.engine.report = on_detail   # long renders (diffusion steps) say where they are
     workers = jobs or min(4, os.cpu_count() or 1)
     outcomes: list[Creative | Failure] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -287,6 +289,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
             outcomes.append(outcome)
             if on_progress:
                 on_progress(job, outcome)
+    renderer.engine.report = None
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"]["visual"]["headline_in_image"] for c in result.creatives
            if "headline_in_image" in c.data["engines"]["visual"]]

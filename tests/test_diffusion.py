@@ -510,3 +510,11 @@ def test_generated_poster_metadata_names_the_model(models_yaml, tmp_path, write_
     with Image.open(res.out_dir / res.creatives[0].data["path"]) as im:
         meta = json.loads(im.getexif().get(0x010E))
     assert meta["aigc"] is True and meta["aigc_model"] == str(models_yaml)
+
+
+def test_long_renders_report_each_step(models_yaml, tmp_path, write_brief):
+    lines: list[str] = []
+    make_posters(write_brief(), tmp_path, channels=["app_banner"], segments=["养殖户"], engine="diffusers",
+                 visual_options=_opts(models_yaml),
+                 on_detail=lines.append)
+    assert "96×48 seed 7: step 1/2" in lines and "96×48 seed 7: step 2/2" in lines

@@ -27,9 +27,9 @@ def poster(
     model: ModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
-    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
-    step_cache: Annotated[Optional[float], typer.Option("--step-cache", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
-    allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
+    compile_: Annotated[bool, typer.Option("--compile", rich_help_panel="Diffusion (engine diffusers)", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
+    step_cache: Annotated[Optional[float], typer.Option("--step-cache", rich_help_panel="Diffusion (engine diffusers)", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
+    allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", rich_help_panel="Diffusion (engine diffusers)", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
     as_json: JsonOpt = False,
 ) -> int:
     from rich.console import Console
@@ -63,6 +63,10 @@ def poster(
             status = err.status(text)
             status.start()
 
+    def on_detail(text):
+        if progress is not None:
+            progress.update(task, description=text)
+
     def on_progress(job, outcome):
         if progress is not None:
             progress.update(task, advance=1, description=f"{job.segment.name} / {job.channel.name}")
@@ -72,7 +76,7 @@ def poster(
                                 allow_research_licence=allow_research_licence)
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
                               channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
-                              on_start=on_start, on_status=on_status)
+                              on_start=on_start, on_status=on_status, on_detail=on_detail)
     finally:
         on_status(None)
         if progress is not None:

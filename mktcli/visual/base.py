@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image
 
@@ -57,6 +57,8 @@ class VisualResult:
 
 class VisualEngine(ABC):
     name: str = "?"
+    # set by the caller for long renders: receives short progress lines ("step 12/50 …")
+    report: Callable[[str], None] | None = None
 
     @abstractmethod
     def render(self, req: VisualRequest) -> VisualResult:

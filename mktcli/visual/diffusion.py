@@ -353,8 +353,10 @@ def _to_pil(arr: np.ndarray) -> Image.Image:
 
 
 def generate(loaded: Loaded, prompt: str, negative: str, width: int, height: int, seeds: list[int],
-             steps: int | None = None, cfg: float | None = None) -> list[np.ndarray]:
-    """One image per seed (a batch), each from its own seeded generator; float arrays in 0..1."""
+             steps: int | None = None, cfg: float | None = None,
+             report: Callable[[str], None] | None = None) -> list[np.ndarray]:
+    """One image per seed (a batch), each from its own seeded generator; float arrays in 0..1.
+    `report` gets a line per denoising step."""
     import torch
 
     p, spec = loaded.profile, loaded.spec
@@ -365,6 +367,12 @@ def generate(loaded: Loaded, prompt: str, negative: str, width: int, height: int
     n = len(seeds)
     kw.update(prompt=[prompt] * n, height=height, width=width, num_inference_steps=steps, output_type="np",
               generator=[torch.Generator("cpu").manual_seed(s) for s in seeds])
+    if report is not None and "callback_on_step_end" in params:
+        def _step(pipe, i, t, tensors):
+            report(f"{width}×{height} seed {seeds[0]}: step {i + 1}/{steps}")
+            return tensors
+
+        kw["callback_on_step_end"] = _step
     guidance = spec.guidance if spec.guidance != "auto" else ("true_cfg" if "true_cfg_scale" in params else "cfg")
     if guidance == "true_cfg" and "true_cfg_scale" in params:
         kw["true_cfg_scale"] = cfg if cfg is not None else 4.0
@@ -384,12 +392,12 @@ def generate(loaded: Loaded, prompt: str, negative: str, width: int, height: int
 
 
 def generate_checked(loaded: Loaded, prompt: str, negative: str, width: int, height: int, seed: int,
-                     retries: int) -> tuple[np.ndarray, int, list[dict]]:
+                     retries: int, report: Callable[[str], None] | None = None) -> tuple[np.ndarray, int, list[dict]]:
     """An image that is not NaN, black or blank; each bad one is retried with a new seed and recorded."""
     rejected: list[dict] = []
     for attempt in range(retries + 1):
         s = (seed + attempt * SEED_STRIDE) % 2**32
-        arr = generate(loaded, prompt, negative, width, height, [s])[0]
+        arr = generate(loaded, prompt, negative, width, height, [s], report=report)[0]
         why = image_problem(arr)
         if why is None:
             return arr, s, rejected
@@ -587,7 +595,7 @@ class DiffusersEngine(VisualEngine):
             lock = self._gen_locks.setdefault(key, threading.Lock())
         with lock:  # channels that share a native size share one generation
             if key not in self._images:
-                self._images[key] = generate_checked(loaded, prompt, negative, gw, gh, seed, retries)
+                self._images[key] = generate_checked(loaded, prompt, negative, gw, gh, seed, retries, self.report)
         return self._images[key]
 
     def candidates(self, loaded, req, opts, prompt, negative, native) -> list[tuple[int, Image.Image, dict]]:
