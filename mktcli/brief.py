@@ -179,6 +179,11 @@ class Visual(Strict):
         return v
 
 
+class CopySettings(Strict):
+    engine: str = "template"      # template (embedded) | llm (a transformers chat model)
+    model: str | None = None      # engine llm: hub id or local folder
+
+
 class Brief(Strict):
     version: int = BRIEF_VERSION
     name: str
@@ -188,7 +193,12 @@ class Brief(Strict):
     audience: Audience | None = None
     message: Message = Field(default_factory=Message)
     visual: Visual = Field(default_factory=Visual)
+    copy_: CopySettings = Field(default_factory=CopySettings, alias="copy")
     channels: list[str] = Field(min_length=1)
+
+    @property
+    def copy(self) -> CopySettings:  # noqa: A003 — the brief's key is 'copy'
+        return self.copy_
 
     _path: Path | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
@@ -352,6 +362,13 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
                 err(("visual", "image"), f"'{vis.image}' is not a readable image ({e.__class__.__name__})",
                     "use a JPEG or PNG photo")
 
+    from .copywriting.base import available as copy_engines
+
+    if brief.copy.engine not in copy_engines():
+        guess = suggest(brief.copy.engine, copy_engines())
+        err(("copy", "engine"), f"unknown copy engine '{brief.copy.engine}'"
+            + (f" — did you mean '{guess}'?" if guess else ""), "copy engines: " + ", ".join(sorted(copy_engines())))
+
     aud = brief.audience
     if aud and aud.overrides:
         names = {s.name for s in brief.segments()}
@@ -439,14 +456,14 @@ def rate_text(brief: Brief) -> tuple[str, str, str] | None:
     return label, figure, suffix
 
 
-def resolved_message(brief: Brief, seg: Segment) -> dict[str, str]:
-    """Every text a poster carries, with category defaults filling what the brief left out.
-    (The copy engine of a later issue fills headline/subhead; until then the product name is the headline.)"""
+def resolved_message(brief: Brief, seg: Segment, copy: Any = None) -> dict[str, str]:
+    """Every text a poster carries: the brief's (after the segment's overrides) first, then the copy engine's
+    (`copy`, a copywriting.base.Copy), then category defaults."""
     cat = category_defaults().get(brief.product.category, {})
     m = seg.message
     out = {
-        "headline": m.headline or brief.product.name,
-        "subhead": m.subhead or "",
+        "headline": m.headline or (copy.headline if copy is not None else "") or brief.product.name,
+        "subhead": m.subhead or (copy.subhead if copy is not None else ""),
         "cta": m.cta or cat.get("cta", "了解详情"),
         "disclaimer": m.disclaimer or cat.get("disclaimer", ""),
         "provider": f"本产品由{brief.product.provider}提供",

@@ -60,7 +60,6 @@ class BundleResult:
     creatives: list[Creative] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    skipped_text_channels: list[str] = field(default_factory=list)
 
 
 def _mkt_version() -> str:
@@ -114,6 +113,7 @@ class PosterRenderer:
     """Shared state for one run: brand, engine, font stacks and a background cache (segments share them)."""
 
     engine_note: str | None = None
+    copy: Any = None   # copywriting.writer.CopyResult: one guarded variant per segment
 
     def __init__(self, brief: Brief, brand: Brand, engine: VisualEngine, seed: int, visual_options: Any = None):
         self.brief, self.brand, self.engine, self.seed = brief, brand, engine, seed
@@ -142,6 +142,11 @@ class PosterRenderer:
             visual_options = _diffusion_options(brief, visual_options)
         renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed, visual_options)
         renderer.engine_note = note
+        from .copywriting.writer import write_copy
+
+        # the same copy for the poster's headline/subhead (when the brief leaves them out) and the text channels
+        renderer.copy = write_copy(brief, engine=brief.copy.engine, seed=renderer.seed,
+                                   engine_options={"model": brief.copy.model} if brief.copy.model else None)
         return renderer
 
     def background(self, ch: Channel, layout: Layout, headline: str | None = None) -> VisualResult:
@@ -161,10 +166,22 @@ class PosterRenderer:
                 self._bg[key] = self.engine.render(req)
             return self._bg[key]
 
+    def copy_info(self, seg: Segment) -> dict[str, Any]:
+        """Which engine wrote the words: the brief's own message fields win over generated ones."""
+        m = seg.message
+        generated = [k for k in ("headline", "subhead") if not getattr(m, k)]
+        info = {"name": self.copy.engine.get("name", "template") if self.copy else "brief", "seed": self.seed}
+        if self.copy and self.copy.engine.get("model"):
+            info["model"] = self.copy.engine["model"]
+        info["from_brief"] = [k for k in ("headline", "subhead", "cta") if getattr(m, k)]
+        info["generated"] = generated
+        return info
+
     def render(self, job: Job) -> tuple[bytes, dict[str, Any]]:
         ch, seg, brief = job.channel, job.segment, self.brief
         layout = pick_layout(ch.width, ch.height, ch.layout)
-        msg = resolved_message(brief, seg)
+        variant = self.copy.first(seg.name) if self.copy else None
+        msg = resolved_message(brief, seg, variant.copy if variant else None)
         visual = self.background(ch, layout, msg["headline"])
         label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
         drawn = visual.drawn.get("headline")
@@ -204,7 +221,7 @@ class PosterRenderer:
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
-            "engines": {"visual": {**visual.info}, "copy": {"name": "brief", "seed": self.seed}},
+            "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg)},
             "checks": checks, "layout": composed.layout, "blocks": blocks,
             "dropped": composed.dropped, "encoder": enc,
         }
@@ -261,10 +278,6 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         result.notes.append(f"--model/--profile apply to the diffusers engine; engine '{renderer.engine.name}' "
                             "was used")
     text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
-    if text_chans:
-        result.skipped_text_channels = text_chans
-        result.notes.append("text channels (" + ", ".join(text_chans) + ") were skipped: `mkt poster` renders "
-                            "the image channels; SMS, call-script and push copy come with the copy engines")
     if on_start:
         on_start(job_list, renderer.engine.name)
 
@@ -290,9 +303,27 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
             if on_progress:
                 on_progress(job, outcome)
     renderer.engine.report = None
+    # text channels: the copy's SMS, call script and push, as files beside the images
+    from .copywriting.creatives import EXT, text_creative
+
+    segs = [s for s in brief.segments() if not segments or s.name in segments]
+    for seg in segs:
+        for ch in text_chans:
+            try:
+                data, entry = text_creative(ch, renderer.copy.first(seg.name), brief.sha256, renderer.copy_info(seg)
+                                            | {"name": renderer.copy.engine.get("name", "template")})
+                rel = f"{seg.name}/{ch}.{EXT[ch]}"
+                atomic_write(safe_join(bundle_dir, seg.name, f"{ch}.{EXT[ch]}"), data)
+                entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
+                outcome: Creative | Failure = Creative({k: entry[k] for k in (
+                    "id", "segment", "channel", "path", "format", "bytes", "sha256", "texts", "engines", "checks")}
+                    | entry)
+            except MktError as e:
+                outcome = Failure(seg.name, ch, e)
+            outcomes.append(outcome)
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
-    tii = [c.data["engines"]["visual"]["headline_in_image"] for c in result.creatives
-           if "headline_in_image" in c.data["engines"]["visual"]]
+    tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives
+           if "headline_in_image" in c.data["engines"].get("visual", {})]
     if tii:
         ok = sum(1 for r in tii if r.get("verified"))
         result.notes.append(f"text_in_image: the model's headline read back exactly on {ok} of {len(tii)} posters"

@@ -92,8 +92,8 @@ def poster(
         payload = {
             "ok": not result.failures, "exit_code": code, "bundle": str(result.out_dir),
             "manifest": str(result.manifest_path),
-            "creatives": [{k: c.data[k] for k in ("id", "segment", "channel", "width", "height", "path", "bytes",
-                                                  "sha256")} for c in result.creatives],
+            "creatives": [{k: c.data.get(k) for k in ("id", "segment", "channel", "format", "width", "height", "path",
+                                                      "bytes", "sha256")} for c in result.creatives],
             "failures": [{"segment": f.segment, "channel": f.channel, "error": f.error.message,
                           "hint": f.error.hint} for f in result.failures],
             "failed_checks": [{"id": d["id"], "segment": d["segment"], "channel": d["channel"], **k}
@@ -112,14 +112,17 @@ def _summary(result, failed_checks) -> None:
     from rich.table import Table
 
     con = Console(highlight=False)
-    table = Table(title=f"{len(result.creatives)} posters → {result.out_dir}", title_justify="left")
+    n_text = sum(1 for c in result.creatives if c.data.get("format") == "text")
+    title = f"{len(result.creatives) - n_text} posters" + (f" + {n_text} text creatives" if n_text else "")
+    table = Table(title=f"{title} → {result.out_dir}", title_justify="left")
     if len(result.creatives) <= 24:
         for col in ("segment", "channel", "size", "KB", "file"):
             table.add_column(col, justify="right" if col == "KB" else "left")
         for c in result.creatives:
             d = c.data
-            table.add_row(escape(d["segment"]), d["channel"], f"{d['width']}×{d['height']}",
-                          f"{d['bytes'] / 1024:.0f}", escape(d["path"]))
+            size = f"{d['width']}×{d['height']}" if d.get("width") else "text"
+            table.add_row(escape(d["segment"]), d["channel"], size,
+                          f"{d['bytes'] / 1024:.0f}" if d.get('width') else f"{d['bytes']} B", escape(d["path"]))
     else:  # a big bundle: one row per channel keeps the summary on one screen
         for col in ("channel", "size", "posters", "largest KB"):
             table.add_column(col, justify="left" if col in ("channel", "size") else "right")
@@ -127,7 +130,8 @@ def _summary(result, failed_checks) -> None:
         for c in result.creatives:
             by_channel.setdefault(c.data["channel"], []).append(c.data)
         for ch, items in by_channel.items():
-            table.add_row(ch, f"{items[0]['width']}×{items[0]['height']}", str(len(items)),
+            table.add_row(ch, f"{items[0]['width']}×{items[0]['height']}" if items[0].get("width") else "text",
+                          str(len(items)),
                           f"{max(d['bytes'] for d in items) / 1024:.0f}")
     con.print(table)
     dropped = [c.data for c in result.creatives if c.data.get("dropped")]

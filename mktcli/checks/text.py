@@ -1,0 +1,93 @@
+"""Text rules from configs/compliance/zh-CN.yaml (banned and absolute terms), and the numbers check: every rate,
+amount, term and date in generated copy must be one the brief states (FIN-CONSISTENT), and a text that talks
+about rates or cost must carry the brief's exact annualized rate (FIN-APR)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from ..paths import configs_dir
+from ..schema import Strict, validate
+from ..yamlio import load_yaml
+
+
+class TextRule(Strict):
+    id: str
+    severity: Literal["error", "warning", "info"] = "error"
+    source: str = ""
+    pattern: str
+    allow: str | None = None
+    message: str = ""
+
+
+class RulesFile(Strict):
+    version: int = 1
+    checked: date | None = None
+    rules: list[TextRule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    match: str = ""
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "match": self.match}
+
+
+@lru_cache(maxsize=1)
+def text_rules() -> list[tuple[TextRule, re.Pattern, re.Pattern | None]]:
+    rf = validate(RulesFile, load_yaml(configs_dir() / "compliance" / "zh-CN.yaml", what="compliance rules"))
+    return [(r, re.compile(r.pattern, re.I), re.compile(r.allow, re.I) if r.allow else None) for r in rf.rules]
+
+
+def check_phrases(text: str) -> list[Finding]:
+    """Banned / absolute / bait phrases in a text (allowed factual phrases removed first)."""
+    out = []
+    for rule, pat, allow in text_rules():
+        t = allow.sub(" ", text) if allow else text
+        m = pat.search(t)
+        if m:
+            out.append(Finding(rule.id, rule.severity, f"'{m.group(0)}': {rule.message}", m.group(0)))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ numbers
+
+_CN_DIGITS = "零一二两三四五六七八九十百千万亿"
+_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(%|‰|万元|万|元|期|个月|月|天|日|年|倍|折|岁|小时|分钟|秒)?")
+_RATE_WORDS = re.compile(r"利率|利息|日息|月息|费率|万分之|元/天|每天.{0,4}元|收益|年化|业绩比较基准|手续费")
+
+
+def numbers_in(text: str) -> list[tuple[float, str, str]]:
+    """(value, unit, as written) for every Arabic-numeral figure in a text."""
+    return [(float(m.group(1)), m.group(2) or "", m.group(0).strip()) for m in _NUM.finditer(text)]
+
+
+def allowed_numbers(*texts: str) -> set[tuple[float, str]]:
+    """The figures the brief states (value, unit), plus each value without its unit (a template may say
+    '30万' where the brief says '30万元')."""
+    out: set[tuple[float, str]] = set()
+    for t in texts:
+        for v, unit, _ in numbers_in(t or ""):
+            out.add((v, unit))
+            out.add((v, "*"))
+    return out
+
+
+def check_numbers(text: str, allowed: set[tuple[float, str]], apr_phrase: str | None) -> list[Finding]:
+    out = []
+    for v, unit, written in numbers_in(text):
+        if (v, unit) not in allowed and not (unit in ("", "万", "万元", "元") and (v, "*") in allowed):
+            out.append(Finding("FIN-CONSISTENT", "error", f"'{written}' is not a figure the brief states", written))
+    if apr_phrase and _RATE_WORDS.search(text) and apr_phrase not in text:
+        out.append(Finding("FIN-APR", "error", f"mentions a rate or cost without the exact '{apr_phrase}'",
+                           _RATE_WORDS.search(text).group(0)))
+    return out

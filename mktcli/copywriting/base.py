@@ -1,0 +1,143 @@
+"""The copy protocol: `CopyEngine.write(requests) -> list[Draft]`, the structured copy it returns, and a registry
+by name (entry-point group `mkt.copy.v1`, as for visual engines)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from pydantic import BaseModel, Field
+
+from ..errors import EngineError
+
+ENTRY_POINT_GROUP = "mkt.copy.v1"
+_BUILTIN = {"template": "mktcli.copywriting.template:TemplateEngine", "llm": "mktcli.copywriting.llm:LlmEngine"}
+
+
+class Sms(BaseModel):
+    signature: str
+    body: str
+    opt_out: str
+
+    @property
+    def text(self) -> str:
+        return f"【{self.signature}】{self.body}{self.opt_out}"
+
+
+class CallScript(BaseModel):
+    opening: str
+    value: str
+    apr: str
+    refusal: str
+    closing: str
+
+    @property
+    def text(self) -> str:
+        parts = [("开场", self.opening), ("介绍", self.value), ("利率", self.apr), ("拒绝选项", self.refusal),
+                 ("结束", self.closing)]
+        return "\n".join(f"{k}：{v}" for k, v in parts if v)
+
+
+class Push(BaseModel):
+    title: str
+    body: str
+
+
+class Feed(BaseModel):
+    title: str
+    description: str
+
+
+class Copy(BaseModel):
+    """One variant of copy for one segment: the poster's words and each text channel's text."""
+    headline: str
+    subhead: str = ""
+    cta: str
+    perks: list[str] = Field(default_factory=list)
+    sms: Sms
+    call_script: CallScript
+    push: Push
+    feed: Feed
+
+    def channel_text(self, channel: str) -> str:
+        return {"sms": self.sms.text, "call_script": self.call_script.text,
+                "push": f"{self.push.title}\n{self.push.body}",
+                "feed": f"{self.feed.title}\n{self.feed.description}"}[channel]
+
+    def fields(self) -> dict[str, str]:
+        """Every generated string by a dotted name (what the guard checks)."""
+        return {"headline": self.headline, "subhead": self.subhead, "cta": self.cta,
+                **{f"perks[{i}]": p for i, p in enumerate(self.perks)},
+                "sms": self.sms.text, "call_script.value": self.call_script.value,
+                "call_script.apr": self.call_script.apr, "push.title": self.push.title, "push.body": self.push.body,
+                "feed.title": self.feed.title, "feed.description": self.feed.description}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the copy may say, from the brief: names, the exact rate phrase, perks, required legal text."""
+    product: str
+    category: str
+    provider: str             # legal name (call opening)
+    brand: str                # short name (SMS signature)
+    apr_phrase: str | None    # e.g. 年化利率3.2%起 — the only rate wording allowed
+    disclaimer: str
+    cta: str
+    perks: tuple[str, ...]
+    numbers_from: tuple[str, ...]   # brief texts whose figures copy may repeat
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    facts: Facts
+    segment: str
+    parts: tuple[str, ...]    # the segment's dimension values (养殖户, 有优惠)
+    seed: int
+    variant: int = 0
+    avoid: tuple[str, ...] = ()   # problems of an earlier try, for a re-generation
+
+
+@dataclass
+class Draft:
+    copy: Copy | None
+    info: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None      # why no copy came out (unparseable model output …)
+
+
+class CopyEngine(ABC):
+    name = "?"
+    report: Callable[[str], None] | None = None
+
+    @abstractmethod
+    def write(self, requests: list[CopyRequest]) -> list[Draft]:
+        """One draft per request, in order (engines may batch)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+def _load_target(target: str):
+    import importlib
+
+    mod, _, attr = target.partition(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+@lru_cache(maxsize=1)
+def available() -> dict[str, str]:
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {**_BUILTIN, **found}
+
+
+def get_copy_engine(name: str, **options) -> CopyEngine:
+    targets = available()
+    if name not in targets:
+        raise EngineError(f"unknown copy engine '{name}'", "copy engines: " + ", ".join(sorted(targets)))
+    try:
+        cls = _load_target(targets[name])
+    except Exception as e:  # a broken plugin must not take the others down
+        raise EngineError(f"copy engine '{name}' failed to load: {e}", "pick another engine") from None
+    return cls(**options)

@@ -1,0 +1,179 @@
+"""`template` copy engine (embedded default): segment lexicon + channel templates from configs/lexicon/zh-CN.yaml.
+
+Deterministic by seed; each variant starts from a different template, and each segment brings its own hooks and
+needs, so segments read differently, not as one sentence with a word swapped. Every shape is tried against the
+channel limits and the first that fits is kept (an SMS that fits one 70-character segment beats a longer one)."""
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field
+
+from ..brief import DEFAULT_SEGMENT
+from ..paths import configs_dir
+from ..schema import Strict, validate
+from ..yamlio import load_yaml
+from .base import CallScript, Copy, CopyEngine, CopyRequest, Draft, Feed, Push, Sms
+
+
+class SegmentWords(Strict):
+    fits: list[str] = Field(default_factory=list)   # categories its hooks suit; empty = all
+    match: list[str] = Field(default_factory=list)
+    who: str = "您"
+    cares: list[str] = Field(default_factory=list)
+    hooks: list[str] = Field(min_length=1)
+    needs: list[str] = Field(min_length=1)
+
+
+class OfferWords(Strict):
+    match: list[str] = Field(default_factory=list)
+    lead: list[str] = Field(min_length=1)
+    uses_perks: bool = True
+
+
+class CategoryWords(Strict):
+    verb: str
+    noun: str
+    action: str
+    lead: list[str] = Field(min_length=1)
+    value: list[str] = Field(min_length=1)
+    hooks: list[str] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list)
+
+
+class CallLines(Strict):
+    opening: str
+    apr: str
+    refusal: str
+    closing: str
+
+
+class Lexicon(Strict):
+    version: int = 1
+    segments: dict[str, SegmentWords]
+    generic: SegmentWords
+    offers: dict[str, OfferWords] = Field(default_factory=dict)
+    categories: dict[str, CategoryWords]
+    templates: dict[str, list[str]]
+    call: CallLines
+    sms: dict[str, str]
+    limits: dict[str, int] = Field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return validate(Lexicon, load_yaml(configs_dir() / "lexicon" / "zh-CN.yaml", what="lexicon"))
+
+
+def resolve_segment(parts: tuple[str, ...], category: str | None = None
+                    ) -> tuple[SegmentWords, str | None, OfferWords | None, list[str]]:
+    """The lexicon entries for a segment's parts: (who it is, its name in the lexicon, the offer framing, parts
+    that matched nothing). Among several matches, one whose `fits` includes the category wins."""
+    lex = lexicon()
+    seg: tuple[str, SegmentWords] | None = None
+    offer: OfferWords | None = None
+    unknown = []
+    for part in parts:
+        hit = False
+        if part in lex.offers or any(k in part for o in lex.offers.values() for k in o.match):
+            offer = lex.offers.get(part) or next(o for o in lex.offers.values() if any(k in part for k in o.match))
+            hit = True
+        if not hit and seg is None:
+            if part in lex.segments:
+                seg, hit = (part, lex.segments[part]), True
+            else:
+                found = [(n, w) for n, w in lex.segments.items() if any(k in part for k in w.match)]
+                found.sort(key=lambda nw: 0 if (not nw[1].fits or category in nw[1].fits) else 1)
+                if found:
+                    seg, hit = found[0], True
+        if not hit:
+            unknown.append(part)
+    return (seg[1] if seg else lex.generic), (seg[0] if seg else None), offer, unknown
+
+
+def _who_short(who: str) -> str:
+    return who[:-2] if who.endswith("朋友") else who
+
+
+class TemplateEngine(CopyEngine):
+    name = "template"
+
+    def __init__(self, **_: Any):
+        pass
+
+    def write(self, requests: list[CopyRequest]) -> list[Draft]:
+        return [self.one(r) for r in requests]
+
+    def one(self, req: CopyRequest, sms_limit: int = 70) -> Draft:
+        lex = lexicon()
+        f = req.facts
+        parts = tuple(p for p in (req.parts or (req.segment,)) if p != DEFAULT_SEGMENT)  # 通用: no audience
+        words, seg_name, offer, unknown = resolve_segment(parts, f.category)
+        cat = lex.categories.get(f.category) or lex.categories["other"]
+        if words.fits and f.category not in words.fits and cat.hooks:   # keep the segment's voice, not its needs
+            words = words.model_copy(update={"hooks": cat.hooks, "needs": cat.needs or words.needs})
+        limits = lex.limits
+        rng = random.Random(f"{req.seed}|{req.segment}|{req.variant}")
+        pick = lambda items: items[(rng.randrange(len(items)) + req.variant) % len(items)]  # noqa: E731
+        uses_perks = offer.uses_perks if offer else True
+        perks = list(f.perks) if uses_perks else []
+        slots = {
+            "who": words.who, "who_short": _who_short(words.who),
+            "greet": "您好" if words.who == "您" else words.who + "您好", "hook": pick(words.hooks),
+            "need": pick(words.needs), "value": pick(cat.value),
+            "lead": pick(offer.lead) if offer and uses_perks else pick(cat.lead),
+            "product": f.product, "brand": f.brand, "provider": f.provider, "noun": cat.noun,
+            "apr": f"，{f.apr_phrase}" if f.apr_phrase else "", "apr_plain": f.apr_phrase or "",
+            "perks": ("、".join(perks) + "，") if perks else "",
+            "perk1": (perks[0] + "，") if perks else "",
+            "perks_sentence": ("、".join(perks) + "。") if perks else "",
+            "action": cat.action, "disclaimer": (f.disclaimer + "。") if f.disclaimer else "",
+        }
+        start = rng.randrange(1 << 16) + req.variant
+
+        def fill(field: str, limit: int | None, **extra) -> str:
+            texts = [_tidy(t.format(**{**slots, **extra})) for t in lex.templates[field]]
+            fit = [t for t in texts if limit is None or len(t) <= limit]
+            return fit[start % len(fit)] if fit else min(texts, key=len)
+
+        headline = slots["hook"]
+        if len(headline) > limits.get("headline", 14):
+            headline = min(words.hooks, key=len)
+        opt_out = lex.sms.get("opt_out", "拒收请回复R")
+        frame = len(f.brand) + 2 + len(opt_out)
+        body = fill("sms", sms_limit - frame)
+        if len(body) + frame > sms_limit and perks:   # one segment is worth more than the perk list
+            body = fill("sms", sms_limit - frame, perk1="")
+        copy = Copy(
+            headline=headline,
+            subhead=fill("subhead", limits.get("subhead")),
+            cta=f.cta,
+            perks=perks,
+            sms=Sms(signature=f.brand, body=body, opt_out=opt_out),
+            call_script=CallScript(
+                opening=lex.call.opening.format(**slots),
+                value=fill("call_value", None),
+                apr=lex.call.apr.format(**{**slots, "disclaimer": f.disclaimer or "以实际办理为准"})
+                if f.apr_phrase else "",
+                refusal=lex.call.refusal.format(**slots),
+                closing=lex.call.closing.format(**slots)),
+            push=Push(title=fill("push_title", limits.get("push_title")),
+                      body=fill("push_body", limits.get("push_body"))),
+            feed=Feed(title=fill("feed_title", limits.get("feed_title")),
+                      description=fill("feed_description", limits.get("feed_description"))),
+        )
+        info: dict[str, Any] = {"engine": "template", "seed": req.seed, "variant": req.variant,
+                                "lexicon_segment": seg_name}
+        if unknown:
+            info["note"] = ("not in the lexicon: " + "、".join(unknown)
+                            + " — generic wording used (add them to configs/lexicon/zh-CN.yaml)")
+        return Draft(copy, info)
+
+
+def _tidy(text: str) -> str:
+    """Punctuation left over by empty slots: '，。' → '。', doubled commas, a leading comma."""
+    for a, b in (("，。", "。"), ("，，", "，"), ("。。", "。"), ("，！", "！"), ("：，", "："), ("！，", "！")):
+        text = text.replace(a, b)
+    return text.lstrip("，。")

@@ -1,0 +1,170 @@
+"""Copy for a brief: requests per segment × variant, the engine's drafts, and the guard.
+
+The guard checks every variant before it is used: channel limits (SMS length and segments, push title ≤ 20 …),
+SMS signature and opt-out, banned and absolute phrases (configs/compliance/zh-CN.yaml), and the brief's numbers —
+a figure the brief does not state, or a rate mentioned without the exact annualized rate, is never shipped: the
+variant is re-generated (llm), then replaced by the template engine's, and the repair is recorded."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..brand import load_brand
+from ..brief import Brief, Segment, category_defaults, rate_text, resolved_message
+from ..checks.text import Finding, allowed_numbers, check_numbers, check_phrases
+from .base import Copy, CopyEngine, CopyRequest, Draft, Facts, get_copy_engine
+from .template import TemplateEngine, lexicon
+
+TEXT_CHANNELS = ("sms", "call_script", "push")
+_SIGNATURE = re.compile(r"^【[\u4e00-\u9fa5A-Za-z0-9]{2,12}】")
+
+
+@dataclass
+class Variant:
+    segment: str
+    variant: int
+    copy: Copy
+    info: dict[str, Any]
+    findings: list[Finding]
+    repairs: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def checks(self) -> list[dict]:
+        return [{**f.as_dict(), "passed": False} for f in self.findings]
+
+
+@dataclass
+class CopyResult:
+    engine: dict[str, Any]
+    variants: dict[str, list[Variant]]
+    notes: list[str] = field(default_factory=list)
+
+    def first(self, segment: str) -> Variant:
+        return self.variants[segment][0]
+
+
+def facts_for(brief: Brief, seg: Segment) -> Facts:
+    brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    msg = resolved_message(brief, seg)
+    rate = rate_text(brief)
+    cat = category_defaults().get(brief.product.category, {})
+    texts = [brief.product.name, brief.product.provider, brief.offer.apr or "", *seg.perks, *brief.offer.perks,
+             *(v for v in seg.message.model_dump().values() if v), *(v for v in brief.message.model_dump().values()
+                                                                     if v), msg.get("disclaimer", "")]
+    return Facts(product=brief.product.name, category=brief.product.category, provider=brief.product.provider,
+                 brand=re.sub(r"[^\u4e00-\u9fa5A-Za-z0-9]", "", brand.short(brief.product.provider))[:12],
+                 apr_phrase="".join(rate) if rate else None, disclaimer=msg.get("disclaimer", ""),
+                 cta=seg.message.cta or cat.get("cta", "了解详情"), perks=tuple(seg.perks),
+                 numbers_from=tuple(texts))
+
+
+def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None) -> list[Finding]:
+    """Every problem of one variant: limits, SMS frame, phrases, numbers."""
+    out: list[Finding] = []
+    limits = lexicon().limits
+    sms_ch = brief.channel("sms") if brief is not None and "sms" in brief.channels else None
+    seg_chars = (sms_ch.segment_chars if sms_ch else None) or 70
+    max_chars = (sms_ch.max_chars if sms_ch else None) or 500
+    push_ch = brief.channel("push") if brief is not None and "push" in brief.channels else None
+    title_max = (push_ch.title_max if push_ch else None) or limits.get("push_title", 20)
+    body_max = (push_ch.body_max if push_ch else None) or limits.get("push_body", 50)
+    sms = copy.sms.text
+    if not _SIGNATURE.match(sms) or sms.count("【") != 1:
+        out.append(Finding("SMS-SIGN", "error", "an SMS starts with one signature 【2–12 characters】"))
+    if not sms.endswith(copy.sms.opt_out) or not copy.sms.opt_out:
+        out.append(Finding("SMS-OPTOUT", "error", "a promotional SMS ends with an opt-out, e.g. 拒收请回复R"))
+    if len(sms) > max_chars:
+        out.append(Finding("SMS-LEN", "error", f"SMS is {len(sms)} characters; at most {max_chars}"))
+    elif len(sms) > seg_chars:
+        out.append(Finding("SMS-LEN", "warning", f"SMS is {len(sms)} characters: 2+ segments (cost doubles)"))
+    for name, text, limit in (("push.title", copy.push.title, title_max), ("push.body", copy.push.body, body_max),
+                              ("feed.title", copy.feed.title, limits.get("feed_title", 30)),
+                              ("feed.description", copy.feed.description, limits.get("feed_description", 80)),
+                              ("headline", copy.headline, 30), ("subhead", copy.subhead, 40), ("cta", copy.cta, 8)):
+        if limit and len(text) > limit:
+            out.append(Finding("COPY-LEN", "error", f"{name} is {len(text)} characters; the limit is {limit}", name))
+        if name in ("headline", "cta", "push.title", "push.body") and not text.strip():
+            out.append(Finding("COPY-EMPTY", "error", f"{name} is empty", name))
+    cs = copy.call_script
+    if facts.provider not in cs.opening:
+        out.append(Finding("CALL-OPEN", "error", "the call opens with the institution's full name"))
+    if not cs.refusal:
+        out.append(Finding("CALL-REFUSAL", "error", "the call offers the customer a way to refuse"))
+    allowed = allowed_numbers(*facts.numbers_from)
+    # FIN-APR applies to each text a customer reads as a whole; the poster's strings sit next to the typeset rate
+    units = {"poster": ([copy.headline, copy.subhead, copy.cta, *copy.perks], None),
+             "sms": ([sms], facts.apr_phrase), "call_script": ([cs.text], facts.apr_phrase),
+             "push": ([copy.push.title + "\n" + copy.push.body], facts.apr_phrase),
+             "feed": ([copy.feed.title + "\n" + copy.feed.description], facts.apr_phrase)}
+    seen: set[tuple[str, str]] = set()
+    for unit, (texts, apr) in units.items():
+        for text in texts:
+            for f in check_phrases(text) + check_numbers(text, allowed, apr):
+                if (f.rule, f.match, unit) not in seen:
+                    seen.add((f.rule, f.match, unit))
+                    out.append(Finding(f.rule, f.severity, f"{unit}: {f.message}", f.match))
+    return out
+
+
+def _brief_wins(copy: Copy, seg: Segment) -> Copy:
+    """Brief message fields (after the segment's overrides) replace generated ones."""
+    m = seg.message
+    upd = {k: getattr(m, k) for k in ("headline", "subhead", "cta") if getattr(m, k)}
+    return copy.model_copy(update=upd) if upd else copy
+
+
+def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments: list[str] | None = None,
+               n: int = 1, seed: int | None = None, retries: int = 1, engine_options: dict | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> CopyResult:
+    """n guarded variants of copy for each segment of the brief."""
+    segs = [s for s in brief.segments() if not segments or s.name in segments]
+    seed = brief.visual.seed if seed is None else seed
+    eng = engine if isinstance(engine, CopyEngine) else get_copy_engine(engine, **(engine_options or {}))
+    fallback = TemplateEngine()
+    facts = {s.name: facts_for(brief, s) for s in segs}
+    reqs = [CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, v)
+            for s in segs for v in range(n)]
+    drafts = eng.write(reqs)
+    by_name = {s.name: s for s in segs}
+    out: dict[str, list[Variant]] = {s.name: [] for s in segs}
+    notes: list[str] = []
+    for i, (req, draft) in enumerate(zip(reqs, drafts)):
+        seg = by_name[req.segment]
+        repairs: list[dict] = []
+        attempt = 0
+        while True:
+            problems = _problems(draft, req, seg, brief)
+            if not problems or attempt >= (retries if eng.name != "template" else 4):
+                break
+            attempt += 1
+            repairs.append({"action": "regenerate", "problems": problems})
+            draft = eng.write([CopyRequest(req.facts, req.segment, req.parts, req.seed + 7919 * attempt,
+                                           req.variant, tuple(problems))])[0]
+        if _problems(draft, req, seg, brief) and eng.name != "template":
+            repairs.append({"action": "template", "problems": _problems(draft, req, seg, brief)})
+            draft = fallback.one(req)
+            draft.info["replaced"] = eng.name
+        copy = _brief_wins(draft.copy, seg)
+        findings = check_copy(copy, req.facts, brief)
+        note = f"{req.segment}: {draft.info['note']}" if draft.info.get("note") else None
+        if note and note not in notes:
+            notes.append(note)
+        out[req.segment].append(Variant(req.segment, req.variant, copy, draft.info, findings, repairs))
+        if on_progress:
+            on_progress(i + 1, len(reqs))
+    fixed = sum(1 for vs in out.values() for v in vs if v.repairs)
+    if fixed:
+        notes.append(f"{fixed} variant(s) from the {eng.name} engine were repaired (numbers, limits or phrases); "
+                     "see each variant's 'repairs'")
+    return CopyResult(eng.describe(), out, notes)
+
+
+def _problems(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[str]:
+    if draft.copy is None:
+        return [draft.error or "no copy"]
+    return [f"{f.rule}: {f.message}" for f in check_copy(_brief_wins(draft.copy, seg), req.facts, brief)
+            if f.severity == "error"]
