@@ -287,3 +287,13 @@ def test_missing_chat_model_is_a_clear_error(monkeypatch, tmp_path, capsys):
     code = run(["copy", str(EXAMPLES / "farm-loan.yaml"), "-o", str(tmp_path), "--engine", "llm", "--model",
                 "example-org/no-such-chat"])
     assert code == 2 and "could not be loaded" in " ".join(capsys.readouterr().err.split())
+
+
+def test_llm_without_transformers_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "transformers" else real(n, *a))
+    with pytest.raises(EngineError) as ei:
+        LlmEngine(model="x").generate_texts([])
+    assert "transformers" in ei.value.message and "--engine template" in ei.value.hint

@@ -94,7 +94,7 @@ def doctor(as_json: JsonOpt = False) -> int:
     con.print(f"[bold]mkt {d['mkt']}[/bold] · Python {d['python']} · {escape(d['platform'])}")
     t = d["torch"]
     if not t.get("installed"):
-        con.print(f"{bad} torch not installed (generated key visuals need: pip install 'mktcli[gpu]')")
+        con.print(f"{bad} torch not installed " + escape("(generated key visuals need: pip install 'mktcli[gpu]')"))
     elif t.get("error"):
         con.print(f"{bad} torch is installed but does not import: {escape(t['error'])}")
     else:

@@ -184,9 +184,9 @@ class LlmEngine(CopyEngine):
             return None
 
     def generate_texts(self, requests: list[CopyRequest]) -> list[str]:
+        tok, model = self.load()   # first: a missing torch/transformers is a clear error, not a traceback
         import torch
 
-        tok, model = self.load()
         texts = self.prompts(requests)
         out: list[str] = []
         prefix_fn = self._prefix_fn(tok)
