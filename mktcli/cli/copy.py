@@ -23,7 +23,7 @@ def copy(
     engine: Annotated[Optional[str], typer.Option("--engine", help="Copy engine: template (embedded) or llm (a transformers chat model); default: the brief's copy.engine.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="llm engine: chat model hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="llm engine: cuda or cpu (default: cuda when present).")] = None,
-    segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable).")] = None,
+    segment: Annotated[Optional[list[str]], typer.Option("--segment", "--segments", "-s", help="Only these segments (repeatable, or comma-separated).")] = None,
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help=f"Only these in the table (repeatable): {', '.join(CHANNELS)}.")] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=20, help="Variants per segment.")] = 3,
     seed: SeedOpt = None,
@@ -39,6 +39,7 @@ def copy(
 
     b = load_brief(brief, channel_files=channel_files)
     names = [s.name for s in b.segments()]
+    segment = [x.strip() for s in segment or [] for x in s.replace("，", ",").split(",") if x.strip()] or None
     for s in segment or []:
         if s not in names:
             raise BriefError(f"segment '{s}' is not in the brief", file=b.path, key="--segment",

@@ -89,7 +89,7 @@ def assemble(fields: LlmFields, req: CopyRequest) -> Copy:
     lex = lexicon()
     f = req.facts
     cat = lex.categories.get(f.category) or lex.categories["other"]
-    slots = {"provider": f.provider, "brand": f.brand, "noun": cat.noun, "apr_plain": f.apr_phrase or "",
+    slots = {"provider": f.provider, "brand": f.brand, "noun": cat.noun, "product": f.product, "apr_plain": f.apr_phrase or "",
              "disclaimer": f.disclaimer or "以实际办理为准"}
     return Copy(
         headline=fields.headline.strip(), subhead=fields.subhead.strip(), cta=fields.cta.strip() or f.cta,
