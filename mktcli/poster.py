@@ -18,7 +18,8 @@ from PIL import Image
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
-from .checks.placement import placement_checks
+from .checks.image import implicit_label_check, poster_checks
+from .checks.rules import load_rules
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
@@ -166,6 +167,17 @@ class PosterRenderer:
                 self._bg[key] = self.engine.render(req)
             return self._bg[key]
 
+    rules_files: tuple = ()
+
+    def rule_facts(self, seg: Segment):
+        """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
+        cache = self.__dict__.setdefault("_rule_facts", {})
+        if seg.name not in cache:
+            from .copywriting.writer import facts_for, rule_facts
+
+            cache[seg.name] = rule_facts(facts_for(self.brief, seg))
+        return cache[seg.name]
+
     def copy_info(self, seg: Segment) -> dict[str, Any]:
         """Which engine wrote the words: the brief's own message fields win over generated ones."""
         m = seg.message
@@ -215,9 +227,14 @@ class PosterRenderer:
                 texts[f"perk{perk_n}"] = p.text
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
-        checks = placement_checks(blocks, min_px=ch.legible_px(), has_rate=text.rate is not None,
-                                  has_disclaimer=bool(text.disclaimer), generative=visual.generative
-                                  and self.brand.ai_label_visible)
+        rs = load_rules(self.rules_files)
+        checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
+                               category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
+                               has_rate=text.rate is not None, disclaimer=text.disclaimer,
+                               generative=visual.generative, label_visible=self.brand.ai_label_visible)
+        label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
+        if label_check:
+            checks.append(label_check)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,

@@ -131,11 +131,8 @@ def test_help_is_fast_and_light():
     assert elapsed < 1.5, f"mkt --help took {elapsed:.2f}s"
 
 
-def test_failed_error_check_exits_1(monkeypatch, tmp_path, capsys):
-    import mktcli.poster as poster
-
-    monkeypatch.setattr(poster, "placement_checks", lambda *a, **k: [
-        {"rule": "TYPO-SIZE", "severity": "error", "passed": False, "message": "disclaimer 8 px"}])
-    code = run(["poster", str(EXAMPLES / "deposit.yaml"), "-o", str(tmp_path)])
+def test_failed_error_check_exits_1(tmp_path, capsys, write_brief):
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 稳赚周转 秒批到账"))
+    code = run(["poster", str(brief), "-o", str(tmp_path)])
     out = capsys.readouterr().out
-    assert code == 1 and "TYPO-SIZE" in out
+    assert code == 1 and "FIN-BAN" in out

@@ -240,7 +240,7 @@ def test_checks_recorded_per_creative(farm):
     for c in images(man):
         rules = {k["rule"]: k for k in c["checks"]}
         assert {"FIN-APR", "FIN-DISCLAIMER", "FIN-PROVIDER", "TYPO-SIZE", "AD-SMALLPRINT", "TYPO-CONTRAST"} <= set(rules)
-        assert all(k["passed"] and k["severity"] == "error" for k in c["checks"]), c["checks"]
+        assert all(k["passed"] for k in c["checks"]), [k for k in c["checks"] if not k["passed"]]
         assert "AIGC-LABEL" not in rules  # procedural background: not generated
 
 

@@ -5,30 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date
-from typing import Literal
-
-from pydantic import Field
-
-from ..paths import configs_dir
-from ..schema import Strict, validate
-from ..yamlio import load_yaml
-
-
-class TextRule(Strict):
-    id: str
-    severity: Literal["error", "warning", "info"] = "error"
-    source: str = ""
-    pattern: str
-    allow: str | None = None
-    message: str = ""
-
-
-class RulesFile(Strict):
-    version: int = 1
-    checked: date | None = None
-    rules: list[TextRule] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -42,21 +18,15 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity, "message": self.message, "match": self.match}
 
 
-@lru_cache(maxsize=1)
-def text_rules() -> list[tuple[TextRule, re.Pattern, re.Pattern | None]]:
-    rf = validate(RulesFile, load_yaml(configs_dir() / "compliance" / "zh-CN.yaml", what="compliance rules"))
-    return [(r, re.compile(r.pattern, re.I), re.compile(r.allow, re.I) if r.allow else None) for r in rf.rules]
+def check_phrases(text: str, category: str | None = None) -> list[Finding]:
+    """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, allow-lists
+    applied)."""
+    from .rules import load_rules
 
-
-def check_phrases(text: str) -> list[Finding]:
-    """Banned / absolute / bait phrases in a text (allowed factual phrases removed first)."""
-    out = []
-    for rule, pat, allow in text_rules():
-        t = allow.sub(" ", text) if allow else text
-        m = pat.search(t)
-        if m:
-            out.append(Finding(rule.id, rule.severity, f"'{m.group(0)}': {rule.message}", m.group(0)))
-    return out
+    rs = load_rules()
+    return [Finding(f.rule, f.severity, f.message, f.match)
+            for f in rs.check_text(text, category=category, apr_shown=True)
+            if rs.rules[f.rule].kind == "pattern"]
 
 
 # ------------------------------------------------------------------------------------------------ numbers

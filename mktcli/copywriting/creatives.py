@@ -23,8 +23,7 @@ EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
 
 def _unit(channel: str, message: str) -> bool:
     """Does a guard finding (prefixed 'sms: …', 'push.title …') belong to this channel?"""
-    head = message.split(":", 1)[0].split(" ", 1)[0]
-    return head.startswith(channel) or (channel == "sms" and message.startswith(("SMS", "an SMS", "a promotional")))
+    return message.split(":", 1)[0].split(" ", 1)[0].startswith(channel)
 
 
 def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, Any]) -> tuple[bytes, dict]:
@@ -45,9 +44,7 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         raise ValueError(channel)
     failed = {}
     for f in v.findings:
-        if f.rule.startswith("SMS") and channel != "sms" or f.rule.startswith("CALL") and channel != "call_script":
-            continue
-        if f.rule.startswith(("SMS", "CALL")) or _unit(channel, f.message):
+        if _unit(channel, f.message):
             failed.setdefault(f.rule, f)
     checks = [{"rule": r, "severity": failed[r].severity if r in failed else _SEVERITY.get(r, "error"),
                "passed": r not in failed, "message": failed[r].message if r in failed else ""}

@@ -12,12 +12,13 @@ from typing import Any, Callable
 
 from ..brand import load_brand
 from ..brief import Brief, Segment, category_defaults, rate_text, resolved_message
-from ..checks.text import Finding, allowed_numbers, check_numbers, check_phrases
+from ..checks.rules import Facts as RuleFacts
+from ..checks.rules import load_rules
+from ..checks.text import Finding
 from .base import Copy, CopyEngine, CopyRequest, Draft, Facts, get_copy_engine
 from .template import TemplateEngine, lexicon
 
 TEXT_CHANNELS = ("sms", "call_script", "push")
-_SIGNATURE = re.compile(r"^【[\u4e00-\u9fa5A-Za-z0-9]{2,12}】")
 
 
 @dataclass
@@ -62,25 +63,27 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
                  numbers_from=tuple(texts))
 
 
+def rule_facts(facts: Facts) -> RuleFacts:
+    from ..brief import parse_rate
+
+    figs: tuple[float, ...] = ()
+    if facts.apr_phrase:
+        m = re.search(r"\d+(?:\.\d+)?%?\s*[-~～–—至]?\s*\d*(?:\.\d+)?%", facts.apr_phrase)
+        try:
+            figs = tuple(parse_rate(m.group(0))) if m else ()
+        except Exception:  # noqa: BLE001 — the cap check then reads the text itself
+            figs = ()
+    return RuleFacts(facts.apr_phrase, figs, facts.numbers_from, facts.provider)
+
+
 def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None) -> list[Finding]:
-    """Every problem of one variant: limits, SMS frame, phrases, numbers."""
+    """Every problem of one variant: channel limits here, everything else from the compliance rule set (phrases,
+    FIN-APR, FIN-CONSISTENT, FIN-CAP, SMS signature/opt-out/length, call opening/refusal)."""
     out: list[Finding] = []
     limits = lexicon().limits
-    sms_ch = brief.channel("sms") if brief is not None and "sms" in brief.channels else None
-    seg_chars = (sms_ch.segment_chars if sms_ch else None) or 70
-    max_chars = (sms_ch.max_chars if sms_ch else None) or 500
     push_ch = brief.channel("push") if brief is not None and "push" in brief.channels else None
     title_max = (push_ch.title_max if push_ch else None) or limits.get("push_title", 20)
     body_max = (push_ch.body_max if push_ch else None) or limits.get("push_body", 50)
-    sms = copy.sms.text
-    if not _SIGNATURE.match(sms) or sms.count("【") != 1:
-        out.append(Finding("SMS-SIGN", "error", "an SMS starts with one signature 【2–12 characters】"))
-    if not sms.endswith(copy.sms.opt_out) or not copy.sms.opt_out:
-        out.append(Finding("SMS-OPTOUT", "error", "a promotional SMS ends with an opt-out, e.g. 拒收请回复R"))
-    if len(sms) > max_chars:
-        out.append(Finding("SMS-LEN", "error", f"SMS is {len(sms)} characters; at most {max_chars}"))
-    elif len(sms) > seg_chars:
-        out.append(Finding("SMS-LEN", "warning", f"SMS is {len(sms)} characters: 2+ segments (cost doubles)"))
     for name, text, limit in (("push.title", copy.push.title, title_max), ("push.body", copy.push.body, body_max),
                               ("feed.title", copy.feed.title, limits.get("feed_title", 30)),
                               ("feed.description", copy.feed.description, limits.get("feed_description", 80)),
@@ -89,24 +92,26 @@ def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None) -> list[Fin
             out.append(Finding("COPY-LEN", "error", f"{name} is {len(text)} characters; the limit is {limit}", name))
         if name in ("headline", "cta", "push.title", "push.body") and not text.strip():
             out.append(Finding("COPY-EMPTY", "error", f"{name} is empty", name))
+    rs = load_rules()
+    rf = rule_facts(facts)
     cs = copy.call_script
-    if facts.provider not in cs.opening:
-        out.append(Finding("CALL-OPEN", "error", "the call opens with the institution's full name"))
-    if not cs.refusal:
-        out.append(Finding("CALL-REFUSAL", "error", "the call offers the customer a way to refuse"))
-    allowed = allowed_numbers(*facts.numbers_from)
     # FIN-APR applies to each text a customer reads as a whole; the poster's strings sit next to the typeset rate
-    units = {"poster": ([copy.headline, copy.subhead, copy.cta, *copy.perks], None),
-             "sms": ([sms], facts.apr_phrase), "call_script": ([cs.text], facts.apr_phrase),
-             "push": ([copy.push.title + "\n" + copy.push.body], facts.apr_phrase),
-             "feed": ([copy.feed.title + "\n" + copy.feed.description], facts.apr_phrase)}
-    seen: set[tuple[str, str]] = set()
-    for unit, (texts, apr) in units.items():
+    units = [("poster", "text", [copy.headline, copy.subhead, copy.cta, *copy.perks], True),
+             ("sms", "sms", [copy.sms.text], False), ("call_script", "call", [cs.text], False),
+             ("push", "text", [copy.push.title + "\n" + copy.push.body], False),
+             ("feed", "text", [copy.feed.title + "\n" + copy.feed.description], False)]
+    seen: set[tuple[str, str, str]] = set()
+    for name, unit, texts, shown in units:
         for text in texts:
-            for f in check_phrases(text) + check_numbers(text, allowed, apr):
-                if (f.rule, f.match, unit) not in seen:
-                    seen.add((f.rule, f.match, unit))
-                    out.append(Finding(f.rule, f.severity, f"{unit}: {f.message}", f.match))
+            for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
+                if f.severity == "info" or (f.rule, f.match, name) in seen:
+                    continue
+                seen.add((f.rule, f.match, name))
+                out.append(Finding(f.rule, f.severity, f"{name}: {f.message}", f.match))
+    if facts.apr_phrase and facts.apr_phrase not in cs.text:
+        out.append(Finding("FIN-APR", "error", f"call_script: the call must state '{facts.apr_phrase}'"))
+    if facts.apr_phrase and facts.apr_phrase not in copy.sms.text:
+        out.append(Finding("FIN-APR", "warning", f"sms: the SMS does not state '{facts.apr_phrase}'"))
     return out
 
 

@@ -1,0 +1,132 @@
+"""Checks on a finished poster: what was drawn (the composer's placement record: sizes, contrast, where), the text
+of every placed string (the rule set's text rules), the file's implicit AIGC label, and — optionally — an OCR
+read-back of the pixels. Each result: rule, severity, passed, message, and where/fix when it failed."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from .placement import LEGAL_ROLES, large_text
+from .rules import Facts, RuleSet
+
+TEXT_ROLES = ("headline", "subhead", "perk", "cta", "disclaimer", "provider", "apr_label", "apr", "brand", "ai_label")
+
+
+def _result(rs: RuleSet, rule: str, passed: bool, message: str = "", where: str = "", default: str = "error"):
+    sev = rs.severity(rule, default)
+    if sev is None:
+        return None
+    r = rs.rules.get(rule)
+    d = {"rule": rule, "severity": sev, "passed": bool(passed), "message": "" if passed else message}
+    if not passed:
+        if where:
+            d["where"] = where
+        if r is not None and r.fix:
+            d["fix"] = r.fix
+    return d
+
+
+def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tuple[int, int], safe, category: str,
+                  channel: str, facts: Facts, has_rate: bool, disclaimer: str, generative: bool,
+                  label_visible: bool) -> list[dict[str, Any]]:
+    W, H = canvas
+    by_role: dict[str, list[dict]] = {}
+    for b in blocks:
+        by_role.setdefault(b["role"], []).append(b)
+    out: list[dict | None] = []
+    add = out.append
+    cat_rules = lambda rid: (r := rs.get(rid)) is not None and (not r.categories or category in r.categories)  # noqa: E731
+    if has_rate and cat_rules("FIN-APR"):
+        add(_result(rs, "FIN-APR", "apr" in by_role, "the annualized rate is not on the poster"))
+    for rid in ("FIN-DISCLAIMER", "FIN-RISK"):
+        r = rs.get(rid)
+        if r is not None and cat_rules(rid) and r.phrase:
+            placed = " ".join(b["text"] for b in by_role.get("disclaimer", []))
+            norm = lambda t: t.replace("，", "").replace(",", "").replace(" ", "")  # noqa: E731
+            # the shipped phrase, or the brief's own disclaimer where the rule is configurable (loans)
+            ok = norm(r.phrase) in norm(placed) or (rid == "FIN-DISCLAIMER" and bool(disclaimer)
+                                                     and norm(disclaimer) in norm(placed))
+            add(_result(rs, rid, ok, f"'{r.phrase}' is not on the poster", "legal band"))
+    if not any(cat_rules(rid) for rid in ("FIN-DISCLAIMER", "FIN-RISK")) and disclaimer:
+        add(_result(rs, "FIN-DISCLAIMER", "disclaimer" in by_role, "the disclaimer is not on the poster"))
+    add(_result(rs, "FIN-PROVIDER", "provider" in by_role and bool(facts.provider) and any(
+        facts.provider in b["text"] for b in by_role["provider"]), "the provider's legal name is not on the poster"))
+    small = [b for b in blocks if b["role"] in TEXT_ROLES and b["role"] != "brand" and b.get("size", 0) < min_px - 0.01
+             and not (b.get("fonts") and str(b["fonts"][0]).startswith("model:"))]
+    add(_result(rs, "TYPO-SIZE", not small, "below the legible minimum of %g px: %s"
+                % (min_px, ", ".join(f"{b['role']} {b['size']} px" for b in small)),
+                ", ".join(b["role"] for b in small)))
+    low = [b for b in blocks if b.get("contrast") is not None
+           and b["contrast"] < (3.0 if large_text(b["size"], min_px) else 4.5)]
+    legal_low = [b for b in low if b["role"] in LEGAL_ROLES]
+    legal_small = [b for b in small if b["role"] in LEGAL_ROLES]
+    add(_result(rs, "AD-SMALLPRINT", not legal_low and not legal_small, "small print below 4.5:1 or the legible "
+                "size: " + ", ".join(f"{b['role']} {b.get('contrast')}:1 {b['size']} px"
+                                     for b in legal_low + legal_small)))
+    add(_result(rs, "TYPO-CONTRAST", not low, "below the WCAG contrast minimum: %s"
+                % ", ".join(f"{b['role']} {b['contrast']}:1" for b in low), ", ".join(b["role"] for b in low)))
+    if has_rate:
+        apr_size = max((b["size"] for b in by_role.get("apr", [])), default=0)
+        rival = [b for b in blocks if b["role"] not in ("apr", "apr_label") and "%" in b.get("text", "")
+                 and b["size"] > apr_size]
+        add(_result(rs, "FIN-APR-PROMINENCE", not rival, "larger than the APR: " + ", ".join(
+            f"{b['role']} '{b['text']}' {b['size']} px" for b in rival)))
+    if safe is not None:
+        x0, y0 = W * safe.left - 0.5, H * safe.top - 0.5
+        x1, y1 = W * (1 - safe.right) + 0.5, H * (1 - safe.bottom) + 0.5
+        outside = [b for b in blocks if b["role"] in TEXT_ROLES and b["role"] not in ("disclaimer", "provider",
+                                                                                        "ai_label")
+                   and (b["box"][0] < x0 or b["box"][1] < y0 or b["box"][2] > x1 or b["box"][3] > y1)]
+        add(_result(rs, "SAFE-ZONE", not outside, "outside the safe zone: " + ", ".join(b["role"] for b in outside),
+                    default="warning"))
+    if generative:
+        labels = by_role.get("ai_label", [])
+        legible = all(b.get("size", 0) >= min_px - 0.01 and (b.get("contrast") or 0) >= 4.5 for b in labels)
+        add(_result(rs, "AIGC-LABEL", (bool(labels) and legible) or not label_visible,
+                    "the background is model-generated but the visible AI label is missing or illegible"))
+    # the text rules on every placed string (the rate is typeset on the poster, so FIN-APR is met for them)
+    failed: dict[str, dict] = {}
+    for b in blocks:
+        if b["role"] not in ("headline", "subhead", "perk", "cta", "disclaimer"):
+            continue
+        for f in rs.check_text(b["text"], category=category, channel=channel, facts=facts, apr_shown=has_rate):
+            if f.severity != "info":
+                failed.setdefault(f.rule, {"rule": f.rule, "severity": f.severity, "passed": False,
+                                           "message": f"{b['role']}: {f.message}", "where": b["role"],
+                                           **({"fix": f.fix} if f.fix else {})})
+    text_rules = [r.id for r in rs.rules.values() if r.enabled and "text" in r.applies_to
+                  and r.kind in ("pattern", "numbers", "apr_cap") and (not r.categories or category in r.categories)]
+    for rid in text_rules:
+        out.append(failed.pop(rid, None) or {"rule": rid, "severity": rs.rules[rid].severity, "passed": True,
+                                             "message": ""})
+    out += failed.values()
+    return [c for c in out if c is not None]
+
+
+def implicit_label(data: bytes) -> dict | None:
+    """The implicit AIGC label written into a JPEG's EXIF ImageDescription or a PNG's text chunk, or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            raw = im.getexif().get(0x010E) or im.info.get("Description")
+    except Exception:  # noqa: BLE001 — unreadable image: no label
+        return None
+    if not raw:
+        return None
+    try:
+        label = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return label if isinstance(label, dict) else None
+
+
+def implicit_label_check(rs: RuleSet, data: bytes, *, content_id: str | None, generative: bool) -> dict | None:
+    label = implicit_label(data)
+    ok = label is not None and bool(label.get("producer")) and bool(label.get("content_id")) \
+        and (content_id is None or label.get("content_id") == content_id) \
+        and (label.get("aigc") is True if generative else "aigc" in label)
+    why = "no implicit label in the file's metadata" if label is None else \
+        f"implicit label does not match (content_id {label.get('content_id')}, aigc {label.get('aigc')})"
+    return _result(rs, "AIGC-IMPLICIT", ok, why)

@@ -1,0 +1,232 @@
+"""The compliance rule set (configs/compliance/zh-CN.yaml, plus user, brand and --rules files) and the text checks.
+
+Text rules run on every placed string and text creative: patterns (absolute terms, banned finance claims, bait …)
+with allow-lists of factual phrases, FIN-APR (a rate or cost mentioned ⇒ the annualized rate shown), FIN-CONSISTENT
+(every figure is the brief's), FIN-CAP, and the SMS and call-script frame. Image rules (size, contrast, small print,
+APR prominence, safe zones, AIGC labels, OCR read-back) are evaluated where the pixels are (checks/image.py), with
+the severities and switches from the same file."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ..errors import ConfigError
+from ..paths import configs_dir, user_dir
+from ..schema import Strict, validate
+from ..yamlio import load_yaml
+from .text import allowed_numbers, numbers_in
+
+Severity = Literal["error", "warning", "info"]
+KINDS = ("pattern", "apr", "numbers", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
+         "sms_chars", "call_open", "call_refusal", "typo_size", "typo_contrast", "smallprint", "apr_prominence",
+         "safe_zone", "aigc_visible", "aigc_implicit", "ocr", "info")
+
+
+class Rule(Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
+    severity: Severity = "error"
+    kind: Literal[KINDS] = "pattern"  # type: ignore[valid-type]
+    applies_to: list[Literal["text", "image", "sms", "call"]] = Field(default_factory=lambda: ["text"])
+    categories: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    source: str = ""
+    message: str = ""
+    fix: str = ""
+    pattern: str | None = None
+    allow: str | None = None
+    unless: str | None = None
+    phrase: str | None = None
+    limit: float | None = None
+    enabled: bool = True
+
+
+class RuleChange(Strict):
+    severity: Severity | None = None
+    enabled: bool | None = None
+    allow: str | None = None
+    phrase: str | None = None
+    limit: float | None = None
+
+
+class RulesFile(Strict):
+    version: int = 1
+    checked: date | None = None
+    rules: list[Rule] = Field(default_factory=list)
+    overrides: dict[str, RuleChange] = Field(default_factory=dict)
+    allow: list[str] = Field(default_factory=list)   # phrases allowed everywhere (a brand's product names …)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    match: str = ""
+    fix: str = ""
+    where: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"rule": self.rule, "severity": self.severity, "message": self.message}
+        for k in ("match", "fix", "where"):
+            if getattr(self, k):
+                d[k] = getattr(self, k)
+        return d
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the brief states, for the rules that compare against it."""
+    apr_phrase: str | None = None           # 年化利率3.2%起 — exactly as typeset
+    apr_figures: tuple[float, ...] = ()
+    numbers_from: tuple[str, ...] = ()      # brief texts whose figures may be repeated
+    provider: str | None = None
+
+
+_APR_ANY = re.compile(r"(年化|年利率|业绩比较基准)[^，。；\n]{0,14}?\d+(?:\.\d+)?%")
+_PCT = re.compile(r"(\d+(?:\.\d+)?)%")
+
+
+class RuleSet:
+    def __init__(self, files: list[tuple[Path, RulesFile]]):
+        rules: dict[str, Rule] = {}
+        allow: list[str] = []
+        self.sources = [str(p) for p, _ in files]
+        for path, f in files:
+            for r in f.rules:
+                rules[r.id] = r
+            for rid, ch in f.overrides.items():
+                if rid not in rules:
+                    raise ConfigError(f"override for unknown rule '{rid}'", file=path, key=f"overrides.{rid}",
+                                      hint="rules: " + ", ".join(sorted(rules)))
+                rules[rid] = rules[rid].model_copy(update=ch.model_dump(exclude_none=True))
+            allow += f.allow
+        self.rules = rules
+        self.checked = max((f.checked for _, f in files if f.checked), default=None)
+        self._allow_all = re.compile("|".join(re.escape(a) for a in allow)) if allow else None
+        self._re: dict[str, tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None]] = {}
+        for r in rules.values():
+            try:
+                self._re[r.id] = tuple(re.compile(x) if x else None for x in (r.pattern, r.allow, r.unless))
+            except re.error as e:
+                raise ConfigError(f"rule {r.id}: bad regular expression ({e})", hint="fix the pattern") from None
+
+    def get(self, rule_id: str) -> Rule | None:
+        r = self.rules.get(rule_id)
+        return r if r is not None and r.enabled else None
+
+    def severity(self, rule_id: str, default: str = "error") -> str | None:
+        """A rule's severity, or None when it is switched off."""
+        if rule_id not in self.rules:
+            return default
+        r = self.rules[rule_id]
+        return r.severity if r.enabled else None
+
+    def _applies(self, r: Rule, unit: str, category: str | None, channel: str | None) -> bool:
+        if not r.enabled or (unit not in r.applies_to and not (unit in ("sms", "call") and "text" in r.applies_to)):
+            return False
+        if r.categories and category and category not in r.categories:
+            return False
+        if r.channels and channel and channel not in r.channels:
+            return False
+        return True
+
+    def _strip(self, r: Rule, text: str) -> str:
+        _, allow, _ = self._re[r.id]
+        if allow is not None:
+            text = allow.sub(" ", text)
+        if self._allow_all is not None:
+            text = self._allow_all.sub(" ", text)
+        return text
+
+    def check_text(self, text: str, *, unit: str = "text", category: str | None = None, channel: str | None = None,
+                   facts: Facts | None = None, apr_shown: bool = False, where: str = "") -> list[Finding]:
+        """Every text rule for one customer-facing text. `unit`: text | sms | call. `apr_shown`: the creative shows
+        the rate elsewhere (a poster's typeset badge), so FIN-APR is satisfied for its strings."""
+        out: list[Finding] = []
+
+        def hit(r: Rule, message: str, match: str = ""):
+            out.append(Finding(r.id, r.severity, message, match, r.fix, where))
+
+        for r in self.rules.values():
+            if not self._applies(r, unit, category, channel):
+                continue
+            pat, _, unless = self._re[r.id]
+            if r.kind in ("pattern", "sms_chars"):
+                m = pat.search(self._strip(r, text)) if pat else None
+                if m and not (unless and unless.search(text)):
+                    hit(r, f"'{m.group(0)}': {r.message}", m.group(0))
+            elif r.kind == "apr" and not apr_shown:
+                m = pat.search(self._strip(r, text)) if pat else None
+                if m:
+                    shown = (facts.apr_phrase in text) if facts and facts.apr_phrase else bool(_APR_ANY.search(text))
+                    if not shown:
+                        want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
+                        hit(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))
+            elif r.kind == "numbers" and facts is not None and facts.numbers_from:
+                allowed = allowed_numbers(*facts.numbers_from)
+                for v, u, written in numbers_in(text):
+                    if (v, u) not in allowed and not (u in ("", "万", "万元", "元") and (v, "*") in allowed):
+                        hit(r, f"'{written}': {r.message}", written)
+            elif r.kind == "apr_cap" and r.limit is not None:
+                figs = list(facts.apr_figures) if facts and facts.apr_figures else []
+                figs += [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
+                over = [f for f in figs if f > r.limit]
+                if over:
+                    hit(r, f"{max(over):g}% — {r.message}", f"{max(over):g}%")
+            elif r.kind == "sms_sign" and unit == "sms":
+                if not re.match(r"^【[\u4e00-\u9fa5A-Za-z0-9]{2,12}】", text) or text.count("【") != 1:
+                    hit(r, r.message)
+            elif r.kind == "sms_optout" and unit == "sms":
+                phrases = [r.phrase or "拒收请回复R", "回T退订", "退订回T", "拒收请回复"]
+                if not any(text.rstrip().endswith(p) or p in text[-12:] for p in phrases):
+                    hit(r, r.message)
+            elif r.kind == "sms_len" and unit == "sms":
+                n = len(text.strip())
+                if r.limit and n > r.limit:
+                    out.append(Finding(r.id, "error", f"{n} characters; at most {r.limit:g}", fix=r.fix,
+                                       where=where))
+                elif n > 70:
+                    hit(r, f"{n} characters = {-(-n // 67)} segments (cost multiplies)")
+            elif r.kind == "call_open" and unit == "call":
+                head = text.strip()[:80]
+                name_ok = facts.provider in head if facts and facts.provider else bool(
+                    re.search(r"(银行|信用社|联社|公司|保险|理财)", head))
+                role_ok = bool(re.search(r"我是|工号|客户经理|客服|专员", head))
+                if not (name_ok and role_ok):
+                    hit(r, r.message)
+            elif r.kind == "call_refusal" and unit == "call":
+                if not (pat and pat.search(text)):
+                    hit(r, r.message)
+            elif r.kind == "info" and unit in r.applies_to:
+                hit(r, r.message)
+        return out
+
+
+def _rules_files(extra: tuple[str, ...]) -> list[Path]:
+    paths = [configs_dir() / "compliance" / "zh-CN.yaml"]
+    user = user_dir() / "compliance.yaml"
+    if user.is_file():
+        paths.append(user)
+    return paths + [Path(p) for p in extra]
+
+
+@lru_cache(maxsize=8)
+def _load(paths: tuple[str, ...]) -> RuleSet:
+    files = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise ConfigError(f"rules file not found: {path}", hint="check the path given to --rules")
+        files.append((path, validate(RulesFile, load_yaml(path, what="compliance rules"))))
+    return RuleSet(files)
+
+
+def load_rules(extra: list[str | Path] | tuple = ()) -> RuleSet:
+    """The shipped rules, ~/.mkt/compliance.yaml, then each extra file (a brand's, --rules), later ones winning."""
+    return _load(tuple(str(p) for p in _rules_files(tuple(str(e) for e in extra))))
