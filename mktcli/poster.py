@@ -168,6 +168,7 @@ class PosterRenderer:
             return self._bg[key]
 
     rules_files: tuple = ()
+    verify = False
 
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
@@ -235,6 +236,15 @@ class PosterRenderer:
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
             checks.append(label_check)
+        if self.verify:   # read the finished pixels back (the encoded file, as a reviewer would see it)
+            import io
+
+            from .checks.readback import readback_check
+
+            with Image.open(io.BytesIO(data)) as im:
+                rb = readback_check(rs, im, blocks, {**texts, "apr": "".join(text.rate) if text.rate else ""})
+            if rb:
+                checks.append(rb)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
@@ -243,6 +253,14 @@ class PosterRenderer:
             "dropped": composed.dropped, "encoder": enc,
         }
         return data, entry
+
+
+def _approval(creatives: list[Creative], allow_errors: bool) -> dict[str, Any]:
+    """Which creatives may go to an approver: those with no failed error-level check, unless --allow-errors."""
+    blocked = [c.data["id"] for c in creatives
+               if any(not k["passed"] and k["severity"] == "error" for k in c.data.get("checks", []))]
+    ready = [c.data["id"] for c in creatives if c.data["id"] not in blocked or allow_errors]
+    return {"ready": ready, "blocked": [] if allow_errors else blocked, "allow_errors": allow_errors}
 
 
 def _created() -> str:
@@ -257,13 +275,17 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                  on_progress: Callable[[Job, Creative | Failure], None] | None = None,
                  on_start: Callable[[list[Job], str], None] | None = None,
                  on_status: Callable[[str | None], None] | None = None,
-                 on_detail: Callable[[str], None] | None = None) -> BundleResult:
+                 on_detail: Callable[[str], None] | None = None, verify: bool = False,
+                 allow_errors: bool = False, rules: list[str | Path] | None = None) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
     A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
     renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
+    renderer.rules_files = tuple(str(r) for r in rules or ())
+    renderer.verify = verify
+    load_rules(renderer.rules_files)   # a broken rules file fails here, before any rendering
     job_list = plan_jobs(brief, segments, channels)
     if on_status:
         on_status(f"preparing the {renderer.engine.name} engine …")
@@ -349,7 +371,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     result.failures = [o for o in outcomes if isinstance(o, Failure)]
     manifest = {
         "version": MANIFEST_VERSION,
-        "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256},
+        "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,
+                  "category": brief.product.category},
         "created": _created(),
         "generator": {"name": "mkt", "version": _mkt_version(), "engine": renderer.engine.name,
                       "seed": renderer.seed},
@@ -357,6 +380,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         "failures": [{"segment": f.segment, "channel": f.channel, "error": str(f.error),
                       "hint": f.error.hint} for f in result.failures],
         "files": [{"path": c.path, "sha256": c.data["sha256"], "bytes": c.data["bytes"]} for c in result.creatives],
+        "approval": _approval(result.creatives, allow_errors),
         "notes": result.notes,
     }
     atomic_write_json(manifest_path, manifest)

@@ -32,7 +32,9 @@ def available() -> bool:
 def _reader():
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR()
+    # mkt reads crops of known, horizontal text: no angle classifier, and the detector never upscales a crop
+    # past 960 px on its long side (its default, min side ≥ 736, made a 1242×120 strip 7,600 px wide)
+    return RapidOCR(det_limit_type="max", det_limit_side_len=960, use_cls=False)
 
 
 _lock = threading.Lock()   # one ONNX session, shared by render threads
@@ -54,7 +56,12 @@ def read_lines(img: Image.Image) -> list[Line]:
 _SKIP = re.compile(r"[\s\u3000]")
 
 
+_KEEP = set(".%")   # part of a figure: 3.2% and 32% must stay different
+
+
 def normalise(text: str) -> str:
-    """Text as a reader compares it: NFKC (full-width → half-width), no spaces, no punctuation."""
+    """Text as a reader compares it: NFKC (full-width → half-width), no spaces, no punctuation except the
+    decimal point and the percent sign; the dashes of a range become '-'."""
     t = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in _SKIP.sub("", t) if not unicodedata.category(ch).startswith("P"))
+    t = re.sub(r"(?<=[\d%])\s*[-~～–—至]\s*(?=\d)", "-", _SKIP.sub("", t))
+    return "".join(ch for ch in t if ch in _KEEP or ch == "-" or not unicodedata.category(ch).startswith("P"))

@@ -14,11 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
-from ..schema import Strict, validate
+from ..schema import Strict, invalid, validate
 from ..yamlio import load_yaml
 from .text import allowed_numbers, numbers_in
 
@@ -44,6 +44,16 @@ class Rule(Strict):
     phrase: str | None = None
     limit: float | None = None
     enabled: bool = True
+
+    @field_validator("pattern", "allow", "unless")
+    @classmethod
+    def _regex(cls, v):
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise invalid(f"not a valid regular expression ({e})", "check the brackets and escapes (\\d, \\.)")
+        return v
 
 
 class RuleChange(Strict):
@@ -158,9 +168,10 @@ class RuleSet:
                 continue
             pat, _, unless = self._re[r.id]
             if r.kind in ("pattern", "sms_chars"):
-                m = pat.search(self._strip(r, text)) if pat else None
-                if m and not (unless and unless.search(text)):
-                    hit(r, f"'{m.group(0)}': {r.message}", m.group(0))
+                if pat is None or (unless and unless.search(text)):
+                    continue
+                for term in dict.fromkeys(m.group(0) for m in pat.finditer(self._strip(r, text))):
+                    hit(r, f"'{term}': {r.message}", term)
             elif r.kind == "apr" and not apr_shown:
                 m = pat.search(self._strip(r, text)) if pat else None
                 if m:

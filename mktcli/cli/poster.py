@@ -30,6 +30,9 @@ def poster(
     compile_: Annotated[bool, typer.Option("--compile", rich_help_panel="Diffusion (engine diffusers)", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
     step_cache: Annotated[Optional[float], typer.Option("--step-cache", rich_help_panel="Diffusion (engine diffusers)", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
     allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", rich_help_panel="Diffusion (engine diffusers)", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (the [ocr] extra) and record OCR-READBACK.")] = False,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Put creatives with failed error-level checks in the approval set anyway (recorded).")] = False,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     as_json: JsonOpt = False,
 ) -> int:
     from rich.console import Console
@@ -76,7 +79,8 @@ def poster(
                                 allow_research_licence=allow_research_licence)
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
                               channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
-                              on_start=on_start, on_status=on_status, on_detail=on_detail)
+                              on_start=on_start, on_status=on_status, on_detail=on_detail, verify=verify,
+                              allow_errors=allow_errors, rules=rules)
     finally:
         on_status(None)
         if progress is not None:

@@ -1,0 +1,98 @@
+"""`mkt check PATH`: a brief (before rendering), a bundle (folder or manifest.json), an image, or a text file,
+against the compliance rules; `--text` checks a string. Exit 1 when an error-level rule fails."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._options import JsonOpt
+
+HELP = """Check a brief, a bundle, an image or a text against the compliance rules (configs/compliance/zh-CN.yaml):
+banned and absolute terms, the annualized rate, the brief's figures, SMS and call-script rules, AIGC labels,
+legibility, and the numbers read back off the pixels. Exit 1 when an error-level rule fails.
+Examples: mkt check out/farm-loan-spring · mkt check brief.yaml · mkt check --text '稳赚不赔，秒批到账'"""
+
+
+def check(
+    path: Annotated[Optional[Path], typer.Argument(help="A brief (.yaml), a bundle folder or manifest.json, an image (.jpg/.png) or a text file (.txt/.md).", show_default=False)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text instead of a file.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--as", help="For text: text (default), sms or call_script.")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="Product category for text and images (loan, credit_card, deposit, wealth …).")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s): add rules, change severities, allow phrases.")] = None,
+    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read the finished pixels back with OCR (bundles, images).")] = True,
+    as_json: JsonOpt = False,
+) -> int:
+    from ..errors import BriefError
+    from ..checks import run as runner
+    from ..checks.rules import load_rules
+
+    extra = [str(r) for r in rules or []]
+    if text is None and path is None:
+        raise BriefError("nothing to check", key="PATH", hint="give a brief, a bundle, an image, a text file, "
+                         "or --text '…'")
+    unit = {"sms": "sms", "call_script": "call", "call": "call", "text": "text", None: None}.get(kind, "bad")
+    if unit == "bad":
+        raise BriefError(f"unknown --as '{kind}'", key="--as", hint="text, sms or call_script")
+    if text is not None:
+        rep = runner.check_text(text, unit=unit or _guess_unit(text), category=category, rules=load_rules(extra))
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise BriefError(f"{p} does not exist", key="PATH", hint="check the path")
+        suffix = p.suffix.lower()
+        if p.is_dir() or p.name == "manifest.json":
+            rep = runner.check_bundle(p, ocr=ocr, extra_rules=extra)
+        elif suffix in (".yaml", ".yml"):
+            rep = runner.check_brief(p, extra_rules=extra)
+        elif suffix in (".jpg", ".jpeg", ".png", ".webp"):
+            rep = runner.check_image(p, ocr=ocr, extra_rules=extra, category=category)
+        elif suffix in (".txt", ".md", ""):
+            content = p.read_text(encoding="utf-8").strip()
+            guess = "call" if p.stem.startswith("call") else _guess_unit(content)
+            rep = runner.check_text(content, unit=unit or guess, category=category, rules=load_rules(extra),
+                                    name=p.name)
+        else:
+            raise BriefError(f"cannot check a {suffix} file", key="PATH",
+                             hint="a brief (.yaml), a bundle folder, an image (.jpg/.png) or a text file (.txt)")
+    code = 1 if rep.errors() else 0
+    if as_json:
+        sys.stdout.write(json.dumps({**rep.as_dict(), "exit_code": code}, ensure_ascii=False, indent=2) + "\n")
+        return code
+    _show(rep)
+    return code
+
+
+def _guess_unit(text: str) -> str:
+    return "sms" if text.lstrip().startswith("【") else "text"
+
+
+def _show(rep) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False)
+    failed_items = [i for i in rep.items if i.failed]
+    for item in failed_items[:40]:
+        t = Table(title=f"{escape(item.name)}", title_justify="left", show_header=True)
+        for col in ("rule", "severity", "message", "fix"):
+            t.add_column(col, overflow="fold")
+        for r in item.failed:
+            colour = {"error": "red", "warning": "yellow"}.get(r["severity"], "dim")
+            msg = r.get("message", "") + (f" [dim]({escape(r['where'])})[/dim]" if r.get("where") else "")
+            t.add_row(r["rule"], f"[{colour}]{r['severity']}[/{colour}]", msg if r.get("where") else escape(msg),
+                      escape(r.get("fix", "")))
+        con.print(t)
+    if len(failed_items) > 40:
+        con.print(f"… {len(failed_items) - 40} more items with problems (--json has them all)")
+    for n in rep.notes:
+        con.print(f"[dim]note: {escape(n)}[/dim]")
+    ok = len(rep.items) - len(failed_items)
+    verdict = "[red]errors[/red]" if rep.errors() else "[yellow]warnings[/yellow]" if rep.warnings() else \
+        "[green]clean[/green]"
+    con.print(f"{rep.kind} {escape(rep.target)}: {len(rep.items)} checked, {ok} without problems, "
+              f"{rep.errors()} errors, {rep.warnings()} warnings — {verdict}")

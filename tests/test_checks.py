@@ -1,0 +1,279 @@
+"""Compliance checks: the rule set as data, a corpus of known violations and clean copy, SMS/call rules, posters
+whose pixels were altered after rendering (OCR read-back), implicit AIGC labels, and `mkt check`."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from PIL import Image, ImageDraw
+
+from mktcli import make_posters
+from mktcli.checks.rules import Facts, load_rules
+from mktcli.cli.app import run
+from mktcli.errors import BriefError
+
+from .conftest import EXAMPLES, GOOD
+
+# (text, category, the error rules it must trigger)
+VIOLATIONS = [
+    ("全网最低利率，秒批到账", "loan", {"AD-ABS", "FIN-BAN", "FIN-APR"}),
+    ("稳赚不赔的理财，保本保息", "wealth", {"FIN-BAN"}),
+    ("国家级品牌，行业第一", None, {"AD-ABS"}),
+    ("唯一一款不看征信的贷款", "loan", {"AD-ABS", "FIN-BAN"}),
+    ("日息低至万分之三，借一万每天只要3元", "loan", {"FIN-APR"}),
+    ("月息0.5%，当天放款", "loan", {"FIN-APR"}),
+    ("人民银行认证的放心贷", "loan", {"AD-STATE"}),
+    ("恭喜您获得20万额度，点击领取", "loan", {"AD-BAIT"}),
+    ("系统提示：您的账户额度已提升", None, {"AD-BAIT"}),
+    ("零门槛 高额度 轻松借", "loan", {"FIN-BAN-RANGE"}),
+    ("低息贷款等您来", "loan", {"FIN-BAN-RANGE"}),
+    ("分期手续费率低至0.6%", "credit_card", {"FIN-CARD", "FIN-APR"}),
+    ("收益最高的理财产品", "wealth", {"AD-ABS", "AD-ABS-FIN"}),
+    ("100%通过，包过", "loan", {"AD-ABS", "FIN-BAN"}),
+    ("无风险高收益，承诺收益8%", "wealth", {"FIN-BAN"}),
+    ("顶级理财 极致收益", "wealth", {"AD-ABS"}),
+    ("首家推出零利息分期", "credit_card", {"AD-ABS", "FIN-BAN"}),
+    ("黑户也能贷，必下款", "loan", {"FIN-BAN"}),
+    ("独家优惠，史上最低", None, {"AD-ABS"}),
+    ("银保监会推荐产品", None, {"AD-STATE"}),
+]
+
+CLEAN = [
+    "首期利息8折", "最高可借30万", "补栏周转 不误农时", "线上申请 审批便捷", "年化利率3.2%起",
+    "贷款额度、利率以实际审批结果为准", "本产品由示例农村商业银行股份有限公司提供", "随借随还 按日计息",
+    "春耕备耕 资金无忧", "分期年化利率7.2%-14.4%", "账单分期最长24期", "新户首刷礼", "三年期年利率2.15%",
+    "20万元起存，可转让", "理财非存款，产品有风险，投资须谨慎", "业绩比较基准2.6%-3.3%", "1元起购，中低风险R2",
+    "立即申请", "了解详情", "手机银行 随时办理", "进货周转 生意不停", "旺季备货 从容应对", "存款利率以办理时本行挂牌利率为准",
+    "分期年化利率以实际账单为准，请理性消费", "年化利率(单利)3.6%起，日利率0.01%", "最长期限36个月", "首月还款日可自选",
+    "最低还款额以账单为准", "第一期账单减免年费", "稳健配置 按需选择", "期限多样 灵活安排", "安家创业 有人帮衬",
+    "装修教育 轻松规划", "打开手机银行申请", "【示例农村商业银行】养殖户朋友您好，惠农e贷，年化利率3.2%起。拒收请回复R",
+    "活动期间新客专享", "闲钱打理 有规划", "网点、手机都能办", "办卡即享账单分期", "家庭备用金的稳妥安排",
+    "贷款用途需合法合规", "请理性借贷，按时还款", "按时还款 保持良好信用", "额度循环使用", "线上提交 进度可查",
+    "扫码了解产品详情", "客服热线95555", "周末也能办理", "专属客户经理一对一服务", "资金到账后按日计息",
+]
+
+
+@pytest.mark.parametrize("text,category,rules", VIOLATIONS)
+def test_every_known_violation_is_caught(text, category, rules):
+    found = {f.rule for f in load_rules().check_text(text, category=category) if f.severity == "error"}
+    assert rules <= found, (text, found)
+
+
+def test_clean_marketing_copy_raises_no_alarm():
+    rs = load_rules()
+    alarms = [(t, f.rule) for t in CLEAN for f in rs.check_text(t, category="loan") if f.severity == "error"]
+    assert len(alarms) <= 0.02 * len(CLEAN), alarms
+
+
+def test_numbers_must_be_the_briefs():
+    rs = load_rules()
+    facts = Facts(apr_phrase="年化利率3.2%起", apr_figures=(3.2,), numbers_from=("3.2%", "首期利息8折", "最高可借30万"))
+    assert not [f for f in rs.check_text("年化利率3.2%起，最高可借30万", facts=facts, category="loan")]
+    bad = {f.rule for f in rs.check_text("年化利率3.5%起，最高可借50万", facts=facts, category="loan")}
+    assert {"FIN-CONSISTENT", "FIN-APR"} <= bad
+
+
+def test_apr_cap_warns_above_24_percent():
+    found = [f for f in load_rules().check_text("年化利率18%-36%", category="loan") if f.rule == "FIN-CAP"]
+    assert found and found[0].severity == "warning" and "36%" in found[0].message
+
+
+def test_sms_and_call_rules():
+    rs = load_rules()
+    rules = lambda t, u: {f.rule: f.severity for f in rs.check_text(t, unit=u, category="loan")}  # noqa: E731
+    assert rules("惠农e贷年化利率3.2%起，详询网点", "sms").keys() >= {"SMS-SIGN", "SMS-OPTOUT"}
+    assert "SMS-SIGN" not in rules("【示例农商行】年化利率3.2%起。拒收请回复R", "sms")
+    assert rules("【示例农商行】" + "年化利率3.2%起。" * 8 + "拒收请回复R", "sms")["SMS-LEN"] == "warning"
+    assert rules("【示例农商行】" + "年化利率3.2%起。" * 60 + "拒收请回复R", "sms")["SMS-LEN"] == "error"
+    assert rules("【示例农商行】¥100立减★拒收请回复R", "sms")["SMS-CHARS"] == "warning"
+    good_call = ("您好，我是示例银行股份有限公司的客户经理……年化利率3.2%起。如果您不希望再接到此类来电，请告诉我。")
+    assert not {"CALL-OPEN", "CALL-REFUSAL"} & rules(good_call, "call").keys()
+    assert {"CALL-OPEN", "CALL-REFUSAL"} <= rules("喂，给您推荐个贷款，利息很低。", "call").keys()
+
+
+# ------------------------------------------------------------------------------------------- rules as data
+
+def test_user_file_changes_severity_allows_phrases_and_adds_rules(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("""version: 1
+overrides:
+  AD-DATA: {severity: error}
+allow: [唯一指定]
+rules:
+  - id: BRAND-NICKNAME
+    severity: error
+    kind: pattern
+    pattern: "小农贷"
+    message: the old product nickname
+""", encoding="utf-8")
+    rs = load_rules([f])
+    assert rs.rules["AD-DATA"].severity == "error"
+    assert {x.rule for x in rs.check_text("10万用户的选择")} == {"AD-DATA"}
+    assert not rs.check_text("唯一指定")                               # allowed by the brand
+    assert [x.rule for x in rs.check_text("小农贷来了")] == ["BRAND-NICKNAME"]
+
+
+@pytest.mark.parametrize("body,where", [
+    ("rules:\n  - id: AD-X\n    severity: fatal\n    pattern: x\n", "severity"),
+    ("rules:\n  - id: AD-Y\n    kind: magic\n", "kind"),
+    ("overrides:\n  NOPE-1: {severity: warning}\n", "NOPE-1"),
+    ("rules:\n  - id: AD-Z\n    pattern: '(unclosed'\n", "pattern"),
+])
+def test_invalid_rule_files_name_file_line_and_key(tmp_path, body, where):
+    f = tmp_path / "bad.yaml"
+    f.write_text("version: 1\n" + body, encoding="utf-8")
+    with pytest.raises(BriefError) as ei:   # ConfigError or a located schema error, both with file and line
+        load_rules([f])
+    assert where in str(ei.value) + (ei.value.key or "") and ei.value.file
+
+
+def test_mkt_check_with_a_broken_rules_file_is_exit_2(tmp_path, capsys):
+    f = tmp_path / "bad.yaml"
+    f.write_text("version: 1\nrules:\n  - id: AD-X\n    severity: fatal\n    pattern: x\n", encoding="utf-8")
+    assert run(["check", "--text", "你好", "--rules", str(f)]) == 2
+    assert "bad.yaml:4" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------- posters
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundle")
+    res = make_posters(EXAMPLES / "farm-loan.yaml", out, segments=["养殖户·有优惠"])
+    return res.out_dir
+
+
+def _copy_bundle(bundle, tmp_path):
+    dst = tmp_path / "b"
+    shutil.copytree(bundle, dst)
+    return dst
+
+
+def test_clean_bundle_checks_clean(bundle):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from mktcli.checks.run import check_bundle
+
+    rep = check_bundle(bundle)
+    assert rep.errors() == 0, [(i.name, i.failed) for i in rep.items if i.failed]
+    reads = [r for i in rep.items for r in i.results if r["rule"] == "OCR-READBACK"]
+    assert len(reads) == 4 and all(r["passed"] for r in reads)
+
+
+def _paint(path, box, text, size_factor=0.8):
+    from mktcli.compose.fonts import registry, truetype
+
+    fid = next(i for i, f in registry().items() if f.weight == 700)
+    img = Image.open(path).convert("RGB")
+    x0, y0, x1, y1 = box
+    d = ImageDraw.Draw(img)
+    bg = img.getpixel((int(x0) + 1, int(y0) + 1))
+    d.rectangle([x0, y0, x1, y1], fill=bg)
+    d.text((x0, y0), text, font=truetype(fid, max(8, int((y1 - y0) * size_factor))), fill=(20, 90, 50))
+    img.save(path, quality=92)
+
+
+@pytest.mark.parametrize("channel", ["splash_1080x1920", "app_banner", "moments_16x9", "dsp_300x250"])
+def test_a_number_altered_in_the_pixels_is_caught(bundle, tmp_path, channel):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from mktcli.checks.run import check_bundle
+
+    b = _copy_bundle(bundle, tmp_path)
+    man = json.loads((b / "manifest.json").read_text())
+    c = next(c for c in man["creatives"] if c["channel"] == channel)
+    apr = next(x for x in c["blocks"] if x["role"] == "apr")
+    _paint(b / c["path"], apr["box"], "3.5%起")
+    rep = check_bundle(b)
+    item = next(i for i in rep.items if i.name.endswith(channel))
+    rules = {r["rule"] for r in item.failed}
+    assert "OCR-READBACK" in rules and "BUNDLE-FILE" in rules
+    assert rep.errors() and all(not i.failed for i in rep.items if not i.name.endswith(channel))
+
+
+def test_a_removed_disclaimer_is_caught(bundle, tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from mktcli.checks.run import check_bundle
+
+    b = _copy_bundle(bundle, tmp_path)
+    man = json.loads((b / "manifest.json").read_text())
+    c = next(c for c in man["creatives"] if c["channel"] == "splash_1080x1920")
+    disc = next(x for x in c["blocks"] if x["role"] == "disclaimer")
+    _paint(b / c["path"], disc["box"], "")
+    item = next(i for i in check_bundle(b).items if i.name.endswith("splash_1080x1920"))
+    assert any(r["rule"] == "OCR-READBACK" and "disclaimer" in r.get("where", "") for r in item.failed)
+
+
+def test_implicit_label_stripped_from_the_file_is_caught(bundle, tmp_path):
+    from mktcli.checks.run import check_bundle, check_image
+
+    b = _copy_bundle(bundle, tmp_path)
+    man = json.loads((b / "manifest.json").read_text())
+    c = next(c for c in man["creatives"] if c["channel"] == "app_banner")
+    Image.open(b / c["path"]).save(b / c["path"], quality=90)             # re-saved without EXIF
+    item = next(i for i in check_bundle(b, ocr=False).items if i.name.endswith("app_banner"))
+    assert "AIGC-IMPLICIT" in {r["rule"] for r in item.failed}
+    assert check_image(bundle / c["path"], ocr=False).items[0].results[0]["passed"]   # the original has it
+
+
+def test_poster_records_text_rule_failures_and_blocks_approval(tmp_path, write_brief):
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 稳赚周转 秒批到账"))
+    res = make_posters(brief, tmp_path, channels=["app_banner"], segments=["养殖户"])
+    c = res.creatives[0].data
+    ban = next(k for k in c["checks"] if k["rule"] == "FIN-BAN")
+    assert not ban["passed"] and ban["where"] == "headline" and "稳赚" in ban["message"] and ban["fix"]
+    man = json.loads(res.manifest_path.read_text())
+    assert man["approval"]["blocked"] == [c["id"]] and man["approval"]["ready"] == []
+    res2 = make_posters(brief, tmp_path, channels=["app_banner"], segments=["养殖户"], allow_errors=True)
+    assert json.loads(res2.manifest_path.read_text())["approval"]["ready"] == [res2.creatives[0].data["id"]]
+
+
+def test_apr_must_be_the_most_prominent_rate():
+    from mktcli.channels import SafeZone
+    from mktcli.checks.image import poster_checks
+
+    blocks = [{"role": "apr", "text": "年化利率3.2%起", "box": [10, 10, 100, 40], "size": 30, "contrast": 7},
+              {"role": "perk", "text": "日利率0.01%", "box": [10, 50, 100, 100], "size": 48, "contrast": 7},
+              {"role": "provider", "text": "本产品由示例银行提供", "box": [10, 110, 100, 120], "size": 14,
+               "contrast": 7}]
+    checks = poster_checks(load_rules(), blocks, min_px=10, canvas=(200, 200), safe=SafeZone(), category="loan",
+                           channel="x", facts=Facts(provider="示例银行"), has_rate=True, disclaimer="",
+                           generative=False, label_visible=True)
+    prom = next(k for k in checks if k["rule"] == "FIN-APR-PROMINENCE")
+    assert not prom["passed"] and "日利率0.01%" in prom["message"]
+
+
+# ------------------------------------------------------------------------------------------- mkt check
+
+def test_mkt_check_text_json_and_exit_codes(capsys):
+    assert run(["check", "--text", "稳赚不赔，秒批到账", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["errors"] == 2 and {r["rule"] for r in out["items"][0]["results"]} == {"FIN-BAN"}
+    assert run(["check", "--text", "【示例银行】年化利率3.2%起。拒收请回复R", "--json"]) == 0
+    assert run(["check", "--text", "年化利率3.2%起", "--as", "sms", "--json"]) == 1   # no signature, no opt-out
+    capsys.readouterr()
+    assert run(["check", "--text", "x", "--as", "fax"]) == 2
+
+
+def test_mkt_check_brief_names_the_key(tmp_path, capsys, write_brief):
+    assert run(["check", str(EXAMPLES / "farm-loan.yaml")]) == 0
+    capsys.readouterr()
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 全网最低利率 秒批"))
+    assert run(["check", str(brief), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    res = [r for i in out["items"] for r in i["results"] if not r["passed"]]
+    assert {"AD-ABS", "FIN-BAN"} <= {r["rule"] for r in res}
+    assert all(r["where"] == "message.headline" for r in res if r["rule"] == "FIN-BAN")
+
+
+def test_mkt_check_bundle_image_and_text_file(bundle, tmp_path, capsys):
+    assert run(["check", str(bundle), "--no-ocr"]) == 0
+    assert "without problems" in capsys.readouterr().out
+    img = next(bundle.glob("*/app_banner.jpg"))
+    assert run(["check", str(img), "--no-ocr", "--json"]) == 0
+    capsys.readouterr()
+    sms = tmp_path / "sms.txt"
+    sms.write_text("【示例银行】稳赚理财，点击领取。拒收请回复R", encoding="utf-8")
+    assert run(["check", str(sms), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert {"FIN-BAN", "AD-BAIT"} <= {r["rule"] for r in out["items"][0]["results"]}
+    assert run(["check", str(tmp_path / "missing.yaml")]) == 2
