@@ -312,6 +312,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         result.notes.append(renderer.engine_note)
     if prepared:
         result.notes.append(prepared)
+    if renderer.copy is not None:   # e.g. a segment the lexicon does not know, or repaired llm copy
+        result.notes += renderer.copy.notes
     asked = getattr(visual_options, "model", None) or getattr(visual_options, "profile", None)
     if asked and renderer.engine.name != "diffusers":
         result.notes.append(f"--model/--profile apply to the diffusers engine; engine '{renderer.engine.name}' "
