@@ -57,7 +57,8 @@ def diagnose() -> dict[str, Any]:
     fonts = {}
     for fid, info in registry().items():
         f = info.path
-        fonts[fid] = {"family": info.family, "file": str(f), "ok": f.is_file(),
+        fonts[fid] = {"family": info.family + ("" if info.weight == 400 else f" {info.weight}"), "file": str(f),
+                      "ok": f.is_file(),
                       "bytes": f.stat().st_size if f.is_file() else 0}
     reg = load_registry()
     cache = hf_cache_dir()

@@ -128,7 +128,7 @@ def _convert(err: dict, model: type[BaseModel], loaded: LoadedYaml, prefix: tupl
     if kind == "extra_forbidden":
         name = full[-1] if full else "?"
         parent = _model_at(model, tuple(p for p in full[len(prefix):-1]))
-        allowed = sorted(parent.model_fields) if parent else []
+        allowed = sorted(f.alias or n for n, f in parent.model_fields.items()) if parent else []
         guess = suggest(str(name), allowed) if allowed else None
         msg = f"unknown key '{name}'" + (f" — did you mean '{guess}'?" if guess else "")
         if allowed:

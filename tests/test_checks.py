@@ -277,3 +277,42 @@ def test_mkt_check_bundle_image_and_text_file(bundle, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"FIN-BAN", "AD-BAIT"} <= {r["rule"] for r in out["items"][0]["results"]}
     assert run(["check", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_mkt_check_on_one_of_our_own_images_is_clean(bundle, capsys):
+    pytest.importorskip("rapidocr_onnxruntime")
+    for ch in ("app_banner", "splash_1080x1920"):
+        img = next(bundle.glob(f"*/{ch}.jpg"))
+        assert run(["check", str(img), "--category", "loan", "--json"]) == 0, capsys.readouterr().out
+        capsys.readouterr()
+
+
+def test_json_errors_reach_stdout_and_ok_follows_the_exit_code(tmp_path, capsys, write_brief):
+    assert run(["check", str(tmp_path / "nope.yaml"), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["exit_code"] == 2 and "does not exist" in out["error"]
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 稳赚周转 秒批到账"))
+    assert run(["poster", str(brief), "-o", str(tmp_path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["exit_code"] == 1 and out["failed_checks"]
+
+
+def test_wealth_texts_carry_the_risk_phrase_and_high_rates_warn(tmp_path, write_brief):
+    from mktcli import load_brief
+    from mktcli.copywriting.writer import write_copy
+
+    w = load_brief(EXAMPLES / "wealth.yaml")
+    for vs in write_copy(w, n=2).variants.values():
+        for v in vs:
+            assert "理财非存款，产品有风险，投资须谨慎" in v.copy.sms.text and v.ok
+            assert "理财非存款" in v.copy.push.body and len(v.copy.push.body) <= 50
+    assert "FIN-RISK" in {f.rule for f in load_rules().check_text(
+        "【示例理财】稳享理财，业绩比较基准2.6%-3.3%。拒收请回复R", unit="sms", category="wealth")}
+    hot = write_brief(GOOD.replace('apr: "3.2%"', 'apr: "36%"').replace(
+        "channels: [app_banner, moments_16x9]", "channels: [app_banner, sms]"))
+    res = make_posters(hot, tmp_path, segments=["养殖户"])
+    sms = next(c.data for c in res.creatives if c.data["channel"] == "sms")
+    img = next(c.data for c in res.creatives if c.data["channel"] == "app_banner")
+    assert not next(k for k in sms["checks"] if k["rule"] == "FIN-CAP")["passed"]
+    cap = next(k for k in img["checks"] if k["rule"] == "FIN-CAP")
+    assert not cap["passed"] and cap["where"] == "apr" and cap["severity"] == "warning"

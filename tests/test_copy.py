@@ -286,7 +286,7 @@ def test_missing_chat_model_is_a_clear_error(monkeypatch, tmp_path, capsys):
     assert "hf download example-org/no-such-chat" in ei.value.hint
     code = run(["copy", str(EXAMPLES / "farm-loan.yaml"), "-o", str(tmp_path), "--engine", "llm", "--model",
                 "example-org/no-such-chat"])
-    assert code == 2 and "could not be loaded" in " ".join(capsys.readouterr().err.split())
+    assert code == 2 and "not in the local cache" in " ".join(capsys.readouterr().err.split())
 
 
 def test_llm_without_transformers_says_how_to_install(monkeypatch):
@@ -297,3 +297,25 @@ def test_llm_without_transformers_says_how_to_install(monkeypatch):
     with pytest.raises(EngineError) as ei:
         LlmEngine(model="x").generate_texts([])
     assert "transformers" in ei.value.message and "--engine template" in ei.value.hint
+
+
+def test_text_channels_echo_the_briefs_headline_and_greet_unknown_segments_by_name(write_brief):
+    b = load_brief(write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [渔民, 种植户]")))
+    res = write_copy(b, n=2)
+    for seg in ("渔民", "种植户"):
+        assert all(v.copy.push.title == "补栏周转 不误农时" for v in res.variants[seg])   # the brief's headline
+    assert any("渔民朋友" in v.copy.sms.text + v.copy.call_script.text for v in res.variants["渔民"])
+
+
+def test_no_phrase_is_said_twice_and_no_invented_product_terms():
+    for name in ("farm-loan", "credit-card", "deposit", "wealth"):
+        b = load_brief(EXAMPLES / f"{name}.yaml")
+        brief_text = json.dumps(b.model_dump(), ensure_ascii=False)
+        for vs in write_copy(b, n=3).variants.values():
+            for v in vs:
+                for text in (v.copy.subhead, v.copy.sms.body, v.copy.feed.description):
+                    parts = [p for p in __import__("re").split(r"[，。：！、\s｜]", text) if len(p) >= 2]
+                    assert len(parts) == len(set(parts)), text
+                for term in ("随借随还", "按日计息", "期限多样"):
+                    dumped = json.dumps(v.copy.model_dump(), ensure_ascii=False)
+                    assert term not in dumped or term in brief_text, (name, term)

@@ -72,6 +72,10 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
                  and b["size"] > apr_size]
         add(_result(rs, "FIN-APR-PROMINENCE", not rival, "larger than the APR: " + ", ".join(
             f"{b['role']} '{b['text']}' {b['size']} px" for b in rival)))
+    cap = rs.get("FIN-CAP")
+    if has_rate and cap is not None and cap.limit and facts.apr_figures and cat_rules("FIN-CAP"):
+        top = max(facts.apr_figures)
+        add(_result(rs, "FIN-CAP", top <= cap.limit, f"{top:g}% — {cap.message}", "apr", default="warning"))
     if safe is not None:
         x0, y0 = W * safe.left - 0.5, H * safe.top - 0.5
         x1, y1 = W * (1 - safe.right) + 0.5, H * (1 - safe.bottom) + 0.5
@@ -96,7 +100,7 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
                                            "message": f"{b['role']}: {f.message}", "where": b["role"],
                                            **({"fix": f.fix} if f.fix else {})})
     text_rules = [r.id for r in rs.rules.values() if r.enabled and "text" in r.applies_to
-                  and r.kind in ("pattern", "numbers", "apr_cap") and (not r.categories or category in r.categories)]
+                  and r.kind in ("pattern", "numbers") and (not r.categories or category in r.categories)]
     for rid in text_rules:
         out.append(failed.pop(rid, None) or {"rule": rid, "severity": rs.rules[rid].severity, "passed": True,
                                              "message": ""})

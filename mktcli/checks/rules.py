@@ -142,6 +142,8 @@ class RuleSet:
             return False
         if r.categories and category and category not in r.categories:
             return False
+        if r.categories and category is None and r.kind == "required_phrase":
+            return False   # demanding a wealth risk phrase of a text whose product is unknown would be a guess
         if r.channels and channel and channel not in r.channels:
             return False
         return True
@@ -185,8 +187,8 @@ class RuleSet:
                     if (v, u) not in allowed and not (u in ("", "万", "万元", "元") and (v, "*") in allowed):
                         hit(r, f"'{written}': {r.message}", written)
             elif r.kind == "apr_cap" and r.limit is not None:
-                figs = list(facts.apr_figures) if facts and facts.apr_figures else []
-                figs += [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
+                # the figures this text states (the offer's own figures are checked once, where the rate is)
+                figs = [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
                 over = [f for f in figs if f > r.limit]
                 if over:
                     hit(r, f"{max(over):g}% — {r.message}", f"{max(over):g}%")
@@ -214,6 +216,10 @@ class RuleSet:
             elif r.kind == "call_refusal" and unit == "call":
                 if not (pat and pat.search(text)):
                     hit(r, r.message)
+            elif r.kind == "required_phrase" and unit in ("sms", "call") and unit in r.applies_to and r.phrase:
+                norm = lambda t: re.sub(r"[，,。\s]", "", t)  # noqa: E731
+                if norm(r.phrase) not in norm(text):
+                    hit(r, f"'{r.phrase}' is missing", r.phrase)
             elif r.kind == "info" and unit in r.applies_to:
                 hit(r, r.message)
         return out

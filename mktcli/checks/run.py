@@ -49,9 +49,20 @@ def _findings(rs: RuleSet, text: str, **kw) -> list[dict]:
 
 def check_text(text: str, *, unit: str = "text", category: str | None = None, rules: RuleSet | None = None,
                facts: Facts | None = None, name: str = "text") -> Report:
+    """One text; unit text | sms | call | push (push: first line the title ≤ 20, the rest the body ≤ 50)."""
     rs = rules or load_rules()
     rep = Report(name, "text")
-    rep.items.append(Item(name, "text", _findings(rs, text, unit=unit, category=category, facts=facts)))
+    results = []
+    if unit == "push":
+        title, _, body = text.strip().partition("\n")
+        for part, limit in (("title", 20), ("body", 50)):
+            n = len((title if part == "title" else body).strip())
+            if n > limit:
+                results.append({"rule": "COPY-LEN", "severity": "error", "passed": False,
+                                "message": f"push {part} is {n} characters; the limit is {limit}"})
+        unit = "text"
+    results += _findings(rs, text, unit=unit, category=category, facts=facts)
+    rep.items.append(Item(name, "text", results))
     return rep
 
 
@@ -205,7 +216,7 @@ def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), c
                              "aigc) in the file's metadata", **({"label": label} if label else {})})
     if ocr and ocr_mod.available():
         lines = ocr_mod.read_lines(img)
-        text = "\n".join(ln.text for ln in lines)
+        text = " ".join(ln.text for ln in lines)   # the badge's 年化利率 and 3.2%起 are separate lines
         item.results += _findings(rs, text, category=category, where="OCR")
         rep.notes.append("read off the image: " + " / ".join(ln.text for ln in lines)[:300])
     elif ocr:

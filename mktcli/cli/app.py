@@ -17,7 +17,7 @@ from . import poster as poster_cmd
 app = typer.Typer(
     name="mkt",
     help="mkt — one YAML brief in, placement-ready Chinese marketing posters out.\n\n"
-         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure.",
+         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure, 70 internal error.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -67,11 +67,33 @@ def run(argv: list[str] | None = None) -> int:
     except (MktError, KeyboardInterrupt) as e:
         if debug():
             raise
-        return report(e)
+        return _json_error(e, report(e), argv)
     except Exception as e:  # noqa: BLE001 — the one place that catches everything
         if debug():
             raise
-        return report(e)
+        return _json_error(e, report(e), argv)
+
+
+def _json_error(err: BaseException, code: int, argv: list[str] | None) -> int:
+    """With --json, scripts get the error on stdout too (the one-screen message stays on stderr)."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--json" in args:
+        import json
+
+        from ..errors import BriefErrors
+
+        def one(e) -> dict:
+            d = {"error": getattr(e, "message", str(e)), "hint": getattr(e, "hint", None)}
+            for k in ("file", "line", "key"):
+                v = getattr(e, k, None)
+                if v is not None:
+                    d[k] = str(v) if k == "file" else v
+            return d
+
+        errs = [one(e) for e in err.errors] if isinstance(err, BriefErrors) else [one(err)]
+        sys.stdout.write(json.dumps({"ok": False, "exit_code": code, **errs[0], "errors": errs},
+                                    ensure_ascii=False, indent=2) + "\n")
+    return code
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ Examples: mkt check out/farm-loan-spring · mkt check brief.yaml · mkt check --
 def check(
     path: Annotated[Optional[Path], typer.Argument(help="A brief (.yaml), a bundle folder or manifest.json, an image (.jpg/.png) or a text file (.txt/.md).", show_default=False)] = None,
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text instead of a file.")] = None,
-    kind: Annotated[Optional[str], typer.Option("--as", help="For text: text (default), sms or call_script.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--as", help="For text: text (default), sms, call_script or push.")] = None,
     category: Annotated[Optional[str], typer.Option("--category", help="Product category for text and images (loan, credit_card, deposit, wealth …).")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s): add rules, change severities, allow phrases.")] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read the finished pixels back with OCR (bundles, images).")] = True,
@@ -34,9 +34,12 @@ def check(
     if text is None and path is None:
         raise BriefError("nothing to check", key="PATH", hint="give a brief, a bundle, an image, a text file, "
                          "or --text '…'")
-    unit = {"sms": "sms", "call_script": "call", "call": "call", "text": "text", None: None}.get(kind, "bad")
+    unit = {"sms": "sms", "call_script": "call", "call": "call", "text": "text", "push": "push",
+            None: None}.get(kind, "bad")
     if unit == "bad":
-        raise BriefError(f"unknown --as '{kind}'", key="--as", hint="text, sms or call_script")
+        raise BriefError(f"unknown --as '{kind}'", key="--as", hint="text, sms, call_script or push")
+    if text is not None and not text.strip():
+        raise BriefError("--text is empty", key="--text", hint="give the text to check")
     if text is not None:
         rep = runner.check_text(text, unit=unit or _guess_unit(text), category=category, rules=load_rules(extra))
     else:

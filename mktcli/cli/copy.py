@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, JsonOpt, OutOpt, SeedOpt
+from ._options import ChannelFilesOpt, JsonOpt, OutOpt
 
 HELP = """Write copy for every segment of a brief: headline, subhead, CTA, SMS, outbound-call script, push and
 feed-ad text, checked against channel limits, banned phrases and the brief's numbers. Writes
@@ -26,7 +26,7 @@ def copy(
     segment: Annotated[Optional[list[str]], typer.Option("--segment", "--segments", "-s", help="Only these segments (repeatable, or comma-separated).")] = None,
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help=f"Only these in the table (repeatable): {', '.join(CHANNELS)}.")] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=20, help="Variants per segment.")] = 3,
-    seed: SeedOpt = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for the wording (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
 ) -> int:

@@ -30,7 +30,7 @@ def poster(
     compile_: Annotated[bool, typer.Option("--compile", rich_help_panel="Diffusion (engine diffusers)", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
     step_cache: Annotated[Optional[float], typer.Option("--step-cache", rich_help_panel="Diffusion (engine diffusers)", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
     allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", rich_help_panel="Diffusion (engine diffusers)", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (the [ocr] extra) and record OCR-READBACK.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (needs the ocr extra) and record OCR-READBACK.")] = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Put creatives with failed error-level checks in the approval set anyway (recorded).")] = False,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     as_json: JsonOpt = False,
@@ -94,7 +94,7 @@ def poster(
         code = 1 if failed_checks else 0
     if as_json:
         payload = {
-            "ok": not result.failures, "exit_code": code, "bundle": str(result.out_dir),
+            "ok": code == 0, "exit_code": code, "bundle": str(result.out_dir),
             "manifest": str(result.manifest_path),
             "creatives": [{k: c.data.get(k) for k in ("id", "segment", "channel", "format", "width", "height", "path",
                                                       "bytes", "sha256")} for c in result.creatives],

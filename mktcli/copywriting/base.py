@@ -86,6 +86,7 @@ class Facts:
     cta: str
     perks: tuple[str, ...]
     numbers_from: tuple[str, ...]   # brief texts whose figures copy may repeat
+    headline: str | None = None     # the brief's headline for this segment: the text channels echo it
 
 
 @dataclass(frozen=True)

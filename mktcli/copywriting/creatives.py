@@ -10,14 +10,14 @@ from .writer import Variant
 
 # the rules each text channel is checked against (failed ones come from the guard's findings)
 CHANNEL_RULES = {
-    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "AD-ABS", "AD-STATE", "AD-BAIT",
-            "FIN-BAN", "FIN-SOFT"],
-    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "AD-ABS", "AD-STATE", "AD-BAIT",
-                    "FIN-BAN", "FIN-SOFT"],
-    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "AD-ABS", "AD-STATE", "AD-BAIT", "FIN-BAN",
-             "FIN-SOFT"],
+    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
+            "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
+    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
+                    "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
+    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE", "AD-BAIT",
+             "FIN-BAN", "FIN-SOFT"],
 }
-_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning"}
+_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
 
 
@@ -46,9 +46,11 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
     for f in v.findings:
         if _unit(channel, f.message):
             failed.setdefault(f.rule, f)
+    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or (
+        channel in ("sms", "call_script") and v.info.get("category") == "wealth") else [])
     checks = [{"rule": r, "severity": failed[r].severity if r in failed else _SEVERITY.get(r, "error"),
                "passed": r not in failed, "message": failed[r].message if r in failed else ""}
-              for r in CHANNEL_RULES[channel]]
+              for r in rules]
     raw = data.encode("utf-8")
     ident = json.dumps([brief_sha, v.segment, channel, texts, engine], ensure_ascii=False, sort_keys=True)
     entry = {"id": "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16], "segment": v.segment,

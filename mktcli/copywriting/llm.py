@@ -147,6 +147,13 @@ class LlmEngine(CopyEngine):
                               "leave --device out (the CPU is used), or run on a machine with an NVIDIA GPU")
         self.device = device
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        from ..hub import cache_dir, is_local, reachable
+
+        if not is_local(self.model_id) and not reachable():
+            raise EngineError(f"chat model '{self.model_id}' is not in the local cache ({cache_dir()}) and the hub "
+                              "cannot be reached",
+                              f"on a machine with internet: `hf download {self.model_id}`, then copy the cache here "
+                              "(or set HF_HOME); or pass a local folder with --model PATH; or use --engine template")
         try:
             tok = AutoTokenizer.from_pretrained(self.model_id)
             model = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype)

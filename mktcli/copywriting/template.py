@@ -59,6 +59,7 @@ class Lexicon(Strict):
     templates: dict[str, list[str]]
     call: CallLines
     sms: dict[str, str]
+    risk: dict[str, str] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
 
 
@@ -115,13 +116,19 @@ class TemplateEngine(CopyEngine):
         if words.fits and f.category not in words.fits and cat.hooks:   # keep the segment's voice, not its needs
             words = words.model_copy(update={"hooks": cat.hooks, "needs": cat.needs or words.needs})
         limits = lex.limits
-        rng = random.Random(f"{req.seed}|{req.segment}|{req.variant}")
+        # seeded by segment, not variant: variant k takes the k-th next choice, so variants differ
+        rng = random.Random(f"{req.seed}|{req.segment}")
         pick = lambda items: items[(rng.randrange(len(items)) + req.variant) % len(items)]  # noqa: E731
         uses_perks = offer.uses_perks if offer else True
         perks = list(f.perks) if uses_perks else []
+        who = words.who
+        if seg_name is None and unknown:   # a segment the lexicon does not know: still address them by name
+            who = unknown[0] + "朋友"
+        hooked = pick(words.hooks)
+        hook = f.headline if f.headline and len(f.headline) <= limits.get("push_title", 20) else hooked
         slots = {
-            "who": words.who, "who_short": _who_short(words.who),
-            "greet": "您好" if words.who == "您" else words.who + "您好", "hook": pick(words.hooks),
+            "who": who, "who_short": _who_short(who),
+            "greet": "您好" if who == "您" else who + "您好", "hook": hook,
             "need": pick(words.needs), "value": pick(cat.value),
             "lead": pick(offer.lead) if offer and uses_perks else pick(cat.lead),
             "product": f.product, "brand": f.brand, "provider": f.provider, "noun": cat.noun,
@@ -133,15 +140,29 @@ class TemplateEngine(CopyEngine):
         }
         start = rng.randrange(1 << 16) + req.variant
 
+        personal = ("{hook}", "{need}", "{greet}", "{who}", "{who_short}")
+        sentence = ("sms", "call_value", "feed_description", "push_body")
+
         def fill(field: str, limit: int | None, **extra) -> str:
-            texts = [_tidy(t.format(**{**slots, **extra})) for t in lex.templates[field]]
-            fit = [t for t in texts if limit is None or len(t) <= limit]
-            return fit[start % len(fit)] if fit else min(texts, key=len)
+            shapes = lex.templates[field]
+            texts = []
+            for t in shapes:
+                text = _tidy(t.format(**{**slots, **extra}))
+                if field in sentence:   # a headline's space reads as a pause inside a sentence: a comma
+                    text = _tidy(text.replace(" ", "，"))
+                texts.append((text, any(p in t for p in personal)))
+            fit = [t for t, _ in texts if (limit is None or len(t) <= limit) and not _repeats(t)]
+            own = [t for t, mine in texts if mine and t in fit]   # the segment's own words first
+            pool = own or fit
+            return pool[start % len(pool)] if pool else min((t for t, _ in texts), key=len)
 
         headline = slots["hook"]
         if len(headline) > limits.get("headline", 14):
             headline = min(words.hooks, key=len)
         opt_out = lex.sms.get("opt_out", "拒收请回复R")
+        risk = lex.risk.get(f.category, "")
+        if risk:   # wealth: the risk phrase travels with every SMS (FIN-RISK), ahead of the opt-out
+            opt_out = risk + "。" + opt_out
         frame = len(f.brand) + 2 + len(opt_out)
         body = fill("sms", sms_limit - frame)
         if len(body) + frame > sms_limit and perks:   # one segment is worth more than the perk list
@@ -160,7 +181,8 @@ class TemplateEngine(CopyEngine):
                 refusal=lex.call.refusal.format(**slots),
                 closing=lex.call.closing.format(**slots)),
             push=Push(title=fill("push_title", limits.get("push_title")),
-                      body=fill("push_body", limits.get("push_body"))),
+                      body=_with_risk(fill("push_body", limits.get("push_body") - (len(risk) + 1 if risk else 0)),
+                                      risk)),
             feed=Feed(title=fill("feed_title", limits.get("feed_title")),
                       description=fill("feed_description", limits.get("feed_description"))),
         )
@@ -170,6 +192,16 @@ class TemplateEngine(CopyEngine):
             info["note"] = ("not in the lexicon: " + "、".join(unknown)
                             + " — generic wording used (add them to configs/lexicon/zh-CN.yaml)")
         return Draft(copy, info)
+
+
+def _with_risk(text: str, risk: str) -> str:
+    return f"{text.rstrip('。')}。{risk}" if risk and risk not in text else text
+
+
+def _repeats(text: str) -> bool:
+    """The same phrase twice ('线上申请，线上申请 审批便捷'): a slot echoed another."""
+    parts = [p for p in __import__("re").split(r"[，。：！、\s｜]", text) if len(p) >= 2]
+    return len(parts) != len(set(parts))
 
 
 def _tidy(text: str) -> str:

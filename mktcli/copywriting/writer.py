@@ -60,7 +60,7 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
                  brand=re.sub(r"[^\u4e00-\u9fa5A-Za-z0-9]", "", brand.short(brief.product.provider))[:12],
                  apr_phrase="".join(rate) if rate else None, disclaimer=msg.get("disclaimer", ""),
                  cta=seg.message.cta or cat.get("cta", "了解详情"), perks=tuple(seg.perks),
-                 numbers_from=tuple(texts))
+                 numbers_from=tuple(texts), headline=seg.message.headline)
 
 
 def rule_facts(facts: Facts) -> RuleFacts:
@@ -154,6 +154,7 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
             draft = fallback.one(req)
             draft.info["replaced"] = eng.name
         copy = _brief_wins(draft.copy, seg)
+        draft.info.setdefault("category", req.facts.category)
         findings = check_copy(copy, req.facts, brief)
         note = f"{req.segment}: {draft.info['note']}" if draft.info.get("note") else None
         if note and note not in notes:

@@ -286,6 +286,10 @@ def load_pipeline(opts: DiffusionOptions, model: str | None = None, registry=Non
     cls = getattr(diffusers, spec.pipeline, None) if spec.pipeline and not Path(model).is_dir() else None
     cls = cls or diffusers.DiffusionPipeline
     _quiet_libraries()
+    from ..hub import is_local, reachable
+
+    if not is_local(model, "model_index.json") and not Path(model).is_dir() and not reachable():
+        raise _not_available(model, OSError("not in the local cache, and the hub cannot be reached"), spec)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)   # torch_dtype → dtype rename; both work until 1.0
