@@ -98,7 +98,10 @@ class Facts:
     provider: str | None = None
 
 
-_APR_ANY = re.compile(r"(年化|年利率|业绩比较基准)[^，。；\n]{0,14}?\d+(?:\.\d+)?%")
+# an annualized rate as a rate label + figure: 年化利率3.2%, 年利率2.15%, 业绩比较基准2.6%-3.3% (a bare 年化5% is
+# often a comparison with something else, not this product's rate)
+_APR_ANY = re.compile(r"(年化利率|年化费率|年化综合成本|年利率|业绩比较基准|年化收益率)[^，。；\n]{0,10}?\d+(?:\.\d+)?\s*%")
+_FULLWIDTH_FIGURES = {**{0xFF10 + i: 0x30 + i for i in range(10)}, 0xFF05: 0x25, 0xFF0E: 0x2E}
 _PCT = re.compile(r"(\d+(?:\.\d+)?)%")
 
 
@@ -160,6 +163,9 @@ class RuleSet:
                    facts: Facts | None = None, apr_shown: bool = False, where: str = "") -> list[Finding]:
         """Every text rule for one customer-facing text. `unit`: text | sms | call. `apr_shown`: the creative shows
         the rate elsewhere (a poster's typeset badge), so FIN-APR is satisfied for its strings."""
+        # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
+        # punctuation (，。) stays as it is, the patterns rely on it
+        text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
         out: list[Finding] = []
 
         def hit(r: Rule, message: str, match: str = ""):
