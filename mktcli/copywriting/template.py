@@ -124,11 +124,11 @@ class TemplateEngine(CopyEngine):
         who = words.who
         if seg_name is None and unknown:   # a segment the lexicon does not know: still address them by name
             who = unknown[0] + "朋友"
-        hooked = pick(words.hooks)
-        hook = f.headline if f.headline and len(f.headline) <= limits.get("push_title", 20) else hooked
+        hook = pick(words.hooks)   # the segment's own line, in sentences
+        title = f.headline if f.headline and len(f.headline) <= limits.get("push_title", 20) else hook
         slots = {
             "who": who, "who_short": _who_short(who),
-            "greet": "您好" if who == "您" else who + "您好", "hook": hook,
+            "greet": "您好" if who == "您" else who + "您好", "hook": hook, "title": title,
             "need": pick(words.needs), "value": pick(cat.value),
             "lead": pick(offer.lead) if offer and uses_perks else pick(cat.lead),
             "product": f.product, "brand": f.brand, "provider": f.provider, "noun": cat.noun,
@@ -140,7 +140,8 @@ class TemplateEngine(CopyEngine):
         }
         start = rng.randrange(1 << 16) + req.variant
 
-        personal = ("{hook}", "{need}", "{greet}", "{who}", "{who_short}")
+        # the slots that make a segment's copy its own ({hook} only when it is the segment's, not the brief's)
+        personal = ("{need}", "{greet}", "{who}", "{who_short}", "{hook}", "{lead}")
         sentence = ("sms", "call_value", "feed_description", "push_body")
 
         def fill(field: str, limit: int | None, **extra) -> str:
@@ -167,6 +168,12 @@ class TemplateEngine(CopyEngine):
         body = fill("sms", sms_limit - frame)
         if len(body) + frame > sms_limit and perks:   # one segment is worth more than the perk list
             body = fill("sms", sms_limit - frame, perk1="")
+        if risk and not any(p in body for p in (slots["hook"].replace(" ", "，"), slots["need"], slots["greet"])):
+            # only the bare shape fitted one segment (a wealth SMS carries the risk phrase): two segments of the
+            # segment's own words beat one that reads the same for everybody
+            longer = fill("sms", 2 * 67 - frame, perk1="")
+            if any(p in longer for p in (slots["hook"].replace(" ", "，"), slots["need"], slots["greet"])):
+                body = longer
         copy = Copy(
             headline=headline,
             subhead=fill("subhead", limits.get("subhead")),
@@ -180,7 +187,7 @@ class TemplateEngine(CopyEngine):
                 if f.apr_phrase else "",
                 refusal=lex.call.refusal.format(**slots),
                 closing=lex.call.closing.format(**slots)),
-            push=Push(title=fill("push_title", limits.get("push_title")),
+            push=Push(title=title if f.headline and title == f.headline else fill("push_title", limits.get("push_title")),
                       body=_with_risk(fill("push_body", limits.get("push_body") - (len(risk) + 1 if risk else 0)),
                                       risk)),
             feed=Feed(title=fill("feed_title", limits.get("feed_title")),
