@@ -49,7 +49,7 @@ class CopyResult:
 
 
 def facts_for(brief: Brief, seg: Segment) -> Facts:
-    brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    brand = _brand(brief)
     msg = resolved_message(brief, seg)
     rate = rate_text(brief)
     cat = category_defaults().get(brief.product.category, {})
@@ -61,6 +61,17 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
                  apr_phrase="".join(rate) if rate else None, disclaimer=msg.get("disclaimer", ""),
                  cta=seg.message.cta or cat.get("cta", "了解详情"), perks=tuple(seg.perks),
                  numbers_from=tuple(texts), headline=seg.message.headline)
+
+
+def _brand(brief: Brief):
+    cache = _BRANDS   # one brand file per brief, not one parse per segment
+    key = (brief.brand, str(brief.base_dir), brief.sha256)
+    if key not in cache:
+        cache[key] = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    return cache[key]
+
+
+_BRANDS: dict = {}
 
 
 def rule_facts(facts: Facts) -> RuleFacts:
@@ -141,21 +152,23 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
         seg = by_name[req.segment]
         repairs: list[dict] = []
         attempt = 0
+        findings = _check_draft(draft, req, seg, brief)   # checked once per draft, not once per question
         while True:
-            problems = _problems(draft, req, seg, brief)
+            problems = _errors(draft, findings)
             if not problems or attempt >= (retries if eng.name != "template" else 4):
                 break
             attempt += 1
             repairs.append({"action": "regenerate", "problems": problems})
             draft = eng.write([CopyRequest(req.facts, req.segment, req.parts, req.seed + 7919 * attempt,
                                            req.variant, tuple(problems))])[0]
-        if _problems(draft, req, seg, brief) and eng.name != "template":
-            repairs.append({"action": "template", "problems": _problems(draft, req, seg, brief)})
+            findings = _check_draft(draft, req, seg, brief)
+        if _errors(draft, findings) and eng.name != "template":
+            repairs.append({"action": "template", "problems": _errors(draft, findings)})
             draft = fallback.one(req)
             draft.info["replaced"] = eng.name
+            findings = _check_draft(draft, req, seg, brief)
         copy = _brief_wins(draft.copy, seg)
         draft.info.setdefault("category", req.facts.category)
-        findings = check_copy(copy, req.facts, brief)
         note = f"{req.segment}: {draft.info['note']}" if draft.info.get("note") else None
         if note and note not in notes:
             notes.append(note)
@@ -169,8 +182,11 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
     return CopyResult(eng.describe(), out, notes)
 
 
-def _problems(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[str]:
+def _check_draft(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[Finding]:
+    return [] if draft.copy is None else check_copy(_brief_wins(draft.copy, seg), req.facts, brief)
+
+
+def _errors(draft: Draft, findings: list[Finding]) -> list[str]:
     if draft.copy is None:
         return [draft.error or "no copy"]
-    return [f"{f.rule}: {f.message}" for f in check_copy(_brief_wins(draft.copy, seg), req.facts, brief)
-            if f.severity == "error"]
+    return [f"{f.rule}: {f.message}" for f in findings if f.severity == "error"]
