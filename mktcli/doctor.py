@@ -50,7 +50,8 @@ def _torch_report() -> dict[str, Any]:
 def diagnose() -> dict[str, Any]:
     from .compose.fonts import registry
     from .visual.base import available, resolve_engine_name
-    from .visual.models import hf_cache_dir, load_registry, local_copy
+    from .hub import cache_dir, local_copy
+    from .visual.models import load_registry
 
     torch_info = _torch_report()
     extras = {group: {d: _version(d) for d in dists} for group, dists in EXTRAS.items()}
@@ -61,9 +62,9 @@ def diagnose() -> dict[str, Any]:
                       "ok": f.is_file(),
                       "bytes": f.stat().st_size if f.is_file() else 0}
     reg = load_registry()
-    cache = hf_cache_dir()
+    cache = cache_dir()
     engine, why = resolve_engine_name("auto", has_image=False)
-    models = {m: str(local_copy(m)) if local_copy(m) else None for m in reg.models}
+    models = {m: str(p) if (p := local_copy(m)) else None for m in reg.models}
     advice = []
     if engine != "diffusers":
         if not torch_info.get("installed") or extras["gpu"]["diffusers"] is None:

@@ -15,13 +15,32 @@ def cache_dir() -> Path:
     return Path(home) / "hub"
 
 
-def is_local(model: str, marker: str = "config.json") -> bool:
-    """A folder with the marker file, or a snapshot of the repo in the HF cache that has it."""
+def _snapshots(repo: str) -> list[Path]:
+    snaps = cache_dir() / ("models--" + repo.replace("/", "--")) / "snapshots"
+    return list(snaps.iterdir()) if "/" in repo and snaps.is_dir() else []
+
+
+def local_copy(model: str, marker: str = "model_index.json") -> Path | None:
+    """The folder a model would load from without a download: the folder itself, or the newest snapshot of the
+    repo in the HF cache that has the marker file (model_index.json for diffusers, config.json for transformers).
+    Reads the file system only."""
     p = Path(model).expanduser()
     if p.is_dir():
-        return (p / marker).is_file()
-    snaps = cache_dir() / ("models--" + model.replace("/", "--")) / "snapshots"
-    return snaps.is_dir() and any((s / marker).is_file() for s in snaps.iterdir())
+        return p if (p / marker).is_file() else None
+    found = [s for s in _snapshots(model) if (s / marker).is_file()]
+    return max(found, key=lambda s: s.stat().st_mtime) if found else None
+
+
+def is_local(model: str, marker: str = "config.json") -> bool:
+    return local_copy(model, marker) is not None
+
+
+def lora_copy(source: str, weight_name: str | None) -> Path | None:
+    """A LoRA file or folder given as a path, or the cache snapshot that holds its weight file."""
+    p = Path(source).expanduser()
+    if p.exists():
+        return p
+    return next((s for s in _snapshots(source) if weight_name is None or (s / weight_name).is_file()), None)
 
 
 def offline() -> bool:

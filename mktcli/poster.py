@@ -125,6 +125,9 @@ class PosterRenderer:
         self.motif = category_defaults().get(brief.product.category, {}).get("motif", "waves")
         self._bg: dict[tuple, VisualResult] = {}
         self._locks: dict[tuple, threading.Lock] = {}
+        self.rules = load_rules()                    # make_posters swaps in the run's rule files
+        self.verify = False                          # OCR read-back of every poster (--verify)
+        self._rule_facts: dict[str, Any] = {}
         self._lock = threading.Lock()
         logo = brand.logo_path()
         self.logo = Image.open(logo).convert("RGBA") if logo else None
@@ -167,17 +170,14 @@ class PosterRenderer:
                 self._bg[key] = self.engine.render(req)
             return self._bg[key]
 
-    rules_files: tuple = ()
-    verify = False
 
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
-        cache = self.__dict__.setdefault("_rule_facts", {})
-        if seg.name not in cache:
+        if seg.name not in self._rule_facts:
             from .copywriting.writer import facts_for, rule_facts
 
-            cache[seg.name] = rule_facts(facts_for(self.brief, seg))
-        return cache[seg.name]
+            self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
+        return self._rule_facts[seg.name]
 
     def copy_info(self, seg: Segment) -> dict[str, Any]:
         """Which engine wrote the words: the brief's own message fields win over generated ones."""
@@ -228,7 +228,7 @@ class PosterRenderer:
                 texts[f"perk{perk_n}"] = p.text
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
-        rs = load_rules(self.rules_files)
+        rs = self.rules
         checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
                                category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
                                has_rate=text.rate is not None, disclaimer=text.disclaimer,
@@ -283,9 +283,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
     renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
-    renderer.rules_files = tuple(str(r) for r in rules or ())
+    renderer.rules = load_rules(rules or ())   # a broken rules file fails here, before any rendering
     renderer.verify = verify
-    load_rules(renderer.rules_files)   # a broken rules file fails here, before any rendering
     job_list = plan_jobs(brief, segments, channels)
     if on_status:
         on_status(f"preparing the {renderer.engine.name} engine …")

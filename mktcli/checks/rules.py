@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
 from ..schema import Strict, invalid, validate
 from ..yamlio import load_yaml
-from .text import allowed_numbers, numbers_in
+from .text import Finding, allowed_numbers, unstated_figures
 
 Severity = Literal["error", "warning", "info"]
 KINDS = ("pattern", "apr", "numbers", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
@@ -70,23 +70,6 @@ class RulesFile(Strict):
     rules: list[Rule] = Field(default_factory=list)
     overrides: dict[str, RuleChange] = Field(default_factory=dict)
     allow: list[str] = Field(default_factory=list)   # phrases allowed everywhere (a brand's product names …)
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str
-    message: str
-    match: str = ""
-    fix: str = ""
-    where: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        d = {"rule": self.rule, "severity": self.severity, "message": self.message}
-        for k in ("match", "fix", "where"):
-            if getattr(self, k):
-                d[k] = getattr(self, k)
-        return d
 
 
 @dataclass(frozen=True)
@@ -188,10 +171,8 @@ class RuleSet:
                         want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
                         hit(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))
             elif r.kind == "numbers" and facts is not None and facts.numbers_from:
-                allowed = allowed_numbers(*facts.numbers_from)
-                for v, u, written in numbers_in(text):
-                    if (v, u) not in allowed and not (u in ("", "万", "万元", "元") and (v, "*") in allowed):
-                        hit(r, f"'{written}': {r.message}", written)
+                for written in unstated_figures(text, allowed_numbers(*facts.numbers_from)):
+                    hit(r, f"'{written}': {r.message}", written)
             elif r.kind == "apr_cap" and r.limit is not None:
                 # the figures this text states (the offer's own figures are checked once, where the rate is)
                 figs = [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []

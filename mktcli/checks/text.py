@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One failed rule: what, how bad, the words that triggered it, the fix, and where (a field, a block)."""
     rule: str
     severity: str
     message: str
     match: str = ""
+    fix: str = ""
+    where: str = ""
 
-    def as_dict(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message, "match": self.match}
+    def as_dict(self) -> dict[str, Any]:
+        d = {"rule": self.rule, "severity": self.severity, "message": self.message}
+        for k in ("match", "fix", "where"):
+            if getattr(self, k):
+                d[k] = getattr(self, k)
+        return d
 
 
 def check_phrases(text: str, category: str | None = None) -> list[Finding]:
@@ -24,14 +32,11 @@ def check_phrases(text: str, category: str | None = None) -> list[Finding]:
     from .rules import load_rules
 
     rs = load_rules()
-    return [Finding(f.rule, f.severity, f.message, f.match)
-            for f in rs.check_text(text, category=category, apr_shown=True)
-            if rs.rules[f.rule].kind == "pattern"]
+    return [f for f in rs.check_text(text, category=category, apr_shown=True) if rs.rules[f.rule].kind == "pattern"]
 
 
 # ------------------------------------------------------------------------------------------------ numbers
 
-_CN_DIGITS = "零一二两三四五六七八九十百千万亿"
 _NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(%|‰|万元|万|元|期|个月|月|天|日|年|倍|折|岁|小时|分钟|秒)?")
 _RATE_WORDS = re.compile(r"利率|利息|日息|月息|费率|万分之|元/天|每天.{0,4}元|收益|年化|业绩比较基准|手续费")
 
@@ -52,11 +57,16 @@ def allowed_numbers(*texts: str) -> set[tuple[float, str]]:
     return out
 
 
+def unstated_figures(text: str, allowed: set[tuple[float, str]]) -> list[str]:
+    """Figures in the text (as written) that the brief does not state; an amount may drop or change its money
+    unit (30万 for the brief's 30万元)."""
+    return [written for v, unit, written in numbers_in(text)
+            if (v, unit) not in allowed and not (unit in ("", "万", "万元", "元") and (v, "*") in allowed)]
+
+
 def check_numbers(text: str, allowed: set[tuple[float, str]], apr_phrase: str | None) -> list[Finding]:
-    out = []
-    for v, unit, written in numbers_in(text):
-        if (v, unit) not in allowed and not (unit in ("", "万", "万元", "元") and (v, "*") in allowed):
-            out.append(Finding("FIN-CONSISTENT", "error", f"'{written}' is not a figure the brief states", written))
+    out = [Finding("FIN-CONSISTENT", "error", f"'{w}' is not a figure the brief states", w)
+           for w in unstated_figures(text, allowed)]
     if apr_phrase and _RATE_WORDS.search(text) and apr_phrase not in text:
         out.append(Finding("FIN-APR", "error", f"mentions a rate or cost without the exact '{apr_phrase}'",
                            _RATE_WORDS.search(text).group(0)))

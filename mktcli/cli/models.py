@@ -22,7 +22,8 @@ def models(
     from rich.markup import escape
     from rich.table import Table
 
-    from ..visual.models import load_registry, local_copy, lora_copy, resolve_profile
+    from ..hub import local_copy, lora_copy
+    from ..visual.models import load_registry, resolve_profile
 
     reg = load_registry()
     rows = []

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
-from ..errors import EngineError
+from ..plugins import load_class, registered
 
 ENTRY_POINT_GROUP = "mkt.copy.v1"
 _BUILTIN = {"template": "mktcli.copywriting.template:TemplateEngine", "llm": "mktcli.copywriting.llm:LlmEngine"}
@@ -118,27 +118,10 @@ class CopyEngine(ABC):
         return {"name": self.name}
 
 
-def _load_target(target: str):
-    import importlib
-
-    mod, _, attr = target.partition(":")
-    return getattr(importlib.import_module(mod), attr)
-
-
 @lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    from importlib.metadata import entry_points
-
-    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return {**_BUILTIN, **found}
+    return registered(ENTRY_POINT_GROUP, _BUILTIN)
 
 
 def get_copy_engine(name: str, **options) -> CopyEngine:
-    targets = available()
-    if name not in targets:
-        raise EngineError(f"unknown copy engine '{name}'", "copy engines: " + ", ".join(sorted(targets)))
-    try:
-        cls = _load_target(targets[name])
-    except Exception as e:  # a broken plugin must not take the others down
-        raise EngineError(f"copy engine '{name}' failed to load: {e}", "pick another engine") from None
-    return cls(**options)
+    return load_class(available(), name, "copy engine", "copy engines")(**options)

@@ -6,6 +6,7 @@ channel limits and the first that fits is kept (an SMS that fits one 70-characte
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -207,7 +208,7 @@ def _with_risk(text: str, risk: str) -> str:
 
 def _repeats(text: str) -> bool:
     """The same phrase twice ('线上申请，线上申请 审批便捷'): a slot echoed another."""
-    parts = [p for p in __import__("re").split(r"[，。：！、\s｜]", text) if len(p) >= 2]
+    parts = [p for p in re.split(r"[，。：！、\s｜]", text) if len(p) >= 2]
     return len(parts) != len(set(parts))
 
 

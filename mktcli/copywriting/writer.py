@@ -63,15 +63,14 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
                  numbers_from=tuple(texts), headline=seg.message.headline)
 
 
+_BRANDS: dict[tuple, Any] = {}   # one parse of the brand file per brief, not one per segment
+
+
 def _brand(brief: Brief):
-    cache = _BRANDS   # one brand file per brief, not one parse per segment
     key = (brief.brand, str(brief.base_dir), brief.sha256)
-    if key not in cache:
-        cache[key] = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
-    return cache[key]
-
-
-_BRANDS: dict = {}
+    if key not in _BRANDS:
+        _BRANDS[key] = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    return _BRANDS[key]
 
 
 def rule_facts(facts: Facts) -> RuleFacts:

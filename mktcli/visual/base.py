@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from ..errors import EngineError
+from ..plugins import load_class, registered
 
 ENTRY_POINT_GROUP = "mkt.visual.v1"
 # Used only when mktcli runs from a source tree without being installed (no entry-point metadata).
@@ -75,33 +75,15 @@ class VisualEngine(ABC):
                 req.visual_zone, req.scene, str(req.image_path), req.focus, req.model)
 
 
-def _load_target(target: str):
-    import importlib
-
-    mod, _, attr = target.partition(":")
-    return getattr(importlib.import_module(mod), attr)
-
-
 @lru_cache(maxsize=1)
 def available() -> dict[str, str]:
     """name → 'module:Class' for every registered engine."""
-    from importlib.metadata import entry_points
-
-    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return {**_BUILTIN, **found} if not found else found
+    return registered(ENTRY_POINT_GROUP, _BUILTIN)
 
 
 @lru_cache(maxsize=None)
 def get_engine(name: str) -> VisualEngine:
-    targets = available()
-    if name not in targets:
-        raise EngineError(f"unknown visual engine '{name}'", "engines: " + ", ".join(sorted(targets)))
-    try:
-        cls = _load_target(targets[name])
-    except Exception as e:  # a broken plugin must not take the others down
-        raise EngineError(f"visual engine '{name}' failed to load: {e}",
-                          "reinstall the package that provides it, or pick another engine") from None
-    return cls()
+    return load_class(available(), name, "visual engine", "engines")()
 
 
 def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | None]:

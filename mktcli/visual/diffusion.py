@@ -115,10 +115,9 @@ def resolve_revision(model: str, revision: str | None) -> str | None:
 
 
 def _not_available(model: str, err: Exception, spec: ModelSpec) -> EngineError:
-    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or \
-        os.environ.get("TRANSFORMERS_OFFLINE", "") not in ("", "0")
-    cache = os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "huggingface")), "hub")
+    from ..hub import cache_dir, offline
+
+    cache = cache_dir()
     size = f" (about {spec.download_gb:g} GB)" if spec.download_gb else ""
     first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
     if Path(model).exists():
@@ -127,7 +126,7 @@ def _not_available(model: str, err: Exception, spec: ModelSpec) -> EngineError:
                            "(as written by save_pretrained)")
     how = (f"on a machine with internet: `hf download {model}`{size}, then copy the cache to {cache} "
            f"(or point HF_HOME at it); or pass a local folder with --model PATH")
-    if offline:
+    if offline():
         return EngineError(f"model '{model}' is not in the local cache {cache} and offline mode is on", how)
     return EngineError(f"model '{model}' could not be loaded: {first}", how)
 
@@ -288,7 +287,7 @@ def load_pipeline(opts: DiffusionOptions, model: str | None = None, registry=Non
     _quiet_libraries()
     from ..hub import is_local, reachable
 
-    if not is_local(model, "model_index.json") and not Path(model).is_dir() and not reachable():
+    if not Path(model).is_dir() and not is_local(model, "model_index.json") and not reachable():
         raise _not_available(model, OSError("not in the local cache, and the hub cannot be reached"), spec)
     try:
         with warnings.catch_warnings():
