@@ -245,11 +245,17 @@ def test_checks_recorded_per_creative(farm):
 
 
 def test_placement_checks_fail_when_they_should():
-    from mktcli.checks.placement import placement_checks
+    from mktcli.channels import SafeZone
+    from mktcli.checks.image import poster_checks
+    from mktcli.checks.rules import Facts, load_rules
 
-    blocks = [{"role": "disclaimer", "size": 8, "contrast": 2.1}, {"role": "headline", "size": 60, "contrast": 3.2}]
-    res = {c["rule"]: c for c in placement_checks(blocks, min_px=10, has_rate=True, has_disclaimer=True,
-                                                  generative=True)}
+    disclaimer = "贷款额度、利率以实际审批结果为准"
+    blocks = [{"role": "disclaimer", "text": disclaimer, "box": [20, 900, 400, 910], "size": 8, "contrast": 2.1},
+              {"role": "headline", "text": "补栏周转 不误农时", "box": [20, 40, 600, 100], "size": 60, "contrast": 3.2}]
+    res = {c["rule"]: c for c in poster_checks(load_rules(), blocks, min_px=10, canvas=(1000, 1000), safe=SafeZone(),
+                                               category="loan", channel="x", facts=Facts(provider="示例银行"),
+                                               has_rate=True, disclaimer=disclaimer, generative=True,
+                                               label_visible=True)}
     assert not res["FIN-APR"]["passed"] and not res["FIN-PROVIDER"]["passed"] and res["FIN-DISCLAIMER"]["passed"]
     assert not res["TYPO-SIZE"]["passed"] and "disclaimer 8 px" in res["TYPO-SIZE"]["message"]
     assert not res["AD-SMALLPRINT"]["passed"]

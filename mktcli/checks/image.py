@@ -7,8 +7,15 @@ import io
 import json
 from typing import Any
 
-from .placement import LEGAL_ROLES, large_text
 from .rules import Facts, RuleSet
+
+LEGAL_ROLES = ("disclaimer", "provider", "ai_label")
+
+
+def large_text(size: float, min_px: float) -> bool:
+    """WCAG 'large text' (≥ 24 px-equivalent, i.e. about 2.2× the 11 pt legibility minimum)."""
+    return size >= 2.2 * min_px and size >= 18
+
 
 TEXT_ROLES = ("headline", "subhead", "perk", "cta", "disclaimer", "provider", "apr_label", "apr", "brand", "ai_label")
 

@@ -38,7 +38,6 @@ def check_phrases(text: str, category: str | None = None) -> list[Finding]:
 # ------------------------------------------------------------------------------------------------ numbers
 
 _NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(%|‰|万元|万|元|期|个月|月|天|日|年|倍|折|岁|小时|分钟|秒)?")
-_RATE_WORDS = re.compile(r"利率|利息|日息|月息|费率|万分之|元/天|每天.{0,4}元|收益|年化|业绩比较基准|手续费")
 
 
 def numbers_in(text: str) -> list[tuple[float, str, str]]:
@@ -67,7 +66,14 @@ def unstated_figures(text: str, allowed: set[tuple[float, str]]) -> list[str]:
 def check_numbers(text: str, allowed: set[tuple[float, str]], apr_phrase: str | None) -> list[Finding]:
     out = [Finding("FIN-CONSISTENT", "error", f"'{w}' is not a figure the brief states", w)
            for w in unstated_figures(text, allowed)]
-    if apr_phrase and _RATE_WORDS.search(text) and apr_phrase not in text:
-        out.append(Finding("FIN-APR", "error", f"mentions a rate or cost without the exact '{apr_phrase}'",
-                           _RATE_WORDS.search(text).group(0)))
+    if apr_phrase and apr_phrase not in text:   # the rule set's FIN-APR words, with its allow-list
+        from .rules import load_rules
+
+        rs = load_rules()
+        rule = rs.rules["FIN-APR"]
+        pat, _, _ = rs._re["FIN-APR"]
+        m = pat.search(rs._strip(rule, text)) if pat else None
+        if m:
+            out.append(Finding("FIN-APR", rule.severity, f"mentions a rate or cost without the exact '{apr_phrase}'",
+                               m.group(0)))
     return out
