@@ -7,6 +7,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -179,6 +180,66 @@ class Visual(Strict):
         return v
 
 
+_WINDOW = re.compile(r"^([01]\d|2[0-4]):[0-5]\d\s*[-–~～至]\s*([01]\d|2[0-4]):[0-5]\d$")
+
+
+def check_window(v: str | None) -> str | None:
+    """'08:00-20:00' (local time of the placement's timezone); normalised to HH:MM-HH:MM."""
+    if v is None:
+        return v
+    s = unicodedata.normalize("NFKC", str(v)).strip()
+    if not _WINDOW.match(s):
+        raise invalid(f"'{v}' is not a time window", "write it as HH:MM-HH:MM, e.g. '08:00-20:00' (in quotes)")
+    a, b = re.split(r"\s*[-–~～至]\s*", s)
+    if a >= b:
+        raise invalid(f"the window '{v}' ends before it starts", "e.g. '08:00-20:00'")
+    return f"{a}-{b}"
+
+
+class Placement(Strict):
+    """What the placement system needs besides the creatives (all optional; written to placement.json)."""
+
+    landing_url: str | None = None        # where a click goes; each creative's link gets UTM parameters
+    utm: bool = True                      # utm_source=<channel>, utm_campaign=<brief name>, utm_content=<id>
+    start: date | None = None             # first day on air (placement timezone)
+    end: date | None = None               # last day on air
+    timezone: str = "Asia/Shanghai"
+    send_window: str | None = None        # SMS / calls / push: overrides the channel's window, e.g. '09:00-18:00'
+    landing: dict[str, str] = Field(default_factory=dict)   # per channel or per segment landing URL
+
+    @field_validator("landing_url")
+    @classmethod
+    def _url(cls, v):
+        return check_url(v)
+
+    @field_validator("landing")
+    @classmethod
+    def _urls(cls, v):
+        return {k: check_url(u) for k, u in v.items()}
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, v):
+        return check_window(v)
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.start and self.end and self.end < self.start:
+            raise invalid(f"placement ends ({self.end}) before it starts ({self.start})", "swap start and end")
+        return self
+
+
+def check_url(v: str | None) -> str | None:
+    if v is None:
+        return v
+    from urllib.parse import urlsplit
+
+    u = urlsplit(str(v).strip())
+    if u.scheme not in ("https", "http") or not u.netloc or any(c.isspace() for c in str(v).strip()):
+        raise invalid(f"'{v}' is not a web address", "write the full link, e.g. https://m.example-bank.cn/loan")
+    return str(v).strip()
+
+
 class CopySettings(Strict):
     engine: str = "template"      # template (embedded) | llm (a transformers chat model)
     model: str | None = None      # engine llm: hub id or local folder
@@ -194,6 +255,7 @@ class Brief(Strict):
     message: Message = Field(default_factory=Message)
     visual: Visual = Field(default_factory=Visual)
     copy_: CopySettings = Field(default_factory=CopySettings, alias="copy")
+    placement: Placement = Field(default_factory=Placement)
     channels: list[str] = Field(min_length=1)
 
     @property

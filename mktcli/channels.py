@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .errors import ConfigError
 from .paths import configs_dir, user_dir
@@ -27,7 +27,7 @@ class Channel(Strict):
     width: int | None = Field(None, gt=0, le=8192)
     height: int | None = Field(None, gt=0, le=8192)
     max_bytes: int | None = Field(None, gt=0)
-    formats: list[Literal["jpeg", "png"]] | None = None
+    formats: list[Literal["jpeg", "png", "webp"]] | None = None
     safe: SafeZone | None = None
     min_text_px: float | None = Field(None, gt=0)
     layout: str | None = None
@@ -40,6 +40,14 @@ class Channel(Strict):
     long_segment_chars: int | None = None
     title_max: int | None = None
     body_max: int | None = None
+    send_window: str | None = None   # text channels: when messages may go out, local time, e.g. '08:00-20:00'
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, v):
+        from .brief import check_window
+
+        return check_window(v)
 
     @model_validator(mode="after")
     def _sizes(self):
@@ -64,7 +72,7 @@ class Channel(Strict):
 
 class ChannelDefaults(Strict):
     safe: SafeZone = SafeZone()
-    formats: list[Literal["jpeg", "png"]] = ["jpeg", "png"]
+    formats: list[Literal["jpeg", "png", "webp"]] = ["jpeg", "png"]
 
 
 class ChannelFile(Strict):

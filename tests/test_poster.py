@@ -60,7 +60,13 @@ def test_farm_bundle_files_and_manifest(farm):
         assert not Path(c["path"]).is_absolute() and ".." not in Path(c["path"]).parts
         ids.add(c["id"])
     assert len(ids) == 16
-    assert {f["path"] for f in man["files"]} == {c["path"] for c in man["creatives"]}
+    listed = {f["path"] for f in man["files"]}
+    layered = {c["layers"][k]["path"] for c in images(man) for k in ("psd", "svg")}
+    assert listed == {c["path"] for c in man["creatives"]} | layered | {"placement.json", "approval.html",
+                                                                          "approval.md"}
+    for f in man["files"]:   # every listed file is there with its sha256 and size
+        data = (res.out_dir / f["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"], f["path"]
     # segment overrides reached the pixels' text record
     heads = {c["segment"]: c["texts"]["headline"] for c in images(man)}
     assert heads["种植户·有优惠"] == "春耕备耕 资金无忧" and heads["养殖户·无优惠"] == "补栏周转 不误农时"
@@ -170,10 +176,10 @@ def test_manifest_is_removed_while_rewriting(tmp_path, monkeypatch):
     assert res.manifest_path.exists()
     import mktcli.poster as poster
 
-    def boom(self, job):
+    def boom(self, job, layered=True):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(poster.PosterRenderer, "render", boom)
+    monkeypatch.setattr(poster.PosterRenderer, "render_layered", boom)
     with pytest.raises(KeyboardInterrupt):
         _render(EXAMPLES / "deposit.yaml", tmp_path)
     assert not res.manifest_path.exists()  # an interrupted bundle is recognisably incomplete

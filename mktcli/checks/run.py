@@ -109,15 +109,9 @@ def check_brief(path: str | Path, *, extra_rules: list = ()) -> Report:
 
 
 def _bundle_manifest(path: Path) -> Path:
-    if path.is_dir():
-        if (path / "manifest.json").is_file():
-            return path / "manifest.json"
-        found = sorted(path.glob("*/manifest.json"))
-        if len(found) == 1:
-            return found[0]
-        raise AssetError(f"no manifest.json in {path}" + (f" (found {len(found)} bundles below)" if found else ""),
-                         "give the bundle folder (OUT/<name>) or its manifest.json")
-    return path
+    from ..export.files import find_manifest
+
+    return find_manifest(path)
 
 
 def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) -> Report:

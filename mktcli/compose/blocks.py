@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from ..errors import LayoutError
 from .canvas import Box, Canvas, Placed, PosterText
@@ -58,7 +58,7 @@ class Composer(Canvas):
         if block.band:  # calm band, full width, to the canvas bottom (or just past the text where the bottom
             # is a platform's UI-overlay zone: a dark slab under the app's buttons helps nobody)
             bottom = self.H if self.H - self.sy1 <= 0.1 * self.H else int(self.sy1 + pad)
-            self.blend(hex_rgb(self.pal.band), (0, band_top, self.W, bottom), 225)
+            self.blend(hex_rgb(self.pal.band), (0, band_top, self.W, bottom), 225, role="legal")
         self.limit_y = band_top - self.gap()
         ascent, _ = stack.metrics(size)
         # one record per text (a disclaimer on two lines is one string with one box), in reading order
@@ -70,17 +70,18 @@ class Composer(Canvas):
                 w = stack.measure(text, size)
                 if kind == "label":
                     lbox = (self.sx1 - w - size * 0.5, y, self.sx1, y + size * 1.25)
-                    self._rounded(lbox, hex_rgb(self.pal.light), radius=size * 0.3, alpha=235)
+                    self._rounded(lbox, hex_rgb(self.pal.light), radius=size * 0.3, alpha=235, role="ai_label")
                     con = worst_contrast(self.img, lbox, hex_rgb(self.pal.dark))
                     # centre the em box (baseline-0.88em..baseline+0.12em) in the pill
                     baseline = lbox[1] + (lbox[3] - lbox[1] - size) / 2 + size * 0.88
-                    stack.draw(self.img, (lbox[0] + size * 0.25, baseline), text, size, hex_rgb(self.pal.dark))
+                    self._text("ai_label", stack, (lbox[0] + size * 0.25, baseline), text, size,
+                               hex_rgb(self.pal.dark))
                     self.placed.append(Placed("ai_label", text, lbox, size, stack.ids, self.pal.dark, con))
                     continue
                 # the ideographic em box (CJK glyphs sit in baseline-0.88em..baseline+0.12em): rows don't touch
                 tbox = (x, y + ascent - size * 0.88, x + w, y + ascent + size * 0.12)
-                color, con = self._text_color(tbox, size)
-                stack.draw(self.img, (x, y + ascent), text, size, color)
+                color, con = self._text_color(tbox, size, role=kind)
+                self._text(kind, stack, (x, y + ascent), text, size, color)
                 rec = records.setdefault(kind, {"lines": [], "boxes": [], "color": color, "contrast": con})
                 rec["lines"].append(text)
                 rec["boxes"].append(tbox)
@@ -92,6 +93,10 @@ class Composer(Canvas):
             union = (min(b[0] for b in bx), min(b[1] for b in bx), max(b[2] for b in bx), max(b[3] for b in bx))
             self.placed.append(Placed(kind, "".join(rec["lines"]), union, size, stack.ids, rgb_hex(rec["color"]),
                                       rec["contrast"], rec["lines"]))
+            if self.rec is not None:
+                self.rec.name_text(kind, "".join(rec["lines"]))
+        if self.rec is not None and t.ai_label:
+            self.rec.name_text("ai_label", t.ai_label)
 
     def _legal_rows(self, parts: list[tuple[str, str]], stack: FontStack, size: int, width: float,
                     one_line: bool, label: str | None) -> list[list[tuple[str, str]]]:
@@ -126,19 +131,23 @@ class Composer(Canvas):
                 im = im.resize((int(box[2] - box[0]), int(im.height * (box[2] - box[0]) / im.width)), Image.LANCZOS)
             im = im.convert("RGBA")
             self.img.paste(im, (int(box[0]), int(box[1])), im)
+            if self.rec is not None:
+                self.rec.picture("logo", im, (int(box[0]), int(box[1])))
             self.placed.append(Placed("logo", t.brand_name, (box[0], box[1], box[0] + im.width, box[1] + im.height)))
             return
         # lettermark: a rounded square with the brand's first character, then the name
         mark = (box[0], box[1], box[0] + h, box[1] + h)
-        self._rounded(mark, hex_rgb(self.pal.accent), radius=h * 0.22)
+        self._rounded(mark, hex_rgb(self.pal.accent), radius=h * 0.22, role="logo")
         stack = self.stacks["emphasis"]
         ch = t.brand_name[:1] or "M"
         size = int(h * 0.62)
         asc, desc = stack.metrics(size)
         w = stack.measure(ch, size)
-        stack.draw(self.img, (mark[0] + (h - w) / 2, mark[1] + (h - (asc + desc)) / 2 + asc), ch, size,
+        self._text("logo", stack, (mark[0] + (h - w) / 2, mark[1] + (h - (asc + desc)) / 2 + asc), ch, size,
                    hex_rgb(self.pal.accent_text))
         self.placed.append(Placed("logo", ch, mark, size, stack.ids, self.pal.accent_text))
+        if self.rec is not None:
+            self.rec.name_text("logo", ch)
         if block.mark_only:
             return
         name_box = (mark[2] + h * 0.3, box[1], box[2], box[3])
@@ -223,7 +232,7 @@ class Composer(Canvas):
         plate = (x0, y0, x0 + w, y0 + h)
         if block.plate != "none":
             fill = self.pal.light if block.plate == "light" else self.pal.accent
-            self._rounded(plate, hex_rgb(fill), radius=min(w, h) * 0.14, alpha=245, shadow=True)
+            self._rounded(plate, hex_rgb(fill), radius=min(w, h) * 0.14, alpha=245, shadow=True, role="apr")
         plate_fill = hex_rgb(self.pal.light if block.plate == "light" else self.pal.accent)
         fig_col = self._on(plate_fill, *((self.pal.primary, self.pal.accent, self.pal.primary_dark)
                                          if block.plate == "light" else (self.pal.primary_dark,)))
@@ -242,12 +251,14 @@ class Composer(Canvas):
         lab_box = (lab_x, lab_base - lab, lab_x + lab_w, lab_base + lab * 0.2)
         fig_box = (fx, base - asc, fx + fig_w, base + d * 0.05)
         lab_con, fig_con = worst_contrast(self.img, lab_box, lab_col), worst_contrast(self.img, fig_box, fig_col)
-        small.draw(self.img, (lab_x, lab_base), label, lab, lab_col)
+        self._text("apr", small, (lab_x, lab_base), label, lab, lab_col)
         self.placed.append(Placed("apr_label", label, lab_box, lab, small.ids, rgb_hex(lab_col), lab_con))
         for t, k in runs:
-            fx += hero.draw(self.img, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
+            fx += self._text("apr", hero, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
         self.placed.append(Placed("apr", label + figure + suffix, fig_box, d, hero.ids, rgb_hex(fig_col),
                                   fig_con))
+        if self.rec is not None:   # label and figure are one text layer: 年化利率3.2%起
+            self.rec.name_text("apr", label + figure + suffix)
         self.placed.append(Placed("rate_plate", "", plate))
         return True
 
@@ -304,15 +315,21 @@ class Composer(Canvas):
             x = self._aligned_x(box, row_w, align)
             for text, w in row:
                 cbox = (x, y, x + w, y + chip_h)
-                self._rounded(cbox, fill, radius=chip_h / 2, alpha=235)
-                self.draw.rounded_rectangle(cbox, radius=chip_h / 2, outline=(*hex_rgb(self.pal.accent), 255),
-                                            width=max(1, int(size * 0.08)))
+                self._rounded(cbox, fill, radius=chip_h / 2, alpha=235, role="perks")
+                ox, oy = int(cbox[0]), int(cbox[1])
+                ring = Image.new("L", (int(cbox[2]) - ox + 2, int(cbox[3]) - oy + 2), 0)
+                ImageDraw.Draw(ring).rounded_rectangle([cbox[0] - ox, cbox[1] - oy, cbox[2] - ox, cbox[3] - oy],
+                                                       radius=chip_h / 2, outline=255, width=max(1, int(size * 0.08)))
+                self._paste("perks", hex_rgb(self.pal.accent), (ox, oy, ox + ring.width, oy + ring.height), ring)
                 tw = stack.measure(text, size)
                 tx, base = x + (w - tw) / 2, y + (chip_h - (asc + desc)) / 2 + asc
                 # measured on the chip's face, inside its outline stroke
                 con = worst_contrast(self.img, (tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), light)
-                stack.draw(self.img, (tx, base), text, size, light)
+                n = sum(1 for p in self.placed if p.role == "perk") + 1
+                self._text(f"perk{n}", stack, (tx, base), text, size, light)
                 self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(light), con))
+                if self.rec is not None:
+                    self.rec.name_text(f"perk{n}", text)
                 x += w + gap
             y += chip_h + size * 0.3
 
@@ -336,14 +353,16 @@ class Composer(Canvas):
         x0 = self._aligned_x(box, w, block.align)
         y0 = box[1] + (bh - h) / 2
         btn = (x0, y0, x0 + w, y0 + h)
-        self._rounded(btn, hex_rgb(self.pal.accent), radius=h / 2, shadow=True)
+        self._rounded(btn, hex_rgb(self.pal.accent), radius=h / 2, shadow=True, role="cta")
         asc, desc = stack.metrics(size)
         tw = stack.measure(text, size)
         col = self._on(hex_rgb(self.pal.accent), self.pal.accent_text)
         base = y0 + (h - (asc + desc)) / 2 + asc
         tb = (x0 + (w - tw) / 2, base - asc, x0 + (w + tw) / 2, base + desc)
         con = worst_contrast(self.img, tb, col)
-        stack.draw(self.img, (x0 + (w - tw) / 2, base), text, size, col)
+        self._text("cta", stack, (x0 + (w - tw) / 2, base), text, size, col)
         self.placed.append(Placed("cta", text, btn, size, stack.ids, rgb_hex(col), con))
+        if self.rec is not None:
+            self.rec.name_text("cta", text)
 
 

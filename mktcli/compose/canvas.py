@@ -55,6 +55,7 @@ class Composed:
     placed: list[Placed]
     dropped: list[str]            # optional blocks that did not fit legibly
     layout: str
+    layers: Any = None            # compose.layers.LayerRecorder when asked to record
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -65,7 +66,7 @@ class Canvas:
     """One poster being drawn: geometry, drawing helpers and the record of placed blocks."""
 
     def __init__(self, bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], *, safe,
-                 min_px: float, calm_background: bool):
+                 min_px: float, calm_background: bool, record: bool = False):
         # RGB throughout (no RGBA round trip): translucent shapes are pasted through L masks. A copy, because
         # the background is shared by every segment of the brief.
         self.img = bg.copy() if bg.mode == "RGB" else bg.convert("RGB")
@@ -80,7 +81,12 @@ class Canvas:
         self.placed: list[Placed] = []
         self.dropped: list[str] = []
         self.limit_y = self.sy1               # the legal band's top, once placed
-        self.draw = ImageDraw.Draw(self.img)
+        # layered exports (PSD/SVG): every paint is also kept, per block, when asked for
+        self.rec = None
+        if record:
+            from .layers import LayerRecorder
+
+            self.rec = LayerRecorder(self.img.copy())
         if not calm_background:
             self._scrim()
 
@@ -123,15 +129,29 @@ class Canvas:
         ramp = np.clip(1.25 - np.linspace(0, 1.6, n), 0, 1) * 0.88
         line = Image.fromarray((ramp * 255).astype("uint8")[None, :] if side == "left"
                                else (ramp * 255).astype("uint8")[:, None])
-        self.img.paste(dark, (0, 0, self.W, self.H), line.resize((self.W, self.H), Image.NEAREST))
+        self._paste("scrim", dark, (0, 0, self.W, self.H), line.resize((self.W, self.H), Image.NEAREST))
 
-    def blend(self, color: RGB, box: Box, alpha: int) -> None:
+    def _paste(self, role: str, fill, box, mask: Image.Image, kind: str = "shape") -> None:
+        """Paint `fill` through `mask` at `box` (every shape goes through here, so layers can be recorded)."""
+        self.img.paste(fill, box, mask)
+        if self.rec is not None:
+            self.rec.paint(role, fill, box, mask, kind)
+
+    def _text(self, role: str, stack: FontStack, xy: tuple[float, float], text: str, size: int, fill) -> float:
+        """Draw a string (every glyph goes through here); returns its advance width."""
+        if self.rec is None:
+            return stack.draw(self.img, xy, text, size, fill)
+        self.rec.runs(role, stack.place_runs(xy, text, size), size, fill)
+        return stack.draw(self.rec.surface(self.img, role), xy, text, size, fill)
+
+    def blend(self, color: RGB, box: Box, alpha: int, role: str = "legal") -> None:
         """A translucent rectangle of `color` over `box`."""
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         if x1 > x0 and y1 > y0:
-            self.img.paste(color, (x0, y0, x1, y1), Image.new("L", (x1 - x0, y1 - y0), alpha))
+            self._paste(role, color, (x0, y0, x1, y1), Image.new("L", (x1 - x0, y1 - y0), alpha))
 
-    def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False) -> None:
+    def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False,
+                 role: str = "shape") -> None:
         x0, y0, x1, y1 = box
         if shadow:  # drawn and blurred at quarter size: a soft shadow needs no detail, and blur is costly
             pad = int(max(2, radius * 0.6))
@@ -142,12 +162,12 @@ class Canvas:
                                                  (h - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
             m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q))).resize((w, h), Image.BILINEAR)
             ox, oy = int(x0) - 2 * pad, int(y0) - 2 * pad
-            self.img.paste((0, 0, 0), (ox, oy, ox + w, oy + h), m)
+            self._paste(role, (0, 0, 0), (ox, oy, ox + w, oy + h), m)
         w, h = int(x1 - x0) + 2, int(y1 - y0) + 2
         m = Image.new("L", (w, h), 0)
         ImageDraw.Draw(m).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=alpha)
         ox, oy = int(round(x0)), int(round(y0))
-        self.img.paste(tuple(fill), (ox, oy, ox + w, oy + h), m)
+        self._paste(role, tuple(fill), (ox, oy, ox + w, oy + h), m)
 
     def _on(self, fill: RGB, *preferred: str) -> RGB:
         """Text colour for a solid fill: the first of the brand's choices that reaches 4.5:1, else light or dark."""
@@ -161,7 +181,7 @@ class Canvas:
                 return c
         return max(cands, key=lambda c: contrast(float(luminance(c)), lf))
 
-    def _text_color(self, box: Box, size: float, prefer: str = "light") -> tuple[RGB, float]:
+    def _text_color(self, box: Box, size: float, prefer: str = "light", role: str = "text") -> tuple[RGB, float]:
         """Light or dark text, whichever reads better on the pixels behind `box`; adds a plate when neither
         reaches the WCAG minimum (4.5:1, or 3:1 for large text)."""
         need = 3.0 if size >= 2.2 * self.min_px and size >= 18 else 4.5
@@ -184,7 +204,8 @@ class Canvas:
         plate = next((hex_rgb(o) for o in options if contrast(float(luminance(hex_rgb(o))), lum) >= need + 2.5),
                      hex_rgb(options[-1]))
         pad = size * 0.25
-        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, alpha=235)
+        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, alpha=235,
+                      role=role)
         return col, worst_contrast(self.img, box, col)
 
     def _draw_lines(self, role: str, fitted: Fitted, stack: FontStack, box: Box, align: str, text: str,
@@ -194,16 +215,18 @@ class Canvas:
         x_left = self._aligned_x(box, fitted.width, align)
         text_box = (x_left, y_top, x_left + fitted.width, y_top + fitted.height)
         if color is None:
-            color, con = self._text_color(text_box, fitted.size, prefer)
+            color, con = self._text_color(text_box, fitted.size, prefer, role)
         else:
             con = worst_contrast(self.img, text_box, color)
         y = y_top + ascent
         for line in fitted.lines:
             w = stack.measure(line, fitted.size)
-            stack.draw(self.img, (self._aligned_x(box, w, align), y), line, fitted.size, color)
+            self._text(role, stack, (self._aligned_x(box, w, align), y), line, fitted.size, color)
             y += fitted.line_height
         p = Placed(role, text, text_box, fitted.size, stack.ids, rgb_hex(color), con, list(fitted.lines))
         self.placed.append(p)
+        if self.rec is not None:
+            self.rec.name_text(role, text)
         return p
 
     def _fit(self, text: str, role_font: str, box: Box, block: Block, *, cap: float | None = None,

@@ -109,15 +109,24 @@ class FontStack:
     def draw(self, img: Image.Image, xy: tuple[float, float], text: str, size: int, fill, **kw) -> float:
         """Draw `text` on `img` with its left end at x and its baseline at y; return the advance width.
         Each run's coverage mask is rendered once and reused (segments repeat the same strings)."""
-        x, y = xy
-        for fid, s, gap in _runs(self.ids, text):
-            x += gap * size
+        x = xy[0]
+        for fid, s, rx, ry in self.place_runs(xy, text, size):
             mask, (ox, oy) = _glyph_mask(fid, s, int(size))
             if mask is not None:
-                px, py = int(round(x)) + ox, int(round(y)) + oy
+                px, py = int(round(rx)) + ox, int(round(ry)) + oy
                 img.paste(tuple(fill), (px, py, px + mask.width, py + mask.height), mask)
-            x += truetype(fid, int(size)).getlength(s)
+            x = rx + truetype(fid, int(size)).getlength(s)
         return x - xy[0]
+
+    def place_runs(self, xy: tuple[float, float], text: str, size: int) -> list[tuple[str, str, float, float]]:
+        """[(font_id, substring, x, baseline y)]: where draw() puts each run (layered exports reuse it)."""
+        x, y = xy
+        out = []
+        for fid, s, gap in _runs(self.ids, text):
+            x += gap * size
+            out.append((fid, s, x, y))
+            x += truetype(fid, int(size)).getlength(s)
+        return out
 
 # Layout measures the same strings at the same sizes many times while fitting: cache by (stack, text, size).
 @lru_cache(maxsize=65536)

@@ -17,8 +17,11 @@ __all__ = ["compose", "check_no_overlap", "figure_runs", "PosterText", "Placed",
 
 
 def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], text: PosterText, *,
-            safe, min_px: float, calm_background: bool = True, logo: Image.Image | None = None) -> Composed:
-    c = Composer(bg, layout, palette, stacks, safe=safe, min_px=min_px, calm_background=calm_background)
+            safe, min_px: float, calm_background: bool = True, logo: Image.Image | None = None,
+            record: bool = False) -> Composed:
+    """record=True also keeps every paint per block (Composed.layers), for the layered PSD and SVG."""
+    c = Composer(bg, layout, palette, stacks, safe=safe, min_px=min_px, calm_background=calm_background,
+                 record=record)
     blocks = layout.blocks
     c.legal(blocks["legal"], text)
     if "logo" in blocks:
@@ -52,7 +55,7 @@ def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStac
             c.perks(perk_block, text.perks)
     c.cta(blocks["cta"], text.cta)
     check_no_overlap(c.placed, c.W, c.H)
-    return Composed(c.img, c.placed, c.dropped, layout.name)
+    return Composed(c.img, c.placed, c.dropped, layout.name, c.rec)
 
 
 

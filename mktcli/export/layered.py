@@ -1,0 +1,123 @@
+"""Layered, editable files for designers: a PSD (psd-tools) with the background and every text and overlay block
+as its own named layer, and an SVG with real <text> elements naming the fonts — so a word can be fixed without
+re-rendering. Both come from the paints the composer recorded (compose/layers.py)."""
+from __future__ import annotations
+
+import base64
+import io
+from functools import lru_cache
+from xml.sax.saxutils import escape, quoteattr
+
+from PIL import Image
+
+from ..compose.layers import LayerRecorder
+
+
+def psd_bytes(rec: LayerRecorder, flat: Image.Image) -> bytes:
+    """A layered PSD: 'background' (the key visual, no text), then each block bottom to top. Text layers are
+    pixel layers named by their exact text (Photoshop's own convention for type layers); the document's
+    composite preview is the finished poster."""
+    import logging
+
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+    from psd_tools.constants import Compression
+
+    logging.getLogger("psd_tools").setLevel(logging.ERROR)
+    W, H = flat.size
+    # ZIP (deflate, in C) instead of psd-tools' default RLE: ~10× faster to write for the same pixels
+    # an RGBA document: each layer's alpha is its transparency channel (as Photoshop makes them), not a mask
+    psd = PSDImage.frompil(flat.convert("RGBA"), compression=Compression.ZIP)
+    PixelLayer.frompil(rec.background.convert("RGBA"), psd, "background", 0, 0, Compression.ZIP)  # appends
+    for lay in rec.layers:
+        r = lay.render(W, H)
+        if r is None:
+            continue
+        im, (x0, y0, _, _) = r
+        layer = PixelLayer.frompil(im, psd, "layer", y0, x0, Compression.ZIP)   # appends to psd
+        layer.name = lay.name[:255]      # a Unicode name goes in the 'luni' block; psd-tools writes both
+    # the stored composite is already the finished poster: skip psd-tools' own re-compositing on save
+    psd._updated = False  # noqa: SLF001 — psd-tools has no public switch for this
+    buf = io.BytesIO()
+    psd.save(buf)
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=None)
+def _font_face(font_id: str) -> tuple[str, int]:
+    from ..compose.fonts import registry
+
+    info = registry()[font_id]
+    return info.family, info.weight
+
+
+def _data_uri(im: Image.Image, fmt: str) -> str:
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        im.convert("RGB").save(buf, "JPEG", quality=92)
+    else:
+        im.save(buf, "PNG", optimize=False, compress_level=6)
+    return f"data:image/{fmt};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _spans(text: str, runs) -> list[tuple[str, object]]:
+    """Pair each drawn run with the slice of the block's exact text it shows; characters that were not drawn
+    (the space where a headline breaks onto a new line) go to the run before them, so the <text> element's
+    content is exactly the string on the poster."""
+    out: list[tuple[str, object]] = []
+    pos = 0
+    for run in runs:
+        at = text.find(run.text, pos)
+        if at < 0:           # not a substring (should not happen): keep what was drawn
+            out.append((run.text, run))
+            continue
+        if out and at > pos:
+            out[-1] = (out[-1][0] + text[pos:at], out[-1][1])
+        elif at > pos:
+            out.append((text[pos:at], None))
+        out.append((run.text, run))
+        pos = at + len(run.text)
+    if pos < len(text):
+        if out:
+            out[-1] = (out[-1][0] + text[pos:], out[-1][1])
+        else:
+            out.append((text[pos:], None))
+    return out
+
+
+def svg_bytes(rec: LayerRecorder, title: str = "") -> bytes:
+    """An SVG of the poster: the background and shapes as embedded images, every text block as a real <text>
+    (one <tspan> per font run at its exact position, font family and weight named) inside a <g> whose id is
+    the block's role and whose aria-label is its exact string."""
+    W, H = rec.background.size
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+           f'width="{W}" height="{H}" viewBox="0 0 {W} {H}">']
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    out.append(f'<image id="background" x="0" y="0" width="{W}" height="{H}" '
+               f'xlink:href="{_data_uri(rec.background, "jpeg")}"/>')
+    for lay in rec.layers:
+        if lay.kind != "text":
+            r = lay.render(W, H)
+            if r is None:
+                continue
+            im, (x0, y0, x1, y1) = r
+            out.append(f'<image id={quoteattr(lay.role + "-" + lay.kind)} x="{x0}" y="{y0}" width="{x1 - x0}" '
+                       f'height="{y1 - y0}" xlink:href="{_data_uri(im, "png")}"/>')
+            continue
+        if not lay.runs:
+            continue
+        text = lay.text or "".join(r.text for r in lay.runs)
+        parts = []   # no whitespace between the tspans: the element's text must be exactly the string
+        for s, run in _spans(text, lay.runs):
+            if run is None:
+                parts.append(escape(s))
+                continue
+            family, weight = _font_face(run.font)
+            fill = "#{:02X}{:02X}{:02X}".format(*run.fill)
+            parts.append(f'<tspan x="{run.x:.1f}" y="{run.y:.1f}" font-family={quoteattr(repr(family) + ", sans-serif")} '
+                         f'font-weight="{weight}" font-size="{run.size}" fill="{fill}">{escape(s)}</tspan>')
+        out.append(f'<g id={quoteattr(lay.role)} aria-label={quoteattr(text)}>'
+                   f'<text xml:space="preserve">{"".join(parts)}</text></g>')
+    out.append("</svg>")
+    return ("\n".join(out) + "\n").encode("utf-8")
