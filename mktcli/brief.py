@@ -441,6 +441,15 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
                 err(("audience", "overrides", key), f"override '{key}' matches no segment"
                     + (f" — did you mean '{guess}'?" if guess else ""),
                     "segments are: " + ", ".join(sorted(names)))
+    if brief.placement.landing:
+        segs = brief.segments()
+        known = {s.name for s in segs} | {v for s in segs for v in s.values.values()} | set(brief.channels)
+        for key in brief.placement.landing:
+            if key not in known:
+                guess = suggest(key, known)
+                err(("placement", "landing", key), f"landing link for '{key}' matches no segment, dimension value "
+                    "or channel" + (f" — did you mean '{guess}'?" if guess else ""),
+                    "keys are segments, dimension values or channels: " + ", ".join(sorted(known)))
     if aud and aud.segments:
         dup = [s.name for s in aud.segments]
         for i, name in enumerate(dup):

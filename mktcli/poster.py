@@ -24,8 +24,8 @@ from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
 from .errors import AssetError, BriefError, EngineError, MktError
-from .export.encode import encode
-from .export.files import atomic_write, atomic_write_json, safe_join, sha256
+from .export.encode import EXTENSIONS, encode
+from .export.files import atomic_write, atomic_write_json, remove_stale_temp_files, safe_join, sha256
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
 MANIFEST_VERSION = 1
@@ -61,6 +61,7 @@ class BundleResult:
     creatives: list[Creative] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unregistered: bool = False       # the registry could not be written (the bundle itself is complete)
 
 
 def _mkt_version() -> str:
@@ -191,6 +192,12 @@ class PosterRenderer:
         return info
 
     def render(self, job: Job) -> tuple[bytes, dict[str, Any]]:
+        """(encoded file, manifest entry) of one poster."""
+        data, entry, _ = self.render_layered(job, layered=False)
+        return data, entry
+
+    def render_layered(self, job: Job, layered: bool = True) -> tuple[bytes, dict[str, Any], dict[str, bytes]]:
+        """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`."""
         ch, seg, brief = job.channel, job.segment, self.brief
         layout = pick_layout(ch.width, ch.height, ch.layout)
         variant = self.copy.first(seg.name) if self.copy else None
@@ -202,13 +209,12 @@ class PosterRenderer:
                           disclaimer=msg.get("disclaimer", ""), provider=msg["provider"], rate=rate_text(brief),
                           perks=seg.perks, brand_name=self.brand.short(brief.product.provider), ai_label=label)
         composed = compose(visual.image, layout, self.palette, self.stacks, text, safe=ch.safe,
-                           min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo)
+                           min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo, record=layered)
         if drawn:  # the model drew it and OCR read it back exactly: record it like a typeset block
             box = drawn[1]
             composed.placed.insert(0, Placed("headline", drawn[0], box, size=int(box[3] - box[1]),
                                              fonts=("model:" + str(visual.info.get("model")),)))
             check_no_overlap(composed.placed, ch.width, ch.height)
-        fmt = (ch.formats or ["jpeg"])[0]
         # the creative's identity: everything that determines its pixels (rendering is deterministic), hashed
         # without touching the 8 MB of raw pixels
         blocks = [p.as_dict() for p in composed.placed if p.text]
@@ -219,7 +225,7 @@ class PosterRenderer:
         if visual.generative:  # the implicit label names what generated the picture
             label["aigc_model"] = visual.info.get("model") or visual.info.get("name")
         meta = {"Software": PRODUCER, "Description": json.dumps(label, ensure_ascii=False)}
-        data, enc = encode(composed.image, fmt, ch.max_bytes, meta)
+        data, enc = encode(composed.image, ch.formats or ["jpeg"], ch.max_bytes, meta, size=ch.size)
         texts: dict[str, str] = {}
         perk_n = 0
         for p in composed.placed:
@@ -252,7 +258,14 @@ class PosterRenderer:
             "checks": checks, "layout": composed.layout, "blocks": blocks,
             "dropped": composed.dropped, "encoder": enc,
         }
-        return data, entry
+        files: dict[str, bytes] = {}
+        if layered and composed.layers is not None:
+            from .export.layered import psd_bytes, svg_bytes
+
+            files["psd"] = psd_bytes(composed.layers, composed.image)
+            files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}")
+            entry["layers"] = composed.layers.listing()
+        return data, entry, files
 
 
 def _approval(creatives: list[Creative], allow_errors: bool) -> dict[str, Any]:
@@ -276,10 +289,12 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                  on_start: Callable[[list[Job], str], None] | None = None,
                  on_status: Callable[[str | None], None] | None = None,
                  on_detail: Callable[[str], None] | None = None, verify: bool = False,
-                 allow_errors: bool = False, rules: list[str | Path] | None = None) -> BundleResult:
+                 allow_errors: bool = False, rules: list[str | Path] | None = None, layered: bool = True,
+                 register: bool = True) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
-    A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
+    A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written.
+    `layered` adds a PSD and an SVG per poster; `register` records the creatives in the registry (SQLite)."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
     renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
@@ -306,6 +321,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     manifest_path = bundle_dir / "manifest.json"
     if manifest_path.exists():  # the bundle is being rewritten: it is incomplete until the new manifest lands
         manifest_path.unlink()
+    remove_stale_temp_files(bundle_dir)   # a killed run's half-written files
     result = BundleResult(bundle_dir, None)
     if renderer.engine_note:
         result.notes.append(renderer.engine_note)
@@ -323,11 +339,18 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
 
     def run(job: Job) -> Creative | Failure:
         try:
-            data, entry = renderer.render(job)
-            rel = f"{job.segment.name}/{job.channel.name}.{'jpg' if entry['format'] == 'jpeg' else 'png'}"
-            path = safe_join(bundle_dir, job.segment.name, Path(rel).name)
-            atomic_write(path, data)
+            data, entry, extra = renderer.render_layered(job, layered=layered)
+            stem = job.channel.name
+            rel = f"{job.segment.name}/{stem}.{EXTENSIONS[entry['format']]}"
+            atomic_write(safe_join(bundle_dir, job.segment.name, Path(rel).name), data)
             entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
+            if extra:   # the designer's layered files, beside the image and listed in the manifest
+                files = {}
+                for ext, blob in extra.items():
+                    atomic_write(safe_join(bundle_dir, job.segment.name, f"{stem}.{ext}"), blob)
+                    files[ext] = {"path": f"{job.segment.name}/{stem}.{ext}", "bytes": len(blob),
+                                  "sha256": sha256(blob)}
+                entry["layers"] = {**files, "list": entry.get("layers", [])}
             entry = {k: entry[k] for k in ("id", "segment", "channel", "width", "height", "path", "format",
                                            "bytes", "sha256", "texts", "engines", "checks")} | entry
             return Creative(entry)
@@ -370,6 +393,13 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                             + ("" if ok == len(tii) else "; the others have it typeset ("
                                + next(r.get("reason", "") for r in tii if not r.get("verified")) + ")"))
     result.failures = [o for o in outcomes if isinstance(o, Failure)]
+    approval = _approval(result.creatives, allow_errors)
+    files = []
+    for c in result.creatives:
+        files.append({"path": c.path, "sha256": c.data["sha256"], "bytes": c.data["bytes"]})
+        for ext in ("psd", "svg"):
+            if ext in c.data.get("layers", {}):
+                files.append(dict(c.data["layers"][ext]))
     manifest = {
         "version": MANIFEST_VERSION,
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,
@@ -380,10 +410,33 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         "creatives": [c.data for c in result.creatives],
         "failures": [{"segment": f.segment, "channel": f.channel, "error": str(f.error),
                       "hint": f.error.hint} for f in result.failures],
-        "files": [{"path": c.path, "sha256": c.data["sha256"], "bytes": c.data["bytes"]} for c in result.creatives],
-        "approval": _approval(result.creatives, allow_errors),
+        "files": files,
+        "approval": approval,
+        "placement": "placement.json",
         "notes": result.notes,
     }
+    # the placement configuration and the approval request travel with the bundle, written before the manifest
+    from .export.placement import placement_config
+
+    blob = (json.dumps(placement_config(brief, manifest["creatives"], approval), ensure_ascii=False, indent=2)
+            + "\n").encode("utf-8")
+    atomic_write(bundle_dir / "placement.json", blob)
+    files.append({"path": "placement.json", "sha256": sha256(blob), "bytes": len(blob)})
+    from .export.approval import write_approval
+
+    files += write_approval(bundle_dir, manifest)
     atomic_write_json(manifest_path, manifest)
     result.manifest_path = manifest_path
+    if register:
+        from .export.registry import open_registry
+
+        try:
+            with open_registry() as reg:
+                reg_res = reg.register_manifest(manifest_path)
+            if reg_res.recalled:
+                result.notes.append(f"{len(reg_res.recalled)} creative(s) were recalled earlier and stay recalled "
+                                    "in the registry (mkt ls --status recalled)")
+        except MktError as e:   # the bundle is complete; say how to register it later
+            result.notes.append(f"not recorded in the registry ({e.message}); run: mkt register {bundle_dir}")
+            result.unregistered = True
     return result

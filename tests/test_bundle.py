@@ -237,6 +237,7 @@ def test_blocked_creatives_stay_out_of_placement(tmp_path, write_brief):
     ("placement:\n  landing_url: m.example.cn/loan\n", "placement.landing_url"),
     ("placement:\n  send_window: '20:00-08:00'\n", "placement.send_window"),
     ("placement:\n  start: 2026-12-31\n  end: 2026-12-01\n", "placement"),
+    ("placement:\n  landing: {种值户: 'https://m.example.cn/x'}\n", "placement.landing.种值户"),
 ])
 def test_bad_placement_section_is_a_located_error(write_brief, yaml_bit, key):
     from mktcli.errors import BriefError

@@ -312,7 +312,7 @@ def test_text_channels_echo_the_briefs_headline_and_greet_unknown_segments_by_na
 def test_no_phrase_is_said_twice_and_no_invented_product_terms():
     for name in ("farm-loan", "credit-card", "deposit", "wealth"):
         b = load_brief(EXAMPLES / f"{name}.yaml")
-        brief_text = json.dumps(b.model_dump(), ensure_ascii=False)
+        brief_text = json.dumps(b.model_dump(mode="json"), ensure_ascii=False)
         for vs in write_copy(b, n=3).variants.values():
             for v in vs:
                 for text in (v.copy.subhead, v.copy.sms.body, v.copy.feed.description):

@@ -11,8 +11,10 @@ from typer.exceptions import TyperException
 from .. import __version__
 from . import check as check_cmd
 from . import copy as copy_cmd
+from . import export as export_cmd
 from . import models as models_cmd
 from . import poster as poster_cmd
+from . import registry as registry_cmd
 
 app = typer.Typer(
     name="mkt",
@@ -43,6 +45,12 @@ app.command("copy", help=copy_cmd.HELP)(copy_cmd.copy)
 app.command("check", help=check_cmd.HELP)(check_cmd.check)
 app.command("models", help=models_cmd.MODELS_HELP)(models_cmd.models)
 app.command("doctor", help=models_cmd.DOCTOR_HELP)(models_cmd.doctor)
+app.command("export", help=export_cmd.HELP)(export_cmd.export)
+app.command("register", help=registry_cmd.REGISTER_HELP)(registry_cmd.register)
+app.command("ls", help=registry_cmd.LS_HELP)(registry_cmd.ls)
+app.command("mark", help=registry_cmd.MARK_HELP)(registry_cmd.mark)
+app.command("recall", help=registry_cmd.RECALL_HELP)(registry_cmd.recall)
+app.add_typer(registry_cmd.audit_app, name="audit", help=registry_cmd.AUDIT_HELP)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -33,6 +33,8 @@ def poster(
     verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (needs the ocr extra) and record OCR-READBACK.")] = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Put creatives with failed error-level checks in the approval set anyway (recorded).")] = False,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
+    layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster, for designers.")] = True,
+    register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db) for mkt ls, recall and audit.")] = True,
     as_json: JsonOpt = False,
 ) -> int:
     from rich.console import Console
@@ -80,7 +82,7 @@ def poster(
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
                               channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
                               on_start=on_start, on_status=on_status, on_detail=on_detail, verify=verify,
-                              allow_errors=allow_errors, rules=rules)
+                              allow_errors=allow_errors, rules=rules, layered=layers, register=register)
     finally:
         on_status(None)
         if progress is not None:
@@ -90,12 +92,17 @@ def poster(
                      if not k["passed"] and k["severity"] == "error"]
     if result.failures:
         code = 3 if result.creatives else int(result.failures[0].error.exit_code)
+    elif result.unregistered:   # the bundle is complete but the registry missed it (the note says how to fix)
+        code = 3
     else:
         code = 1 if failed_checks else 0
     if as_json:
         payload = {
             "ok": code == 0, "exit_code": code, "bundle": str(result.out_dir),
             "manifest": str(result.manifest_path),
+            "placement": str(result.out_dir / "placement.json") if result.manifest_path else None,
+            "approval": str(result.out_dir / "approval.html") if result.manifest_path else None,
+            "registered": bool(register and result.manifest_path and not result.unregistered),
             "creatives": [{k: c.data.get(k) for k in ("id", "segment", "channel", "format", "width", "height", "path",
                                                       "bytes", "sha256")} for c in result.creatives],
             "failures": [{"segment": f.segment, "channel": f.channel, "error": f.error.message,
@@ -153,6 +160,9 @@ def _summary(result, failed_checks) -> None:
     for n in result.notes:
         con.print(f"[dim]note: {escape(n)}[/dim]")
     con.print(f"manifest: {escape(str(result.manifest_path))}")
+    if result.manifest_path:
+        con.print(f"approval request: {escape(str(result.out_dir / 'approval.html'))} · placement config: "
+                  f"{escape(str(result.out_dir / 'placement.json'))}")
 
 
 def channels(

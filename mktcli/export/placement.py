@@ -53,12 +53,15 @@ def placement_config(brief: Brief, creatives: list[dict[str, Any]], approval: di
         if c["id"] not in ready:
             slot["blocked"].append(c["id"])
             continue
-        url = p.landing.get(c["segment"]) or p.landing.get(ch.name) or p.landing_url
+        target = _targeting(brief, c["segment"])
+        # most specific first: the segment, one of its dimension values, the channel, then the brief's link
+        keys = [c["segment"], *target.get("dimensions", {}).values(), ch.name]
+        url = next((p.landing[k] for k in keys if k in p.landing), p.landing_url)
         texts = c.get("texts", {})
         copy = ({k: texts[k] for k in IMAGE_COPY if k in texts} | {"perks": [v for k, v in sorted(texts.items())
                                                                            if k.startswith("perk")]}
                 if ch.is_image else dict(texts))
-        entry = {"id": c["id"], "targeting": _targeting(brief, c["segment"]), "path": c["path"],
+        entry = {"id": c["id"], "targeting": target, "path": c["path"],
                  "format": c["format"], "bytes": c["bytes"], "sha256": c["sha256"]}
         if ch.is_image:
             entry |= {"width": c["width"], "height": c["height"]}
