@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import BriefError, MktError
-from .files import safe_join
+from .files import atomic_file, safe_join
 
 MANIFEST = "manifest.json"
 STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".zip")   # already compressed: deflate only costs time
@@ -143,33 +141,18 @@ def export_zip(bundle: str | Path, out: str | Path | None = None) -> Path:
     top = bundle_dir.resolve().name
     when = _zip_time(manifest.get("created"))
     files = listed_files(manifest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w") as zf:
-                for rel in sorted([*files, MANIFEST]):
-                    data = safe_join(bundle_dir, *rel.split("/")).read_bytes()
-                    if rel != MANIFEST and hashlib.sha256(data).hexdigest() != files[rel]["sha256"]:
-                        raise BundleError(f"{rel} changed while the zip was being written", file=bundle_dir,
-                                          key="files", hint="run mkt export again once the bundle is finished")
-                    info = zipfile.ZipInfo(f"{top}/{rel}", date_time=when)
-                    stored = rel.lower().endswith(STORED_SUFFIXES)
-                    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                    info.create_system = 3                  # unix, whatever the platform: same bytes everywhere
-                    info.external_attr = 0o100644 << 16     # a plain rw-r--r-- file
-                    info.flag_bits |= 0x800                 # names are UTF-8 (Chinese segment folders)
-                    zf.writestr(info, data, compresslevel=None if stored else 9)
-            fh.flush()
-            os.fsync(fh.fileno())
-            mask = os.umask(0)
-            os.umask(mask)
-            os.fchmod(fh.fileno(), 0o666 & ~mask)   # mkstemp's 0600 would hide the zip from whoever it is for
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_file(target) as fh:   # the zip appears whole or not at all
+        with zipfile.ZipFile(fh, "w") as zf:
+            for rel in sorted([*files, MANIFEST]):
+                data = safe_join(bundle_dir, *rel.split("/")).read_bytes()
+                if rel != MANIFEST and hashlib.sha256(data).hexdigest() != files[rel]["sha256"]:
+                    raise BundleError(f"{rel} changed while the zip was being written", file=bundle_dir,
+                                      key="files", hint="run mkt export again once the bundle is finished")
+                info = zipfile.ZipInfo(f"{top}/{rel}", date_time=when)
+                stored = rel.lower().endswith(STORED_SUFFIXES)
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                info.create_system = 3                  # unix, whatever the platform: same bytes everywhere
+                info.external_attr = 0o100644 << 16     # a plain rw-r--r-- file
+                info.flag_bits |= 0x800                 # names are UTF-8 (Chinese segment folders)
+                zf.writestr(info, data, compresslevel=None if stored else 9)
     return target

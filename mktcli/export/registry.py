@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
 STATUSES = ("draft", "approved", "live", "recalled")
 # the normal path (and its undo steps); anything may go to recalled, and recalled is final — both unless force
 TRANSITIONS = {"draft": {"approved"}, "approved": {"live", "draft"}, "live": {"approved"}}
-MANIFEST_VERSIONS = (1,)   # manifest.json versions this code reads (mktcli.poster.MANIFEST_VERSION)
 BUSY_TIMEOUT_S = 30.0
 SHEET_THUMB_PX = 480
 
@@ -484,9 +483,11 @@ class Registry:
     def register_manifest(self, manifest_path: str | Path) -> RegisterResult:
         """Add (or update) every creative of a bundle's manifest.json. Upsert by id: files, texts and checks are
         refreshed, the status is kept — a recalled creative stays recalled (listed in `.recalled`)."""
-        path = _manifest_file(Path(manifest_path))
-        data = _read_manifest(path)
-        bundle = path.parent.resolve()
+        from .bundle import MANIFEST, load_manifest
+
+        bundle_dir, data = load_manifest(manifest_path)   # refuses an incomplete bundle (no manifest.json)
+        path = bundle_dir / MANIFEST
+        bundle = bundle_dir.resolve()
         brief = data.get("brief") or {}
         rows = [_creative_row(c, i, brief, data.get("created"), bundle, path.resolve())
                 for i, c in enumerate(data["creatives"])]
@@ -820,36 +821,6 @@ def allocate(size: int, strata: dict[str, int], seed: int = 0) -> dict[str, int]
     for k in sorted(strata, key=lambda k: (-(quotas[k] - alloc[k]), -strata[k], rank[k]))[:left]:
         alloc[k] += 1
     return alloc
-
-
-def _manifest_file(p: Path) -> Path:
-    if not p.exists():
-        raise BriefError(f"{p} does not exist", key="PATH", hint="give a bundle folder or its manifest.json")
-    if p.is_dir():
-        if not (p / "manifest.json").is_file():
-            raise BriefError(f"incomplete bundle: no manifest.json in {p}", key="PATH",
-                             hint="re-run mkt poster: the manifest is written last, so a folder without one was "
-                                  "interrupted (or is not a bundle)")
-        return p / "manifest.json"
-    return p
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise BriefError(f"not valid JSON: {e.msg}", file=path, line=e.lineno,
-                         hint="re-run mkt poster to rewrite the manifest") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BriefError(f"cannot read the manifest: {e}", file=path, hint="check the path") from None
-    if not isinstance(data, dict) or not isinstance(data.get("creatives"), list):
-        raise BriefError("not an mkt manifest (no creatives list)", file=path, key="creatives",
-                         hint="give a bundle folder written by mkt poster, or its manifest.json")
-    if data.get("version") not in MANIFEST_VERSIONS:
-        raise BriefError(f"manifest version {data.get('version')!r} is not one this mkt reads "
-                         f"({', '.join(map(str, MANIFEST_VERSIONS))})", file=path, key="version",
-                         hint="register it with the mkt that wrote it, or upgrade mkt")
-    return data
 
 
 def _creative_row(c: Any, i: int, brief: dict[str, Any], made_at: str | None, bundle: Path,

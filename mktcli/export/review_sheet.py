@@ -5,7 +5,6 @@ while the reviewer works, so closing the tab loses nothing."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 from html import escape
 from typing import TYPE_CHECKING
@@ -15,7 +14,6 @@ from .files import sha256
 if TYPE_CHECKING:  # pragma: no cover
     from .registry import Audit, CreativeRecord
 
-THUMB_PX = 480
 
 
 def thumbnail(rec: CreativeRecord) -> tuple[str | None, str | None]:
@@ -28,15 +26,12 @@ def thumbnail(rec: CreativeRecord) -> tuple[str | None, str | None]:
     data = p.read_bytes()
     note = None if not rec.sha256 or sha256(data) == rec.sha256 else "the file changed since it was registered"
     try:
-        from PIL import Image
+        from .approval import thumbnail as small_jpeg
 
-        with Image.open(io.BytesIO(data)) as im:
-            im.thumbnail((THUMB_PX, THUMB_PX))
-            buf = io.BytesIO()
-            im.convert("RGB").save(buf, "JPEG", quality=82)
+        jpeg, _ = small_jpeg(p)
     except Exception as e:  # noqa: BLE001 — a broken image must not stop the sheet
         return None, f"cannot read the image: {e}"
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), note
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"), note
 
 
 def _item(n: int, rec: CreativeRecord | None, cid: str, stratum: str) -> str:
