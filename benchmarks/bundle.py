@@ -38,13 +38,18 @@ def _run(out: Path, **kw) -> tuple[float, int]:
 
 
 def _fake_manifest(folder: Path, i: int, n: int) -> Path:
-    """A manifest with n creatives (no files: the registry reads only the manifest)."""
+    """A manifest with n creatives and a 1-byte file each."""
+    import hashlib
+
+    d = folder / f"b{i}"
+    (d / "seg").mkdir(parents=True, exist_ok=True)
+    for k in range(n):   # stand-in files: registering verifies every file's sha256
+        (d / "seg" / f"{k}.jpg").write_bytes(b"x")
+    x = hashlib.sha256(b"x").hexdigest()
     creatives = [{"id": f"c-{i:04d}{k:08d}", "segment": f"seg{k % 7}", "channel": f"ch{k % 5}", "width": 800,
-                  "height": 450, "path": f"seg/{k}.jpg", "format": "jpeg", "bytes": 1, "sha256": "0" * 64,
+                  "height": 450, "path": f"seg/{k}.jpg", "format": "jpeg", "bytes": 1, "sha256": x,
                   "texts": {"headline": f"补栏周转 不误农时 {k}", "apr": "年化利率3.2%起"},
                   "engines": {"visual": {"name": "procedural", "seed": k}}, "checks": []} for k in range(n)]
-    d = folder / f"b{i}"
-    d.mkdir(parents=True, exist_ok=True)
     (d / "manifest.json").write_text(json.dumps({"version": 1, "brief": {"name": f"b{i}", "sha256": "x"},
                                                  "created": "2026-11-26T00:00:00+00:00", "creatives": creatives,
                                                  "files": []}, ensure_ascii=False), encoding="utf-8")

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from .channels import Channel, load_channels
 from .errors import BriefError, BriefErrors, ConfigError
@@ -196,39 +196,6 @@ def check_window(v: str | None) -> str | None:
     return f"{a}-{b}"
 
 
-class Placement(Strict):
-    """What the placement system needs besides the creatives (all optional; written to placement.json)."""
-
-    landing_url: str | None = None        # where a click goes; each creative's link gets UTM parameters
-    utm: bool = True                      # utm_source=<channel>, utm_campaign=<brief name>, utm_content=<id>
-    start: date | None = None             # first day on air (placement timezone)
-    end: date | None = None               # last day on air
-    timezone: str = "Asia/Shanghai"
-    send_window: str | None = None        # SMS / calls / push: overrides the channel's window, e.g. '09:00-18:00'
-    landing: dict[str, str] = Field(default_factory=dict)   # per channel or per segment landing URL
-
-    @field_validator("landing_url")
-    @classmethod
-    def _url(cls, v):
-        return check_url(v)
-
-    @field_validator("landing")
-    @classmethod
-    def _urls(cls, v):
-        return {k: check_url(u) for k, u in v.items()}
-
-    @field_validator("send_window")
-    @classmethod
-    def _window(cls, v):
-        return check_window(v)
-
-    @model_validator(mode="after")
-    def _dates(self):
-        if self.start and self.end and self.end < self.start:
-            raise invalid(f"placement ends ({self.end}) before it starts ({self.start})", "swap start and end")
-        return self
-
-
 def check_url(v: str | None) -> str | None:
     if v is None:
         return v
@@ -238,6 +205,60 @@ def check_url(v: str | None) -> str | None:
     if u.scheme not in ("https", "http") or not u.netloc or any(c.isspace() for c in str(v).strip()):
         raise invalid(f"'{v}' is not a web address", "write the full link, e.g. https://m.example-bank.cn/loan")
     return str(v).strip()
+
+
+LandingUrl = Annotated[str, AfterValidator(check_url)]   # per item, so an error names its key
+
+
+class Placement(Strict):
+    """What the placement system needs besides the creatives (all optional; written to placement.json)."""
+
+    landing_url: str | None = None        # where a click goes; each creative's link gets UTM parameters
+    utm: bool = True                      # utm_source=<channel>, utm_campaign=<brief name>, utm_content=<id>
+    start: date | None = None             # first day on air (placement timezone)
+    end: date | None = None               # last day on air
+    timezone: str = "Asia/Shanghai"
+    send_window: str | None = None        # SMS / calls / push: overrides the channel's window, e.g. '09:00-18:00'
+    landing: dict[str, LandingUrl] = Field(default_factory=dict)   # per segment, dimension value or channel
+
+    @field_validator("landing_url")
+    @classmethod
+    def _url(cls, v):
+        return check_url(v)
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, v):
+        return check_window(v)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date(cls, v):
+        if v is None or isinstance(v, date):
+            return v
+        try:
+            return date.fromisoformat(unicodedata.normalize("NFKC", str(v)).strip())
+        except ValueError:
+            raise invalid(f"'{v}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-12-01") from None
+
+    @field_validator("end")
+    @classmethod
+    def _order(cls, v, info):
+        start = info.data.get("start")
+        if v and start and v < start:
+            raise invalid(f"placement ends ({v}) before it starts ({start})", "swap start and end")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError, OSError):
+            raise invalid(f"unknown timezone '{v}'", "an IANA name, e.g. Asia/Shanghai") from None
+        return v
 
 
 class CopySettings(Strict):

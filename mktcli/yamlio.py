@@ -66,8 +66,18 @@ def load_yaml(path: str | Path, *, what: str = "file") -> LoadedYaml:
     return parse_yaml(text, path)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML's implicit timestamps: '2026-13-01' would crash PyYAML's date constructor. Dates
+    stay strings here and the schema parses them, so a bad one is an error with its line, key and a fix."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def parse_yaml(text: str, path: Path) -> LoadedYaml:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

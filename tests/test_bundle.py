@@ -236,7 +236,11 @@ def test_blocked_creatives_stay_out_of_placement(tmp_path, write_brief):
 @pytest.mark.parametrize("yaml_bit,key", [
     ("placement:\n  landing_url: m.example.cn/loan\n", "placement.landing_url"),
     ("placement:\n  send_window: '20:00-08:00'\n", "placement.send_window"),
-    ("placement:\n  start: 2026-12-31\n  end: 2026-12-01\n", "placement"),
+    ("placement:\n  start: 2026-12-31\n  end: 2026-12-01\n", "placement.end"),
+    ("placement:\n  start: 2026-13-01\n", "placement.start"),       # not a calendar date: no crash
+    ("placement:\n  end: tomorrow\n", "placement.end"),
+    ("placement:\n  timezone: Mars/Olympus\n", "placement.timezone"),
+    ("placement:\n  landing:\n    养殖户: https://m.example.cn/a\n    种植户: m.example.cn/b\n", "placement.landing.种植户"),
     ("placement:\n  landing: {种值户: 'https://m.example.cn/x'}\n", "placement.landing.种值户"),
 ])
 def test_bad_placement_section_is_a_located_error(write_brief, yaml_bit, key):
@@ -284,3 +288,22 @@ def test_killed_run_leaves_no_manifest_and_the_next_run_finishes(tmp_path, write
         data = (bundle_dir / f["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f["sha256"]
     assert not [q for q in bundle_dir.rglob(".*.tmp")]        # no half-written temp files left behind
+
+
+def test_an_edited_manifest_is_refused_by_export_and_register(bundle, tmp_path, capsys):
+    import shutil
+
+    from mktcli.cli.app import run
+
+    res, man, _ = bundle
+    copy = tmp_path / "b"
+    shutil.copytree(res.out_dir, copy)
+    assert run(["export", str(copy), "--zip", "-o", str(tmp_path / "ok.zip")]) == 0   # an intact copy exports
+    doc = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    doc["creatives"][0]["texts"]["headline"] = "全网最低 稳赚不赔"
+    (copy / "manifest.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    capsys.readouterr()
+    assert run(["export", str(copy), "--zip", "-o", str(tmp_path / "bad.zip")]) == 2
+    assert "edited" in capsys.readouterr().err and not (tmp_path / "bad.zip").exists()
+    assert run(["register", str(copy)]) == 2
+    assert "edited" in capsys.readouterr().err

@@ -63,9 +63,14 @@ def fake_manifest(folder: Path, brief: str, sizes: dict[tuple[str, str], int], *
     for (ch, seg), n in sizes.items():
         for k in range(n):
             cid = "c-" + hashlib.sha256(f"{brief}/{ch}/{seg}/{k}".encode()).hexdigest()[:16]
+            # a stand-in file, so the bundle verifies (registering checks every file's sha256)
+            body = cid.encode()
+            (folder / seg).mkdir(parents=True, exist_ok=True)
+            (folder / seg / f"{ch}-{k}.jpg").write_bytes(body)
             creatives.append({
                 "id": cid, "segment": seg, "channel": ch, "width": 300, "height": 250, "path": f"{seg}/{ch}-{k}.jpg",
-                "format": "jpeg", "bytes": 10, "sha256": "0" * 64, "texts": {"headline": f"{brief} {seg} 第{k}号"},
+                "format": "jpeg", "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                "texts": {"headline": f"{brief} {seg} 第{k}号"},
                 "engines": {"visual": {"name": "procedural", "seed": k}, "copy": {"name": "template", "seed": k}},
                 "checks": [{"rule": "FIN-BAN", "severity": "error", "passed": ch not in failing, "message": "稳赚"},
                            {"rule": "SAFE-ZONE", "severity": "warning", "passed": False, "message": "edge"}],
@@ -136,8 +141,13 @@ def test_register_rejects_incomplete_and_broken_bundles(tmp_path, capsys):
     doc = json.loads(esc.read_text(encoding="utf-8"))
     doc["creatives"][0]["path"] = "../../etc/passwd"
     esc.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(BriefError, match="leaves the bundle"), open_registry() as reg:
+    with pytest.raises(BriefError, match="outside the bundle"), open_registry() as reg:
         reg.register_manifest(esc)
+    # a changed file, or an edited manifest, is refused: the registry's sha256 values go into withdrawal lists
+    tampered = fake_manifest(tmp_path / "tam", "t", {("app_banner", "s"): 1})
+    (tampered.parent / "s" / "app_banner-0.jpg").write_bytes(b"changed")
+    assert run(["register", str(tampered)]) == 2
+    assert "do not match" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------------- writers
@@ -406,6 +416,7 @@ def test_review_sheet_and_decisions(bundle, tmp_path):
 def test_sheet_says_when_a_file_is_missing(tmp_path):
     with open_registry() as reg:
         reg.register_manifest(fake_manifest(tmp_path / "b", "b", {("app_banner", "s"): 1}))
+        (tmp_path / "b" / "s" / "app_banner-0.jpg").unlink()   # deleted after it was registered
         a = reg.sample(1.0, seed=1)
         assert "file not found" in a.sheet.read_text(encoding="utf-8")
 

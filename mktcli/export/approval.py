@@ -175,6 +175,7 @@ dl.meta { display:grid; grid-template-columns:max-content 1fr; gap:2px 16px; mar
 dl.meta dt { color:var(--muted); } dl.meta dd { margin:0; }
 .status { font-size:16px; font-weight:600; padding:8px 12px; border-radius:6px; background:#e8f5ec; color:var(--ok); }
 .status.blocked { background:#fdecea; color:var(--bad); }
+.status.partial { background:#fff4e0; color:#8a5a00; }
 .counts span { display:inline-block; margin-right:16px; }
 nav a { margin-right:12px; }
 .grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(340px, 1fr)); gap:16px; }
@@ -315,7 +316,8 @@ def approval_html(bundle_dir: Path, manifest: dict[str, Any]) -> str:
               '<meta name="viewport" content="width=device-width, initial-scale=1">'
               f"<title>审批请求 · {escape(name)}</title><style>{_CSS}</style></head><body><main>"),
              f"<header><h1>审批请求 Approval request · {escape(name)}</h1>{_dl(meta, 'meta')}",
-             f'<p class="status{" blocked" if n_blocked else ""}">{escape(status_line(manifest))}</p>',
+             f'<p class="status{" blocked" if n_blocked else " partial" if manifest.get("failures") else ""}">'
+             f'{escape(status_line(manifest))}</p>',
              '<p class="counts">' + "".join(f"<span>{escape(k)}: <strong>{v}</strong></span>" for k, v in (
                  ("creatives", len(creatives)), ("posters", len(creatives) - n_text), ("texts", n_text),
                  ("ready", len(creatives) - n_blocked), ("blocked", n_blocked),

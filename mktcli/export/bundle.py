@@ -99,7 +99,26 @@ def verify_bundle(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
         raise BundleError(f"{len(problems)} file(s) do not match {MANIFEST}: {named}", file=bundle_dir / MANIFEST,
                           key="files", hint="the bundle changed after mkt poster wrote it: restore the files or "
                           "re-run mkt poster BRIEF to rebuild it")
+    _check_manifest_unchanged(bundle_dir, manifest)
     return bundle_dir, manifest
+
+
+def _check_manifest_unchanged(bundle_dir: Path, manifest: dict[str, Any]) -> None:
+    """The manifest has no hash of its own (it is written last), but approval.html is made from it alone,
+    deterministically, and is listed with its sha256: re-making the page tells whether the manifest was edited."""
+    listed = {f.get("path"): f for f in manifest.get("files", []) if isinstance(f, dict)}
+    page = listed.get("approval.html")
+    if not page:
+        return
+    from .approval import approval_html
+
+    before = dict(manifest, files=[f for f in manifest["files"]
+                                   if f.get("path") not in ("approval.html", "approval.md")])
+    remade = approval_html(bundle_dir, before).encode("utf-8")
+    if hashlib.sha256(remade).hexdigest() != page.get("sha256"):
+        raise BundleError(f"{MANIFEST} was edited after the bundle was made (it no longer matches the approval "
+                          "request made from it)", file=bundle_dir / MANIFEST, key="creatives",
+                          hint="restore the manifest, or re-run mkt poster BRIEF to rebuild the bundle")
 
 
 def _zip_time(created: Any) -> tuple[int, int, int, int, int, int]:

@@ -483,9 +483,11 @@ class Registry:
     def register_manifest(self, manifest_path: str | Path) -> RegisterResult:
         """Add (or update) every creative of a bundle's manifest.json. Upsert by id: files, texts and checks are
         refreshed, the status is kept — a recalled creative stays recalled (listed in `.recalled`)."""
-        from .bundle import MANIFEST, load_manifest
+        from .bundle import MANIFEST, verify_bundle
 
-        bundle_dir, data = load_manifest(manifest_path)   # refuses an incomplete bundle (no manifest.json)
+        # refuses an incomplete bundle (no manifest.json) and a changed one (a file or the manifest edited): the
+        # registry's sha256 values go into withdrawal lists, so they must be the files' real ones
+        bundle_dir, data = verify_bundle(manifest_path)
         path = bundle_dir / MANIFEST
         bundle = bundle_dir.resolve()
         brief = data.get("brief") or {}
