@@ -72,6 +72,14 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     except typer.Abort:
         return 130
+    except BrokenPipeError:   # `mkt … | head`: the reader left; not an error of ours or the user's
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        except OSError:
+            pass
+        return 141
     except (MktError, KeyboardInterrupt) as e:
         if debug():
             raise

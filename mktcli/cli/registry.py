@@ -294,7 +294,8 @@ def record(
     from ..export.registry import open_registry
 
     if (decisions is None) == (not ids):
-        raise BriefError("give a decisions file or --id (not both)", key="DECISIONS",
+        raise BriefError("give a decisions file or --id (not both)" if ids else "no decisions given: give the "
+                         "review sheet's decisions file, or --id with --decision", key="DECISIONS",
                          hint=f"mkt audit record {audit_id} decisions-{audit_id}.json, or "
                               f"mkt audit record {audit_id} --id c-… --decision fail --note '…'")
     if decisions is not None:
