@@ -129,6 +129,7 @@ class PosterRenderer:
         self.rules = load_rules()                    # make_posters swaps in the run's rule files
         self.verify = False                          # OCR read-back of every poster (--verify)
         self._rule_facts: dict[str, Any] = {}
+        self._charset: str | None = None
         self._lock = threading.Lock()
         logo = brand.logo_path()
         self.logo = Image.open(logo).convert("RGBA") if logo else None
@@ -171,6 +172,19 @@ class PosterRenderer:
                 self._bg[key] = self.engine.render(req)
             return self._bg[key]
 
+
+    def charset(self) -> str:
+        """Every character this run can typeset (all segments' texts): the SVGs' embedded font subsets."""
+        if self._charset is None:
+            parts = [rate_text(self.brief) and "".join(rate_text(self.brief)) or "", self.brand.ai_label or "",
+                     self.brand.short(self.brief.product.provider), "0123456789%.-~起"]
+            for seg in self.brief.segments():
+                variant = self.copy.first(seg.name) if self.copy else None
+                parts += [v for v in resolved_message(self.brief, seg, variant.copy if variant else None).values()
+                          if isinstance(v, str)]
+                parts += seg.perks
+            self._charset = "".join(sorted(set("".join(parts))))
+        return self._charset
 
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
@@ -263,7 +277,8 @@ class PosterRenderer:
             from .export.layered import psd_bytes, svg_bytes
 
             files["psd"] = psd_bytes(composed.layers, composed.image)
-            files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}")
+            files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}",
+                                     charset=self.charset())
             entry["layers"] = composed.layers.listing()
         return data, entry, files
 

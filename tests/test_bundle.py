@@ -307,3 +307,29 @@ def test_an_edited_manifest_is_refused_by_export_and_register(bundle, tmp_path, 
     assert "edited" in capsys.readouterr().err and not (tmp_path / "bad.zip").exists()
     assert run(["register", str(copy)]) == 2
     assert "edited" in capsys.readouterr().err
+
+
+def test_svg_embeds_its_fonts_subset_to_what_it_shows(bundle):
+    """The SVG renders the same on a machine without the bundled fonts: each family it names is embedded (WOFF,
+    subset) and covers every character drawn in it."""
+    import base64
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    res, man, _ = bundle
+    c = next(c for c in man["creatives"] if c["channel"] == "splash_1080x1920")
+    root = ET.parse(res.out_dir / c["layers"]["svg"]["path"]).getroot()
+    css = "".join(s.text or "" for s in root.iter(SVG + "style"))
+    faces = re.findall(r"font-family: '([^']+)'; font-weight: (\d+); src: url\(data:font/woff;base64,([^)]+)\)", css)
+    assert faces
+    covered: dict[tuple[str, str], set[int]] = {}
+    for fam, weight, b64 in faces:
+        raw = base64.b64decode(b64)
+        assert raw[:4] == b"wOFF"
+        font = TTFont(io.BytesIO(raw))
+        covered[(fam, weight)] = set(font.getBestCmap())
+    for span in root.iter(SVG + "tspan"):
+        fam = span.get("font-family").split(",")[0].strip("'")
+        cmap = covered[(fam, span.get("font-weight"))]
+        assert all(ord(ch) in cmap for ch in (span.text or "").strip()), span.text

@@ -51,6 +51,44 @@ def _font_face(font_id: str) -> tuple[str, int]:
     return info.family, info.weight
 
 
+@lru_cache(maxsize=64)
+def _font_subset(font_id: str, chars: frozenset[str]) -> str:
+    """The font cut down to `chars`, as a base64 WOFF (fontTools; OFL fonts may be subset and embedded).
+    Posters of one run share a character set, so each font is cut once per run, not once per poster."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from ..compose.fonts import registry
+
+    opts = subset.Options()
+    opts.layout_features = ["*"]
+    opts.name_IDs = ["*"]                 # keep the family name and the OFL licence notice
+    opts.notdef_outline = True
+    font = TTFont(str(registry()[font_id].path))   # WOFF (zlib) below: woff2 would need brotli
+    sub = subset.Subsetter(opts)
+    sub.populate(text="".join(sorted(chars)))
+    sub.subset(font)
+    font.flavor = "woff"
+    buf = io.BytesIO()
+    font.save(buf)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _font_faces(rec: LayerRecorder, charset: str) -> str:
+    """@font-face rules embedding every font the SVG uses (subset), so it renders the same on any machine."""
+    used: dict[str, set[str]] = {}
+    for lay in rec.layers:
+        for run in lay.runs:
+            used.setdefault(run.font, set()).update(run.text)
+    rules = []
+    for fid in sorted(used):
+        chars = frozenset(charset) | frozenset(used[fid])
+        family, weight = _font_face(fid)
+        rules.append(f"@font-face {{ font-family: {repr(family)}; font-weight: {weight}; "
+                     f"src: url(data:font/woff;base64,{_font_subset(fid, chars)}) format('woff'); }}")
+    return "\n".join(rules)
+
+
 def _data_uri(im: Image.Image, fmt: str) -> str:
     buf = io.BytesIO()
     if fmt == "jpeg":
@@ -85,15 +123,18 @@ def _spans(text: str, runs) -> list[tuple[str, object]]:
     return out
 
 
-def svg_bytes(rec: LayerRecorder, title: str = "") -> bytes:
+def svg_bytes(rec: LayerRecorder, title: str = "", *, embed_fonts: bool = True, charset: str = "") -> bytes:
     """An SVG of the poster: the background and shapes as embedded images, every text block as a real <text>
     (one <tspan> per font run at its exact position, font family and weight named) inside a <g> whose id is
-    the block's role and whose aria-label is its exact string."""
+    the block's role and whose aria-label is its exact string. `embed_fonts` adds the fonts, subset to the
+    characters drawn plus `charset` (the run's texts, so posters share one subset per font)."""
     W, H = rec.background.size
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
            f'width="{W}" height="{H}" viewBox="0 0 {W} {H}">']
     if title:
         out.append(f"<title>{escape(title)}</title>")
+    if embed_fonts:
+        out.append(f"<defs><style>\n{_font_faces(rec, charset)}\n</style></defs>")
     out.append(f'<image id="background" x="0" y="0" width="{W}" height="{H}" '
                f'xlink:href="{_data_uri(rec.background, "jpeg")}"/>')
     for lay in rec.layers:
