@@ -18,6 +18,7 @@ from PIL import Image
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
+from .checks import failed_errors
 from .checks.image import implicit_label_check, poster_checks
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
@@ -285,8 +286,7 @@ class PosterRenderer:
 
 def _approval(creatives: list[Creative], allow_errors: bool) -> dict[str, Any]:
     """Which creatives may go to an approver: those with no failed error-level check, unless --allow-errors."""
-    blocked = [c.data["id"] for c in creatives
-               if any(not k["passed"] and k["severity"] == "error" for k in c.data.get("checks", []))]
+    blocked = [c.data["id"] for c in creatives if failed_errors(c.data.get("checks"))]
     ready = [c.data["id"] for c in creatives if c.data["id"] not in blocked or allow_errors]
     return {"ready": ready, "blocked": [] if allow_errors else blocked, "allow_errors": allow_errors}
 

@@ -39,6 +39,7 @@ def poster(
 ) -> int:
     from rich.console import Console
 
+    from ..checks import failed_errors
     from ..poster import make_posters
     from ..visual.diffusion import DiffusionOptions
 
@@ -88,8 +89,7 @@ def poster(
         if progress is not None:
             progress.stop()
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
-    failed_checks = [(c.data, k) for c in result.creatives for k in c.data.get("checks", [])
-                     if not k["passed"] and k["severity"] == "error"]
+    failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
     if result.failures:
         code = 3 if result.creatives else int(result.failures[0].error.exit_code)
     elif result.unregistered:   # the bundle is complete but the registry missed it (the note says how to fix)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..checks import failed_errors
 from ..errors import MktError
 from .files import atomic_write, safe_join, sha256
 
@@ -46,7 +47,7 @@ def write_approval(bundle_dir: Path, manifest: dict[str, Any]) -> list[dict[str,
 
 
 def _failed_error(c: dict) -> bool:
-    return any(not k.get("passed", True) and k.get("severity") == "error" for k in c.get("checks", []))
+    return bool(failed_errors(c.get("checks")))
 
 
 def statuses(manifest: dict[str, Any]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import failed_errors
 from ..errors import BriefError, ExitCode, MktError
 from ..paths import user_dir
 from .files import atomic_write, safe_join
@@ -593,8 +594,7 @@ class Registry:
                 elif status != "recalled" and status not in TRANSITIONS.get(cur, set()):
                     refused.append((r["id"], f"{cur} → {status} is not allowed", False))
                 elif status in ("approved", "live") and r["errors"]:
-                    rules = sorted({c["rule"] for c in json.loads(r["checks"])
-                                    if not c.get("passed", True) and c.get("severity") == "error"})
+                    rules = sorted({c["rule"] for c in failed_errors(json.loads(r["checks"]))})
                     refused.append((r["id"], "failed error-level check(s): " + ", ".join(rules), True))
                 else:
                     change.changed.append((r["id"], cur))
@@ -850,7 +850,7 @@ def _creative_row(c: Any, i: int, brief: dict[str, Any], made_at: str | None, bu
         "engines": json.dumps(c.get("engines") or {}, ensure_ascii=False, default=str),
         "checks": json.dumps(checks, ensure_ascii=False, default=str),
         "layers": json.dumps(c["layers"], ensure_ascii=False) if isinstance(c.get("layers"), dict) else None,
-        "errors": sum(1 for k in failed if k.get("severity") == "error"),
+        "errors": len(failed_errors(checks)),
         "warnings": sum(1 for k in failed if k.get("severity") == "warning"),
         "made_at": made_at,
     }
