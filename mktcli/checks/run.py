@@ -108,12 +108,6 @@ def check_brief(path: str | Path, *, extra_rules: list = ()) -> Report:
     return rep
 
 
-def _bundle_manifest(path: Path) -> Path:
-    from ..export.files import find_manifest
-
-    return find_manifest(path)
-
-
 def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) -> Report:
     """A finished bundle: each image's implicit label, its recorded checks re-evaluated on the placement record,
     its placed strings against the text rules, and (ocr) the required strings read back from the pixels; each
@@ -122,10 +116,11 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) 
 
     from PIL import Image
 
+    from ..export.bundle import find_manifest
     from .image import implicit_label_check
     from .readback import readback_check
 
-    mp = _bundle_manifest(Path(path))
+    mp = find_manifest(path)
     try:
         man = json.loads(mp.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:

@@ -21,20 +21,33 @@ class BundleError(BriefError):
     """A bundle that is incomplete, changed after it was made, or not a bundle at all (exit 2: bad input)."""
 
 
-def load_manifest(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
-    """(bundle folder, manifest) for a bundle folder or its manifest.json; refuses an incomplete bundle."""
+def find_manifest(bundle: str | Path) -> Path:
+    """The manifest.json of a bundle given as its folder, its manifest, or OUT holding exactly one bundle. A
+    folder without one is an incomplete bundle (the manifest is written last, when every creative is done)."""
     p = Path(bundle)
     if not p.exists():
         raise BriefError(f"{p} does not exist", key="BUNDLE", hint="give a bundle folder, e.g. out/<brief name>")
-    if p.is_file() and p.name != MANIFEST:
-        raise BriefError(f"{p} is not a bundle", key="BUNDLE",
-                         hint="give the bundle folder mkt poster wrote (OUT/<brief name>) or its manifest.json")
-    bundle_dir = p.parent if p.is_file() else p
-    mpath = bundle_dir / MANIFEST
-    if not mpath.is_file():
-        raise BundleError(f"incomplete bundle: {bundle_dir} has no {MANIFEST} (it is written last, when every "
-                          "creative is done)", file=bundle_dir, key="BUNDLE",
-                          hint="re-run mkt poster BRIEF -o OUT; a bundle is complete once its manifest.json is written")
+    if p.is_file():
+        if p.name != MANIFEST:
+            raise BriefError(f"{p} is not a bundle", key="BUNDLE",
+                             hint="give the bundle folder mkt poster wrote (OUT/<brief name>) or its manifest.json")
+        return p
+    if (p / MANIFEST).is_file():
+        return p / MANIFEST
+    found = sorted(p.glob(f"*/{MANIFEST}"))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise BriefError(f"{p} holds {len(found)} bundles", key="BUNDLE", hint="give one bundle folder (OUT/<name>)")
+    raise BundleError(f"incomplete bundle: {p} has no {MANIFEST} (it is written last, when every creative is done; "
+                      "the run that made it was interrupted or is still going)", file=p, key="BUNDLE",
+                      hint="re-run mkt poster BRIEF -o OUT; a bundle is complete once its manifest.json is written")
+
+
+def load_manifest(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
+    """(bundle folder, manifest) for a bundle (see find_manifest); refuses an incomplete or unreadable one."""
+    mpath = find_manifest(bundle)
+    bundle_dir = mpath.parent
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:

@@ -69,29 +69,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def find_manifest(path: Path) -> Path:
-    """The manifest.json of a bundle given as its folder, its manifest, or OUT holding exactly one bundle.
-    A bundle folder without one is incomplete (the manifest is written last): that is an error saying so."""
-    from ..errors import AssetError
-
-    path = Path(path)
-    if path.is_file():
-        return path
-    if not path.is_dir():
-        raise AssetError(f"{path} does not exist", "give the bundle folder (OUT/<name>) or its manifest.json")
-    if (path / "manifest.json").is_file():
-        return path / "manifest.json"
-    found = sorted(path.glob("*/manifest.json"))
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise AssetError(f"{path} holds {len(found)} bundles", "give one bundle folder (OUT/<name>)")
-    if any(p.is_file() for p in path.rglob("*")):
-        raise AssetError(f"incomplete bundle: {path} has no manifest.json (the run that made it was interrupted "
-                         "or is still going)", "re-run mkt poster on its brief to finish it")
-    raise AssetError(f"no bundle in {path}", "give the bundle folder (OUT/<name>) or its manifest.json")
-
-
 def remove_stale_temp_files(folder: Path) -> int:
     """Temp files a killed run left behind (atomic_write's '.NAME.*.tmp'); returns how many were removed."""
     n = 0
