@@ -26,7 +26,7 @@ from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
-from .export.files import atomic_write, atomic_write_json, remove_stale_temp_files, safe_join, sha256
+from .export.files import atomic_write_json, remove_stale_temp_files, safe_join, sha256, write_listed
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
 MANIFEST_VERSION = 1
@@ -280,7 +280,7 @@ class PosterRenderer:
             files["psd"] = psd_bytes(composed.layers, composed.image)
             files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}",
                                      charset=self.charset())
-            entry["layers"] = composed.layers.listing()
+            entry["layers"] = {"list": composed.layers.listing()}   # make_posters adds the files' entries
         return data, entry, files
 
 
@@ -355,17 +355,10 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     def run(job: Job) -> Creative | Failure:
         try:
             data, entry, extra = renderer.render_layered(job, layered=layered)
-            stem = job.channel.name
-            rel = f"{job.segment.name}/{stem}.{EXTENSIONS[entry['format']]}"
-            atomic_write(safe_join(bundle_dir, job.segment.name, Path(rel).name), data)
-            entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
-            if extra:   # the designer's layered files, beside the image and listed in the manifest
-                files = {}
-                for ext, blob in extra.items():
-                    atomic_write(safe_join(bundle_dir, job.segment.name, f"{stem}.{ext}"), blob)
-                    files[ext] = {"path": f"{job.segment.name}/{stem}.{ext}", "bytes": len(blob),
-                                  "sha256": sha256(blob)}
-                entry["layers"] = {**files, "list": entry.get("layers", [])}
+            stem = f"{job.segment.name}/{job.channel.name}"
+            entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
+            for ext, blob in extra.items():   # the designer's layered files, beside the image
+                entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
             entry = {k: entry[k] for k in ("id", "segment", "channel", "width", "height", "path", "format",
                                            "bytes", "sha256", "texts", "engines", "checks")} | entry
             return Creative(entry)
@@ -390,9 +383,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
             try:
                 data, entry = text_creative(ch, renderer.copy.first(seg.name), brief.sha256, renderer.copy_info(seg)
                                             | {"name": renderer.copy.engine.get("name", "template")})
-                rel = f"{seg.name}/{ch}.{EXT[ch]}"
-                atomic_write(safe_join(bundle_dir, seg.name, f"{ch}.{EXT[ch]}"), data)
-                entry = {**entry, "path": rel, "bytes": len(data), "sha256": sha256(data)}
+                entry |= write_listed(bundle_dir, f"{seg.name}/{ch}.{EXT[ch]}", data)
                 outcome: Creative | Failure = Creative({k: entry[k] for k in (
                     "id", "segment", "channel", "path", "format", "bytes", "sha256", "texts", "engines", "checks")}
                     | entry)
@@ -433,9 +424,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     # the placement configuration and the approval request travel with the bundle, written before the manifest
     from .export.placement import placement_config
 
-    blob = (json.dumps(placement_config(brief, manifest["creatives"], approval), ensure_ascii=False, indent=2)
-            + "\n").encode("utf-8")
-    atomic_write(bundle_dir / "placement.json", blob)
+    blob = atomic_write_json(bundle_dir / "placement.json", placement_config(brief, manifest["creatives"], approval))
     files.append({"path": "placement.json", "sha256": sha256(blob), "bytes": len(blob)})
     from .export.approval import write_approval
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ..checks import failed_errors
 from ..errors import MktError
-from .files import atomic_write, safe_join, sha256
+from .files import safe_join, write_listed
 
 THUMB_PX = 480          # long side of an embedded thumbnail: a 100-creative bundle stays a few MB
 THUMB_QUALITY = 78
@@ -37,9 +37,7 @@ def write_approval(bundle_dir: Path, manifest: dict[str, Any]) -> list[dict[str,
     entries = []
     for name, text in (("approval.html", approval_html(bundle_dir, manifest)),
                        ("approval.md", approval_markdown(bundle_dir, manifest))):
-        data = text.encode("utf-8")
-        atomic_write(bundle_dir / name, data)
-        entries.append({"path": name, "sha256": sha256(data), "bytes": len(data)})
+        entries.append(write_listed(bundle_dir, name, text.encode("utf-8")))
     return entries
 
 

@@ -69,6 +69,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def write_listed(root: Path, rel: str, data: bytes) -> dict[str, Any]:
+    """Write root/rel atomically (never outside root) and return its entry for the manifest's `files`."""
+    atomic_write(safe_join(root, *rel.split("/")), data)
+    return {"path": rel, "sha256": sha256(data), "bytes": len(data)}
+
+
 def remove_stale_temp_files(folder: Path) -> int:
     """Temp files a killed run left behind (atomic_write's '.NAME.*.tmp'); returns how many were removed."""
     n = 0

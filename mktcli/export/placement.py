@@ -29,17 +29,13 @@ def landing_link(url: str | None, *, channel: str, campaign: str, content_id: st
     return urlunsplit(parts._replace(query=urlencode(query + add)))
 
 
-def _targeting(brief: Brief, segment: str) -> dict[str, Any]:
-    for seg in brief.segments():
-        if seg.name == segment:
-            return {"segment": seg.name, **({"dimensions": seg.values} if seg.values else {})}
-    return {"segment": segment}
-
-
 def placement_config(brief: Brief, creatives: list[dict[str, Any]], approval: dict[str, Any]) -> dict[str, Any]:
     """One entry per channel of the brief that produced creatives. Blocked creatives are listed by id only."""
     p = brief.placement
     ready = set(approval.get("ready", []))
+    # targeting per segment, expanded once (not once per creative)
+    targets = {s.name: {"segment": s.name, **({"dimensions": s.values} if s.values else {})}
+               for s in brief.segments()}
     channels: dict[str, Any] = {}
     for c in creatives:
         ch = brief.channel(c["channel"])
@@ -53,7 +49,7 @@ def placement_config(brief: Brief, creatives: list[dict[str, Any]], approval: di
         if c["id"] not in ready:
             slot["blocked"].append(c["id"])
             continue
-        target = _targeting(brief, c["segment"])
+        target = targets.get(c["segment"], {"segment": c["segment"]})
         # most specific first: the segment, one of its dimension values, the channel, then the brief's link
         keys = [c["segment"], *target.get("dimensions", {}).values(), ch.name]
         url = next((p.landing[k] for k in keys if k in p.landing), p.landing_url)
