@@ -177,15 +177,20 @@ class PosterRenderer:
     def charset(self) -> str:
         """Every character this run can typeset (all segments' texts): the SVGs' embedded font subsets."""
         if self._charset is None:
-            parts = [rate_text(self.brief) and "".join(rate_text(self.brief)) or "", self.brand.ai_label or "",
+            rate = rate_text(self.brief)
+            # digits and rate signs too, so a designer can correct a figure in the SVG
+            parts = ["".join(rate) if rate else "", self.brand.ai_label or "",
                      self.brand.short(self.brief.product.provider), "0123456789%.-~起"]
             for seg in self.brief.segments():
-                variant = self.copy.first(seg.name) if self.copy else None
-                parts += [v for v in resolved_message(self.brief, seg, variant.copy if variant else None).values()
-                          if isinstance(v, str)]
+                parts += [v for v in self.message(seg).values() if isinstance(v, str)]
                 parts += seg.perks
             self._charset = "".join(sorted(set("".join(parts))))
         return self._charset
+
+    def message(self, seg: Segment) -> dict[str, str]:
+        """The segment's words: the brief's message fields, else the run's copy (one guarded variant)."""
+        variant = self.copy.first(seg.name) if self.copy else None
+        return resolved_message(self.brief, seg, variant.copy if variant else None)
 
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
@@ -215,8 +220,7 @@ class PosterRenderer:
         """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`."""
         ch, seg, brief = job.channel, job.segment, self.brief
         layout = pick_layout(ch.width, ch.height, ch.layout)
-        variant = self.copy.first(seg.name) if self.copy else None
-        msg = resolved_message(brief, seg, variant.copy if variant else None)
+        msg = self.message(seg)
         visual = self.background(ch, layout, msg["headline"])
         label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
         drawn = visual.drawn.get("headline")

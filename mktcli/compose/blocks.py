@@ -93,10 +93,6 @@ class Composer(Canvas):
             union = (min(b[0] for b in bx), min(b[1] for b in bx), max(b[2] for b in bx), max(b[3] for b in bx))
             self.placed.append(Placed(kind, "".join(rec["lines"]), union, size, stack.ids, rgb_hex(rec["color"]),
                                       rec["contrast"], rec["lines"]))
-            if self.rec is not None:
-                self.rec.name_text(kind, "".join(rec["lines"]))
-        if self.rec is not None and t.ai_label:
-            self.rec.name_text("ai_label", t.ai_label)
 
     def _legal_rows(self, parts: list[tuple[str, str]], stack: FontStack, size: int, width: float,
                     one_line: bool, label: str | None) -> list[list[tuple[str, str]]]:
@@ -146,8 +142,6 @@ class Composer(Canvas):
         self._text("logo", stack, (mark[0] + (h - w) / 2, mark[1] + (h - (asc + desc)) / 2 + asc), ch, size,
                    hex_rgb(self.pal.accent_text))
         self.placed.append(Placed("logo", ch, mark, size, stack.ids, self.pal.accent_text))
-        if self.rec is not None:
-            self.rec.name_text("logo", ch)
         if block.mark_only:
             return
         name_box = (mark[2] + h * 0.3, box[1], box[2], box[3])
@@ -254,11 +248,10 @@ class Composer(Canvas):
         self._text("apr", small, (lab_x, lab_base), label, lab, lab_col)
         self.placed.append(Placed("apr_label", label, lab_box, lab, small.ids, rgb_hex(lab_col), lab_con))
         for t, k in runs:
+            # label and figure are one text layer, like the one "apr" block: 年化利率3.2%起
             fx += self._text("apr", hero, (fx, base), t, max(int(self.min_px), int(d * k)), fig_col)
         self.placed.append(Placed("apr", label + figure + suffix, fig_box, d, hero.ids, rgb_hex(fig_col),
                                   fig_con))
-        if self.rec is not None:   # label and figure are one text layer: 年化利率3.2%起
-            self.rec.name_text("apr", label + figure + suffix)
         self.placed.append(Placed("rate_plate", "", plate))
         return True
 
@@ -325,11 +318,9 @@ class Composer(Canvas):
                 tx, base = x + (w - tw) / 2, y + (chip_h - (asc + desc)) / 2 + asc
                 # measured on the chip's face, inside its outline stroke
                 con = worst_contrast(self.img, (tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), light)
-                n = sum(1 for p in self.placed if p.role == "perk") + 1
+                n = sum(1 for p in self.placed if p.role == "perk") + 1   # perk1, perk2 … as in the texts
                 self._text(f"perk{n}", stack, (tx, base), text, size, light)
                 self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(light), con))
-                if self.rec is not None:
-                    self.rec.name_text(f"perk{n}", text)
                 x += w + gap
             y += chip_h + size * 0.3
 
@@ -362,7 +353,5 @@ class Composer(Canvas):
         con = worst_contrast(self.img, tb, col)
         self._text("cta", stack, (x0 + (w - tw) / 2, base), text, size, col)
         self.placed.append(Placed("cta", text, btn, size, stack.ids, rgb_hex(col), con))
-        if self.rec is not None:
-            self.rec.name_text("cta", text)
 
 

@@ -225,8 +225,6 @@ class Canvas:
             y += fitted.line_height
         p = Placed(role, text, text_box, fitted.size, stack.ids, rgb_hex(color), con, list(fitted.lines))
         self.placed.append(p)
-        if self.rec is not None:
-            self.rec.name_text(role, text)
         return p
 
     def _fit(self, text: str, role_font: str, box: Box, block: Block, *, cap: float | None = None,

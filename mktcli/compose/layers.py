@@ -39,7 +39,8 @@ class Layer:
     kind: str                            # text | shape | image
     pieces: list[tuple[Any, Box, Image.Image]] = field(default_factory=list)   # (fill or RGBA image, box, mask)
     runs: list[TextRun] = field(default_factory=list)
-    text: str = ""                       # text layers: the block's exact string (set when the block is placed)
+    text: str = ""                       # text layers: the block's exact string (LayerRecorder.name_texts)
+    _rendered: dict = field(default_factory=dict, repr=False)   # (W, H) → render(): PSD and SVG both need it
 
     @property
     def name(self) -> str:
@@ -58,7 +59,12 @@ class Layer:
         return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
     def render(self, W: int, H: int) -> tuple[Image.Image, Box] | None:
-        """The layer as an RGBA image cropped to what it covers, and where it goes."""
+        """The layer as an RGBA image cropped to what it covers, and where it goes (composited once)."""
+        if (W, H) not in self._rendered:
+            self._rendered[(W, H)] = self._composite(W, H)
+        return self._rendered[(W, H)]
+
+    def _composite(self, W: int, H: int) -> tuple[Image.Image, Box] | None:
         bb = self.bbox(W, H)
         if bb is None:
             return None
@@ -115,9 +121,17 @@ class LayerRecorder:
         lay = self.layer(role, "text")
         lay.runs += [TextRun(fid, s, x, y, int(size), tuple(fill)[:3]) for fid, s, x, y in placed]
 
-    def name_text(self, role: str, text: str) -> None:
-        if (role, "text") in self._by_key:
-            self._by_key[(role, "text")].text = text
+    def name_texts(self, placed) -> None:
+        """Each text layer takes its block's exact string from what was placed (perks numbered in order, as the
+        manifest's texts number them; the rate label and figure share the one "apr" block)."""
+        n = 0
+        for p in placed:
+            role = p.role
+            if role == "perk":
+                n += 1
+                role = f"perk{n}"
+            if p.text and (role, "text") in self._by_key:
+                self._by_key[(role, "text")].text = p.text
 
     def flatten(self) -> Image.Image:
         """Background + every layer in order: what the PSD shows (tests compare it with the flat poster)."""

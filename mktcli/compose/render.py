@@ -55,6 +55,8 @@ def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStac
             c.perks(perk_block, text.perks)
     c.cta(blocks["cta"], text.cta)
     check_no_overlap(c.placed, c.W, c.H)
+    if c.rec is not None:
+        c.rec.name_texts(c.placed)
     return Composed(c.img, c.placed, c.dropped, layout.name, c.rec)
 
 
