@@ -333,3 +333,15 @@ def test_svg_embeds_its_fonts_subset_to_what_it_shows(bundle):
         fam = span.get("font-family").split(",")[0].strip("'")
         cmap = covered[(fam, span.get("font-weight"))]
         assert all(ord(ch) in cmap for ch in (span.text or "").strip()), span.text
+
+
+def test_embedded_font_subsets_are_deterministic():
+    """Same characters → same WOFF bytes, whenever they are cut (no clock in the font's head table)."""
+    import time as _time
+
+    from mktcli.export.layered import _font_subset
+
+    chars = frozenset("年化利率3.2%起补栏周转")
+    first = _font_subset.__wrapped__("sans", chars)
+    _time.sleep(1.1)
+    assert _font_subset.__wrapped__("sans", chars) == first

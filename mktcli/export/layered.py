@@ -25,8 +25,8 @@ def psd_bytes(rec: LayerRecorder, flat: Image.Image) -> bytes:
 
     logging.getLogger("psd_tools").setLevel(logging.ERROR)
     W, H = flat.size
-    # ZIP (deflate, in C) instead of psd-tools' default RLE: ~10× faster to write for the same pixels
-    # an RGBA document: each layer's alpha is its transparency channel (as Photoshop makes them), not a mask
+    # ZIP rather than psd-tools' default RLE: ~40% smaller files (a 1080×1920 layer: 1.7 vs 2.9 MB), though RLE
+    # writes faster (0.04 vs 0.15 s); an RGBA document: each layer's alpha is its transparency channel (as Photoshop makes them), not a mask
     psd = PSDImage.frompil(flat.convert("RGBA"), compression=Compression.ZIP)
     PixelLayer.frompil(rec.background.convert("RGBA"), psd, "background", 0, 0, Compression.ZIP)  # appends
     for lay in rec.layers:
@@ -64,7 +64,9 @@ def _font_subset(font_id: str, chars: frozenset[str]) -> str:
     opts.layout_features = ["*"]
     opts.name_IDs = ["*"]                 # keep the family name and the OFL licence notice
     opts.notdef_outline = True
-    font = TTFont(str(registry()[font_id].path))   # WOFF (zlib) below: woff2 would need brotli
+    # recalcTimestamp=False: fontTools would stamp head.modified with the clock, and the same brief must give the
+    # same bytes. WOFF (zlib) below: woff2 would need brotli.
+    font = TTFont(str(registry()[font_id].path), recalcTimestamp=False)
     sub = subset.Subsetter(opts)
     sub.populate(text="".join(sorted(chars)))
     sub.subset(font)
