@@ -709,8 +709,10 @@ class Registry:
                       strata={k: (len(strata[k]), alloc[k]) for k in sorted(strata)})
         target = Path(sheet) if sheet else user_dir() / "audits" / f"{audit.id}.html"
         audit.sheet = target / f"{audit.id}.html" if target.is_dir() else target
+        from .review_sheet import render
+
         records = {r.id: r for r in self.find(ids=audit.ids)}
-        html = review_sheet(audit, records)   # thumbnails are made before the write lock is taken
+        html = render(audit, records)   # thumbnails are made before the write lock is taken
         actor = _actor()
         with self._tx() as db:
             db.execute("INSERT INTO audits (id, at, fraction, requested, size, population, seed, filters, strata, "
@@ -834,10 +836,7 @@ def _creative_row(c: Any, i: int, brief: dict[str, Any], made_at: str | None, bu
         if not isinstance(c.get(k), str) or not c[k]:
             raise BriefError(f"missing '{k}'", file=manifest, key=f"{where}.{k}",
                              hint="re-run mkt poster to rewrite the manifest")
-    rel = Path(c["path"])
-    if rel.is_absolute() or ".." in rel.parts:
-        raise BriefError(f"path '{c['path']}' leaves the bundle", file=manifest, key=f"{where}.path",
-                         hint="creative paths are relative to the manifest's folder")
+    # paths outside the bundle never get here: register_manifest verifies the bundle first (verify_bundle)
     texts = {k: v for k, v in (c.get("texts") or {}).items() if isinstance(v, str)}
     checks = [k for k in c.get("checks") or [] if isinstance(k, dict)]
     failed = [k for k in checks if not k.get("passed", True)]
@@ -879,9 +878,3 @@ def _write_withdrawals(rec: Recall) -> dict[str, Path]:
     files["csv"] = safe_join(rec.out_dir, "withdrawals.csv")
     atomic_write(files["csv"], buf.getvalue().encode("utf-8-sig"))
     return files
-
-
-def review_sheet(audit: Audit, records: dict[str, CreativeRecord]) -> str:
-    from .review_sheet import render
-
-    return render(audit, records)
