@@ -131,6 +131,7 @@ class PosterRenderer:
         self.verify = False                          # OCR read-back of every poster (--verify)
         self._rule_facts: dict[str, Any] = {}
         self._charset: str | None = None
+        self._digest: str | None = None
         self._lock = threading.Lock()
         logo = brand.logo_path()
         self.logo = Image.open(logo).convert("RGBA") if logo else None
@@ -173,6 +174,18 @@ class PosterRenderer:
                 self._bg[key] = self.engine.render(req)
             return self._bg[key]
 
+
+    @property
+    def content_digest(self) -> str:
+        """What determines this run's pixels and words apart from segment and channel: the brief's content (not its
+        comments, placement or channel list), the brand file, logo and picture, engine, seed and options. Creative
+        ids hash it (instead of the brief file's bytes), so a comment or a landing-page edit keeps every id, and
+        `mkt batch` can reuse a creative whose inputs did not change."""
+        if self._digest is None:
+            from .inputs import content_digest
+
+            self._digest = content_digest(self.brief, self.brand, self.engine.name, self.seed, self.visual_options)
+        return self._digest
 
     def charset(self) -> str:
         """Every character this run can typeset (all segments' texts): the SVGs' embedded font subsets."""
@@ -237,7 +250,7 @@ class PosterRenderer:
         # the creative's identity: everything that determines its pixels (rendering is deterministic), hashed
         # without touching the 8 MB of raw pixels
         blocks = [p.as_dict() for p in composed.placed if p.text]
-        ident = json.dumps([brief.sha256, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
+        ident = json.dumps([self.content_digest, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
                             composed.layout, _mkt_version()], ensure_ascii=False, sort_keys=True, default=str)
         content_id = "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16]
         label = {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}
@@ -301,6 +314,81 @@ def _created() -> str:
     return now.astimezone().isoformat(timespec="seconds")
 
 
+def prepare_renderer(brief: Brief, *, seed: int | None = None, engine: str | None = None,
+                     visual_options: Any = None, verify: bool = False, rules: list[str | Path] | None = None,
+                     on_status: Callable[[str | None], None] | None = None) -> tuple[PosterRenderer, list[str]]:
+    """The run's renderer with its engine prepared, and the notes the user should read about that choice."""
+    renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
+    renderer.rules = load_rules(rules or ())   # a broken rules file fails here, before any rendering
+    renderer.verify = verify
+    if on_status:
+        on_status(f"preparing the {renderer.engine.name} engine …")
+    try:
+        prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
+    except EngineError as e:
+        if not (renderer.engine_note and renderer.engine.name == "diffusers"):
+            raise   # asked for explicitly: never a silent downgrade
+        # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
+        renderer.engine = get_engine("procedural")
+        renderer.engine_note = f"visual.engine auto: diffusers could not start ({e.message}); using procedural"
+        renderer._digest = None
+        prepared = None
+    finally:
+        if on_status:
+            on_status(None)
+    notes = [n for n in (renderer.engine_note, prepared) if n]
+    if renderer.copy is not None:   # e.g. a segment the lexicon does not know, or repaired llm copy
+        notes += renderer.copy.notes
+    asked = getattr(visual_options, "model", None) or getattr(visual_options, "profile", None)
+    if asked and renderer.engine.name != "diffusers":
+        notes.append(f"--model/--profile apply to the diffusers engine; engine '{renderer.engine.name}' was used")
+    return renderer, notes
+
+
+def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
+    """The brief's text channels (sms, call_script, push) after the --channel filter."""
+    return [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
+
+
+def start_bundle(out: str | Path, brief: Brief) -> Path:
+    """OUT/<name>/, marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
+    bundle_dir = safe_join(Path(out), brief.name)
+    bundle_dir.mkdir(parents=True, exist_ok=True)
+    (bundle_dir / "manifest.json").unlink(missing_ok=True)
+    remove_stale_temp_files(bundle_dir)
+    return bundle_dir
+
+
+_ENTRY_HEAD = ("id", "segment", "channel", "width", "height", "path", "format", "bytes", "sha256", "texts", "engines",
+               "checks")
+
+
+def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered: bool = True) -> Creative | Failure:
+    """Render one poster and write it (and its layered files) into the bundle: the manifest entry, or why not."""
+    try:
+        data, entry, extra = renderer.render_layered(job, layered=layered)
+        stem = f"{job.segment.name}/{job.channel.name}"
+        entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
+        for ext, blob in extra.items():   # the designer's layered files, beside the image
+            entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
+        return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
+    except MktError as e:
+        return Failure(job.segment.name, job.channel.name, e)
+
+
+def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
+    """One text creative (the copy's SMS, call script or push) written beside the images."""
+    from .copywriting.creatives import EXT, text_creative
+
+    try:
+        data, entry = text_creative(channel, renderer.copy.first(seg.name), renderer.content_digest,
+                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")})
+        entry |= write_listed(bundle_dir, f"{seg.name}/{channel}.{EXT[channel]}", data)
+        return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
+    except MktError as e:
+        return Failure(seg.name, channel, e)
+
+
 def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments: list[str] | None = None,
                  channels: list[str] | None = None, seed: int | None = None, engine: str | None = None,
                  channel_files: list[str | Path] | None = None, jobs: int | None = None, visual_options: Any = None,
@@ -316,84 +404,35 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     `layered` adds a PSD and an SVG per poster; `register` records the creatives in the registry (SQLite)."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
-    renderer = PosterRenderer.for_brief(brief, seed=seed, engine=engine, visual_options=visual_options)
-    renderer.rules = load_rules(rules or ())   # a broken rules file fails here, before any rendering
-    renderer.verify = verify
+    renderer, notes = prepare_renderer(brief, seed=seed, engine=engine, visual_options=visual_options, verify=verify,
+                                       rules=rules, on_status=on_status)
     job_list = plan_jobs(brief, segments, channels)
-    if on_status:
-        on_status(f"preparing the {renderer.engine.name} engine …")
-    try:
-        prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
-    except EngineError as e:
-        if not (renderer.engine_note and renderer.engine.name == "diffusers"):
-            raise   # asked for explicitly: never a silent downgrade
-        # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
-        renderer.engine = get_engine("procedural")
-        renderer.engine_note = f"visual.engine auto: diffusers could not start ({e.message}); using procedural"
-        prepared = None
-    finally:
-        if on_status:
-            on_status(None)
-    out_root = Path(out)
-    bundle_dir = safe_join(out_root, brief.name)
-    bundle_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = bundle_dir / "manifest.json"
-    if manifest_path.exists():  # the bundle is being rewritten: it is incomplete until the new manifest lands
-        manifest_path.unlink()
-    remove_stale_temp_files(bundle_dir)   # a killed run's half-written files
-    result = BundleResult(bundle_dir, None)
-    if renderer.engine_note:
-        result.notes.append(renderer.engine_note)
-    if prepared:
-        result.notes.append(prepared)
-    if renderer.copy is not None:   # e.g. a segment the lexicon does not know, or repaired llm copy
-        result.notes += renderer.copy.notes
-    asked = getattr(visual_options, "model", None) or getattr(visual_options, "profile", None)
-    if asked and renderer.engine.name != "diffusers":
-        result.notes.append(f"--model/--profile apply to the diffusers engine; engine '{renderer.engine.name}' "
-                            "was used")
-    text_chans = [c for c in brief.channels if not brief.channel(c).is_image and (not channels or c in channels)]
+    bundle_dir = start_bundle(out, brief)
     if on_start:
         on_start(job_list, renderer.engine.name)
-
-    def run(job: Job) -> Creative | Failure:
-        try:
-            data, entry, extra = renderer.render_layered(job, layered=layered)
-            stem = f"{job.segment.name}/{job.channel.name}"
-            entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
-            for ext, blob in extra.items():   # the designer's layered files, beside the image
-                entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
-            entry = {k: entry[k] for k in ("id", "segment", "channel", "width", "height", "path", "format",
-                                           "bytes", "sha256", "texts", "engines", "checks")} | entry
-            return Creative(entry)
-        except MktError as e:
-            return Failure(job.segment.name, job.channel.name, e)
 
     renderer.engine.report = on_detail   # long renders (diffusion steps) say where they are
     workers = jobs or min(4, os.cpu_count() or 1)
     outcomes: list[Creative | Failure] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for job, outcome in zip(job_list, pool.map(run, job_list)):
+        for job, outcome in zip(job_list, pool.map(lambda j: render_poster(renderer, j, bundle_dir, layered),
+                                                   job_list)):
             outcomes.append(outcome)
             if on_progress:
                 on_progress(job, outcome)
     renderer.engine.report = None
-    # text channels: the copy's SMS, call script and push, as files beside the images
-    from .copywriting.creatives import EXT, text_creative
-
     segs = [s for s in brief.segments() if not segments or s.name in segments]
-    for seg in segs:
-        for ch in text_chans:
-            try:
-                data, entry = text_creative(ch, renderer.copy.first(seg.name), brief.sha256, renderer.copy_info(seg)
-                                            | {"name": renderer.copy.engine.get("name", "template")})
-                entry |= write_listed(bundle_dir, f"{seg.name}/{ch}.{EXT[ch]}", data)
-                outcome: Creative | Failure = Creative({k: entry[k] for k in (
-                    "id", "segment", "channel", "path", "format", "bytes", "sha256", "texts", "engines", "checks")}
-                    | entry)
-            except MktError as e:
-                outcome = Failure(seg.name, ch, e)
-            outcomes.append(outcome)
+    outcomes += [render_text(renderer, seg, ch, bundle_dir) for seg in segs for ch in text_channels(brief, channels)]
+    return write_bundle(brief, bundle_dir, outcomes, notes, engine=renderer.engine.name, seed=renderer.seed,
+                        allow_errors=allow_errors, register=register)
+
+
+def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failure], notes: list[str], *,
+                 engine: str, seed: int, allow_errors: bool = False, register: bool = True) -> BundleResult:
+    """The bundle's closing files around rendered creatives: placement.json, the approval request, manifest.json
+    (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
+    processes or machines rendered) both end here, so their bundles are the same."""
+    result = BundleResult(bundle_dir, None, notes=list(dict.fromkeys(notes)))
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives
            if "headline_in_image" in c.data["engines"].get("visual", {})]
@@ -415,8 +454,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,
                   "category": brief.product.category},
         "created": _created(),
-        "generator": {"name": "mkt", "version": _mkt_version(), "engine": renderer.engine.name,
-                      "seed": renderer.seed},
+        "generator": {"name": "mkt", "version": _mkt_version(), "engine": engine, "seed": seed},
         "creatives": [c.data for c in result.creatives],
         "failures": [{"segment": f.segment, "channel": f.channel, "error": str(f.error),
                       "hint": f.error.hint} for f in result.failures],
@@ -425,6 +463,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         "placement": "placement.json",
         "notes": result.notes,
     }
+    manifest_path = bundle_dir / "manifest.json"
+    manifest_path.unlink(missing_ok=True)   # incomplete until the new manifest lands
     # the placement configuration and the approval request travel with the bundle, written before the manifest
     from .export.placement import placement_config
 
