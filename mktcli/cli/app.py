@@ -9,6 +9,7 @@ import typer
 from typer.exceptions import TyperException
 
 from .. import __version__
+from . import batch as batch_cmd
 from . import check as check_cmd
 from . import copy as copy_cmd
 from . import export as export_cmd
@@ -41,6 +42,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 app.command("poster", help=poster_cmd.HELP)(poster_cmd.poster)
 app.command("channels", help=poster_cmd.CHANNELS_HELP)(poster_cmd.channels)
+app.command("batch", help=batch_cmd.HELP)(batch_cmd.batch)
 app.command("copy", help=copy_cmd.HELP)(copy_cmd.copy)
 app.command("check", help=check_cmd.HELP)(check_cmd.check)
 app.command("models", help=models_cmd.MODELS_HELP)(models_cmd.models)

@@ -1,0 +1,515 @@
+"""`mkt batch`: many briefs × segments × channels into one OUT, resumable, cached, in parallel, shardable.
+
+How a batch runs, and why it is shaped this way:
+1. **Plan** (every process, cheap): load each brief (a bad one is reported and skipped), list its creatives, and give
+   each a cache key (`inputs.creative_key`: what the creative is made from). Every process plans the same list.
+2. **Render** (the expensive part): each creative not already cached is rendered and written into its bundle, then
+   a small record (its manifest entry) is written atomically to OUT/.mkt-batch/records/<key>.json. A record is
+   the proof a creative is finished: a killed batch resumes from the records, and an unchanged creative is never
+   rendered twice. Local work runs in `jobs` processes (compose, encode and checks are CPU-bound Python); under
+   `accelerate launch` each process first takes its contiguous share of the list
+   (`PartialState().split_between_processes`), so 8 GPUs or several machines each render a part.
+3. **Merge** (the main process, after everyone is done): each brief's records become its bundle through the same
+   `poster.write_bundle` that `mkt poster` uses, so a bundle is the same whichever process rendered which creative.
+   A bundle whose records and brief did not change is left as it is (same bytes, not registered again).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import BriefError, MktError
+
+STATE_DIR = ".mkt-batch"
+BRIEF_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What applies to every brief of the batch (the `mkt poster` options that make sense for many briefs)."""
+    out: Path = Path("out")
+    jobs: int | None = None            # local worker processes (default: one per core; 1 with a GPU engine)
+    force: bool = False                # re-render cached creatives too
+    fail_fast: bool = False            # stop at the first bad brief or failed creative
+    seed: int | None = None
+    engine: str | None = None
+    channel_files: tuple[Path, ...] = ()
+    rules: tuple[Path, ...] = ()
+    visual_options: Any = None         # DiffusionOptions for the diffusers engine
+    verify: bool = False
+    allow_errors: bool = False
+    layered: bool = True
+    register: bool = True
+
+
+@dataclass(frozen=True)
+class Item:
+    """One creative to make: which brief, segment and channel, and its cache key."""
+    brief: str          # the brief file
+    name: str           # the brief's name (its bundle folder)
+    segment: str
+    channel: str
+    text: bool          # a text creative (sms, call_script, push) rather than a poster
+    key: str
+
+
+@dataclass
+class PlannedBrief:
+    path: Path
+    brief: Any          # mktcli.brief.Brief
+    items: list[Item]
+
+
+@dataclass
+class BadBrief:
+    path: Path
+    error: MktError
+
+
+@dataclass
+class Plan:
+    briefs: list[PlannedBrief] = field(default_factory=list)
+    bad: list[BadBrief] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Item]:
+        return [it for b in self.briefs for it in b.items]
+
+
+@dataclass
+class Outcome:
+    """What happened to one item in this run."""
+    item: Item
+    status: str                        # rendered | cached | failed
+    record: dict[str, Any]
+    seconds: float = 0.0
+
+
+@dataclass
+class BundleOutcome:
+    name: str
+    status: str                        # written | unchanged | incomplete
+    manifest: Path | None
+    creatives: int = 0
+    failures: int = 0
+    failed_checks: int = 0
+    notes: list[str] = field(default_factory=list)
+    unregistered: bool = False
+
+
+@dataclass
+class BatchResult:
+    plan: Plan
+    out: Path = Path("out")
+    main: bool = True                  # False on the other processes of a sharded run (the main one reports)
+    mine: int = 0                      # items this process was given (all of them unless sharded)
+    outcomes: list[Outcome] = field(default_factory=list)
+    bundles: list[BundleOutcome] = field(default_factory=list)
+    interrupted: bool = False
+    stopped_early: bool = False        # --fail-fast
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = {"rendered": 0, "cached": 0, "failed": 0}
+        for o in self.outcomes:
+            c[o.status] += 1
+        return c
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good · 1 some creatives failed checks · 2 bad input (nothing could run) · 3 partial failure ·
+        130 interrupted."""
+        if self.interrupted:
+            return 130
+        if not self.main:   # its share is in the records; the main process reports on the whole batch
+            return 0
+        if not self.plan.briefs:
+            return 2
+        if (self.plan.bad or self.counts["failed"] or self.stopped_early
+                or any(b.status == "incomplete" or b.unregistered or b.failures for b in self.bundles)):
+            return 3
+        return 1 if any(b.failed_checks for b in self.bundles) else 0
+
+
+# ---- plan ------------------------------------------------------------------------------------------------------
+
+def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Brief files from the arguments: files as given, folders searched recursively for *.yaml / *.yml (sorted,
+    so every process of a sharded run sees the same order). Hidden folders and OUT's state are skipped."""
+    found: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.suffix in BRIEF_SUFFIXES and f.is_file()
+                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise MktError(f"no such brief file or folder: {p}", "give brief YAML files or folders holding them")
+    unique = list(dict.fromkeys(f.resolve() for f in found))
+    if not unique:
+        raise MktError("no briefs found (*.yaml, *.yml)", "give brief YAML files or folders holding them")
+    return unique
+
+
+def _engine_and_options(brief, opts: BatchOptions) -> tuple[str, Any]:
+    from .poster import _diffusion_options
+    from .visual.base import resolve_engine_name
+
+    name, _ = resolve_engine_name(opts.engine or brief.visual.engine, brief.visual.image is not None)
+    options = _diffusion_options(brief, opts.visual_options) if name == "diffusers" else opts.visual_options
+    return name, options
+
+
+def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
+    """Load one brief and list its creatives with their cache keys (raises MktError for a bad brief)."""
+    from .brand import load_brand
+    from .brief import load_brief
+    from .inputs import content_digest, creative_key, rules_fingerprint
+    from .poster import plan_jobs, text_channels
+
+    brief = load_brief(path, channel_files=list(opts.channel_files))
+    brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
+    if brief.visual.image is not None and not brief.image_path().is_file():
+        from .errors import AssetError
+
+        raise AssetError(f"visual.image '{brief.visual.image}' does not exist (brief {path})",
+                         "give a picture path relative to the brief")
+    engine, options = _engine_and_options(brief, opts)
+    seed = brief.visual.seed if opts.seed is None else opts.seed
+    content = content_digest(brief, brand, engine, seed, options)
+    rules = rules_fingerprint(tuple(str(r) for r in opts.rules))
+
+    def key(seg: str, channel: str) -> str:
+        return creative_key(content, seg, brief.channel(channel), rules=rules, verify=opts.verify,
+                            layered=opts.layered)
+
+    items = [Item(str(path), brief.name, j.segment.name, j.channel.name, False, key(j.segment.name, j.channel.name))
+             for j in plan_jobs(brief)]
+    items += [Item(str(path), brief.name, s.name, ch, True, key(s.name, ch))
+              for s in brief.segments() for ch in text_channels(brief)]
+    return PlannedBrief(path, brief, items)
+
+
+def make_plan(inputs: Iterable[str | Path], opts: BatchOptions) -> Plan:
+    plan = Plan()
+    owner: dict[str, Path] = {}
+    for path in find_briefs(inputs):
+        try:
+            planned = plan_brief(path, opts)
+            name = planned.brief.name
+            if name in owner:   # two briefs writing one bundle folder would overwrite each other's files
+                raise BriefError(f"brief name '{name}' is also the name of {owner[name]}", file=path, key="name",
+                                 hint="give each brief its own name: it names the bundle folder")
+            owner[name] = path
+            plan.briefs.append(planned)
+        except MktError as e:
+            plan.bad.append(BadBrief(path, e))
+            if opts.fail_fast:
+                break
+    return plan
+
+
+# ---- records: the proof a creative is finished --------------------------------------------------------------------
+
+def records_dir(out: Path) -> Path:
+    return Path(out) / STATE_DIR / "records"
+
+
+def _record_path(out: Path, key: str) -> Path:
+    return records_dir(out) / f"{key}.json"
+
+
+def _record_files(record: dict[str, Any]) -> list[dict[str, Any]]:
+    c = record.get("creative")
+    if not c:
+        return []
+    return [c] + [c["layers"][ext] for ext in ("psd", "svg") if ext in c.get("layers", {})]
+
+
+def load_record(out: Path, item: Item) -> dict[str, Any] | None:
+    """The item's record, if it is there and its files are still as written (same size and sha256)."""
+    from .inputs import file_digest
+
+    path = _record_path(out, item.key)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("key") != item.key:
+        return None
+    bundle = Path(out) / item.name
+    for f in _record_files(record):
+        p = bundle / f["path"]
+        try:
+            if p.stat().st_size != f["bytes"] or file_digest(p) != f["sha256"]:
+                return None
+        except OSError:
+            return None
+    return record
+
+
+# ---- render ---------------------------------------------------------------------------------------------------
+
+_RENDERERS: dict[tuple, tuple[Any, list[str]]] = {}   # per process: one renderer per brief, the last few kept
+
+
+def _renderer(item: Item, opts: BatchOptions):
+    from .brief import load_brief
+    from .poster import prepare_renderer
+
+    path = Path(item.brief)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _RENDERERS:
+        if len(_RENDERERS) >= 4:
+            _RENDERERS.pop(next(iter(_RENDERERS)))
+        brief = load_brief(path, channel_files=list(opts.channel_files))
+        _RENDERERS[key] = prepare_renderer(brief, seed=opts.seed, engine=opts.engine,
+                                           visual_options=opts.visual_options, verify=opts.verify,
+                                           rules=list(opts.rules))
+    return _RENDERERS[key]
+
+
+def render_item(item: Item, opts: BatchOptions) -> Outcome:
+    """Render one creative into its bundle and write its record (run in a worker process or in-line)."""
+    from .export.files import atomic_write_json, safe_join
+    from .poster import Creative, Job, render_poster, render_text
+
+    t0 = time.perf_counter()
+    try:
+        renderer, notes = _renderer(item, opts)
+        brief = renderer.brief
+        seg = next(s for s in brief.segments() if s.name == item.segment)
+        bundle = safe_join(Path(opts.out), brief.name)
+        bundle.mkdir(parents=True, exist_ok=True)
+        if item.text:
+            made = render_text(renderer, seg, item.channel, bundle)
+        else:
+            made = render_poster(renderer, Job(seg, brief.channel(item.channel)), bundle, opts.layered)
+        record: dict[str, Any] = {"key": item.key, "brief": item.name, "segment": item.segment,
+                                  "channel": item.channel, "engine": renderer.engine.name, "seed": renderer.seed,
+                                  "notes": notes}
+        if isinstance(made, Creative):
+            record["creative"] = made.data
+        else:
+            record["failure"] = _failure_dict(made.error)
+    except MktError as e:   # the brief changed under us, a model that cannot load …: this item fails, not the batch
+        record = {"key": item.key, "brief": item.name, "segment": item.segment, "channel": item.channel,
+                  "failure": _failure_dict(e), "notes": []}
+    atomic_write_json(_record_path(Path(opts.out), item.key), record)
+    return Outcome(item, "failed" if "failure" in record else "rendered", record, time.perf_counter() - t0)
+
+
+def _failure_dict(e: MktError) -> dict[str, Any]:
+    return {"error": str(e), "message": e.message, "hint": e.hint, "exit_code": int(e.exit_code)}
+
+
+class RecordedError(MktError):
+    """A failure read back from a record (its one-line text as it was)."""
+
+    def __init__(self, d: dict[str, Any]):
+        super().__init__(d.get("message") or d.get("error", ""), d.get("hint"))
+        self._line = d.get("error") or self.message
+
+    def __str__(self) -> str:
+        return self._line
+
+
+def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Outcome]:
+    """Render items in this process (jobs == 1) or in a pool of worker processes, yielding as they finish."""
+    if jobs <= 1 or len(items) <= 1:
+        for it in items:
+            yield render_item(it, opts)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn: workers are this process's own children (the parent may hold threads, e.g. rich's refresh, that fork
+    # would copy mid-flight), and each one leaves when it sees this process gone (a kill -9 leaves no orphans)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_watch_parent,
+                               initargs=(os.getpid(),))
+    try:
+        pending = set()
+        queue = iter(items)
+        for it in queue:   # keep a few in flight per worker, so a huge batch is not all queued up front
+            pending.add(pool.submit(render_item, it, opts))
+            if len(pending) >= jobs * 2:
+                break
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(render_item, nxt, opts))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit when the batch process is gone (killed), instead of rendering on for nobody."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def default_jobs(plan: Plan, opts: BatchOptions) -> int:
+    if opts.jobs:
+        return opts.jobs
+    engines = {_engine_and_options(b.brief, opts)[0] for b in plan.briefs}
+    # one GPU is shared by one process; more processes would each load the model (use accelerate for more GPUs)
+    return 1 if "diffusers" in engines else max(1, os.cpu_count() or 1)
+
+
+# ---- merge ----------------------------------------------------------------------------------------------------
+
+def _bundle_state_path(out: Path, name: str) -> Path:
+    return Path(out) / STATE_DIR / "bundles" / f"{name}.json"
+
+
+def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: BatchOptions) -> BundleOutcome:
+    """Write (or keep) one brief's bundle from its creatives' records."""
+    from .checks import failed_errors
+    from .export.files import atomic_write_json, remove_stale_temp_files, safe_join, sha256
+    from .inputs import _digest
+    from .poster import Creative, Failure, write_bundle
+
+    brief = planned.brief
+    bundle = safe_join(Path(opts.out), brief.name)
+    state_path = _bundle_state_path(opts.out, brief.name)
+    bundle_key = _digest([brief.sha256, [r["key"] for r in records], opts.allow_errors, opts.register])
+    creatives = [Creative(r["creative"]) for r in records if "creative" in r]
+    n_failed_checks = sum(1 for c in creatives if failed_errors(c.data.get("checks")))
+    failures = [Failure(r["segment"], r["channel"], RecordedError(r["failure"])) for r in records if "failure" in r]
+    manifest = bundle / "manifest.json"
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        if (state.get("key") == bundle_key and manifest.is_file()
+                and sha256(manifest.read_bytes()) == state.get("manifest_sha256")):
+            return BundleOutcome(brief.name, "unchanged", manifest, len(creatives), len(failures), n_failed_checks)
+    except (OSError, ValueError):
+        pass
+    bundle.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(bundle)
+    first = next((r for r in records if "engine" in r), {})
+    notes = [n for r in records for n in r.get("notes", [])]
+    res = write_bundle(brief, bundle, creatives + failures, notes, engine=first.get("engine", "?"),
+                       seed=first.get("seed", brief.visual.seed), allow_errors=opts.allow_errors,
+                       register=opts.register)
+    if not res.unregistered:   # an unregistered bundle is merged again next time, so it gets registered then
+        atomic_write_json(state_path, {"key": bundle_key, "manifest_sha256": sha256(manifest.read_bytes())})
+    return BundleOutcome(brief.name, "written", res.manifest_path, len(creatives), len(failures), n_failed_checks,
+                         res.notes, res.unregistered)
+
+
+# ---- the whole run --------------------------------------------------------------------------------------------
+
+@dataclass
+class Hooks:
+    """How the CLI follows a run (all optional)."""
+    on_plan: Callable[[Plan, int, int], None] | None = None        # plan, items to render, cached
+    on_item: Callable[[Outcome], None] | None = None
+    on_bundle: Callable[[BundleOutcome], None] | None = None
+
+
+def _distributed_state(opts: BatchOptions):
+    """accelerate's PartialState when launched with several processes (accelerate launch / torchrun), else None."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    try:
+        from datetime import timedelta
+
+        import torch
+        from accelerate import PartialState
+    except ImportError as e:
+        raise MktError(f"a multi-process launch needs accelerate and torch ({e.name} is missing)",
+                         "pip install 'mktcli[gpu]'") from None
+    # a long render on one process must not time out the others' wait at the merge barrier
+    return PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(hours=48))
+
+
+def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | None = None) -> BatchResult:
+    """Plan, render what is not cached, merge bundles. Library entry point of `mkt batch`."""
+    hooks = hooks or Hooks()
+    t0 = time.perf_counter()
+    state = _distributed_state(opts)
+    main = state is None or state.is_main_process
+    if state is not None and state.device.type == "cuda":   # each process draws on its own GPU
+        from .visual.diffusion import DiffusionOptions
+
+        vo = opts.visual_options or DiffusionOptions()
+        if getattr(vo, "device", None) is None:
+            opts = replace(opts, visual_options=replace(vo, device=f"cuda:{state.local_process_index}"))
+    plan = make_plan(inputs, opts)
+    result = BatchResult(plan, Path(opts.out), main)
+    out = Path(opts.out)
+    items = plan.items
+    if state is not None:   # every process planned the same list; each takes its contiguous share
+        with state.split_between_processes(items) as share:
+            mine = list(share)
+    else:
+        mine = items
+    result.mine = len(mine)
+    cached: dict[str, dict[str, Any]] = {}
+    todo: list[Item] = []
+    for it in mine:
+        rec = None if opts.force else load_record(out, it)
+        if rec is not None:
+            cached[it.key] = rec
+        else:
+            todo.append(it)
+    if hooks.on_plan and main:
+        hooks.on_plan(plan, len(todo), len(cached))
+    for it in mine:
+        if it.key in cached:
+            o = Outcome(it, "failed" if "failure" in cached[it.key] else "cached", cached[it.key])
+            result.outcomes.append(o)
+            if hooks.on_item:
+                hooks.on_item(o)
+    if opts.fail_fast and (plan.bad or any(o.status == "failed" for o in result.outcomes)):
+        result.stopped_early = True
+        todo = []
+    if todo:   # bundles about to change are incomplete until merged (each process marks those it renders into)
+        from .export.files import safe_join
+
+        for name in dict.fromkeys(it.name for it in todo):
+            (safe_join(out, name) / "manifest.json").unlink(missing_ok=True)
+    try:
+        jobs = default_jobs(plan, opts)
+        for o in _run_local(todo, opts, jobs):
+            result.outcomes.append(o)
+            if hooks.on_item:
+                hooks.on_item(o)
+            if opts.fail_fast and o.status == "failed":
+                result.stopped_early = True
+                break
+    except KeyboardInterrupt:
+        result.interrupted = True
+        result.seconds = time.perf_counter() - t0
+        return result
+    if state is not None:
+        state.wait_for_everyone()   # the merge needs every process's records
+    if main and not result.stopped_early:
+        for planned in plan.briefs:
+            records = [load_record(out, it) if it.key not in cached else cached[it.key] for it in planned.items]
+            if any(r is None for r in records):   # another process failed to finish its share
+                b = BundleOutcome(planned.brief.name, "incomplete", None)
+            else:
+                b = merge_bundle(planned, records, opts)
+            result.bundles.append(b)
+            if hooks.on_bundle:
+                hooks.on_bundle(b)
+    result.seconds = time.perf_counter() - t0
+    return result
