@@ -15,6 +15,7 @@ from . import copy as copy_cmd
 from . import export as export_cmd
 from . import models as models_cmd
 from . import poster as poster_cmd
+from . import preview as preview_cmd
 from . import registry as registry_cmd
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ app.command("check", help=check_cmd.HELP)(check_cmd.check)
 app.command("models", help=models_cmd.MODELS_HELP)(models_cmd.models)
 app.command("doctor", help=models_cmd.DOCTOR_HELP)(models_cmd.doctor)
 app.command("export", help=export_cmd.HELP)(export_cmd.export)
+app.command("preview", help=preview_cmd.HELP)(preview_cmd.preview)
 app.command("register", help=registry_cmd.REGISTER_HELP)(registry_cmd.register)
 app.command("ls", help=registry_cmd.LS_HELP)(registry_cmd.ls)
 app.command("mark", help=registry_cmd.MARK_HELP)(registry_cmd.mark)

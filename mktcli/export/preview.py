@@ -1,0 +1,409 @@
+"""`mkt preview`: a local gallery of one bundle or a whole batch output folder — every creative at true size and
+in a phone mock-up, with its copy, checks, approval status and registry status.
+
+The gallery is served on 127.0.0.1 only and sends nothing but the page and the files a loaded manifest lists,
+resolved inside OUT; `write_gallery_html` writes the same page as a static file that links the images by relative
+path. The page is rebuilt from the manifests on every load, so a batch that is still running shows new bundles."""
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from ..errors import BriefError, MktError
+from .bundle import MANIFEST, listed_files, load_manifest
+from .files import atomic_write
+
+DEFAULT_PORT = 8765
+HOST = "127.0.0.1"                    # never another interface: the gallery shows unreleased creatives
+FILES_PREFIX = "/files/"              # URL prefix of the bundle files (the page itself is at /)
+_LOCAL_NAMES = {HOST, "localhost"}    # Host headers we answer (a DNS-rebinding page sends its own name)
+
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+    ".svg": "image/svg+xml", ".psd": "image/vnd.adobe.photoshop", ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8", ".json": "application/json", ".html": "text/html; charset=utf-8",
+    ".zip": "application/zip",
+}
+# bundle files are shown, never run: an SVG or HTML file a manifest lists gets no scripts and no network
+FILE_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; font-src data:; "
+            "sandbox; frame-ancestors 'self'")
+
+Href = Callable[[str], str]   # a file's path relative to OUT → the link the page uses for it
+
+
+# ---------------------------------------------------------------------------------------------------- reading OUT
+
+
+@dataclass
+class BundleView:
+    """One bundle folder under OUT: loaded (`manifest` set) or not (`problem` says why: incomplete, unreadable)."""
+
+    name: str
+    rel: str                      # folder relative to OUT, POSIX ('' when OUT is the bundle itself)
+    manifest: dict[str, Any] | None = None
+    problem: str | None = None
+
+    def file_rel(self, path: str) -> str:
+        """A path the manifest lists (relative to the bundle) as a path relative to OUT."""
+        return f"{self.rel}/{path}" if self.rel else path
+
+    @property
+    def creatives(self) -> list[dict[str, Any]]:
+        if not self.manifest:
+            return []
+        return [c for c in self.manifest.get("creatives", []) if isinstance(c, dict)]
+
+
+@dataclass
+class Gallery:
+    root: Path
+    bundles: list[BundleView] = field(default_factory=list)
+    registry: dict[str, str] = field(default_factory=dict)   # creative id → draft | approved | live | recalled
+
+    def listed(self) -> frozenset[str]:
+        """Every file (relative to OUT) some loaded manifest lists: all the server may send besides the page."""
+        return frozenset(b.file_rel(p) for b in self.bundles if b.manifest for p in listed_files(b.manifest))
+
+
+def gallery_root(out: str | Path) -> Path:
+    """OUT as a folder: a bundle folder, a folder of bundles, or a manifest.json (its folder)."""
+    p = Path(out)
+    if not p.exists():
+        raise BriefError(f"{p} does not exist", key="OUT",
+                         hint="give the folder mkt poster or mkt batch wrote, e.g. mkt preview out/")
+    if p.is_file():
+        if p.name != MANIFEST:
+            raise BriefError(f"{p} is not a bundle folder", key="OUT",
+                             hint="give a bundle folder (OUT/<brief name>), a folder of bundles, or a manifest.json")
+        p = p.parent
+    return p
+
+
+def _visible_dirs(folder: Path, root: Path) -> list[Path]:
+    """Sub-folders worth looking at: not hidden (OUT/.mkt, temp folders), not a symlink that leads outside OUT."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    out = []
+    for d in entries:
+        if d.name.startswith(".") or not d.is_dir():
+            continue
+        resolved = d.resolve()
+        if resolved != root and root not in resolved.parents:
+            continue
+        out.append(d)
+    return out
+
+
+def find_bundle_dirs(root: Path) -> list[tuple[Path, bool]]:
+    """(folder, has manifest.json) for each bundle under OUT: OUT itself, OUT/<name>, or OUT/<group>/<name>.
+
+    A folder is a group when a sub-folder of it holds a manifest; otherwise a folder without a manifest is an
+    incomplete bundle (its sub-folders are its segments, still being rendered)."""
+    if (root / MANIFEST).is_file():
+        return [(root, True)]
+    real = root.resolve()
+    found: list[tuple[Path, bool]] = []
+    for d in _visible_dirs(root, real):
+        if (d / MANIFEST).is_file():
+            found.append((d, True))
+            continue
+        inner = _visible_dirs(d, real)
+        if any((s / MANIFEST).is_file() for s in inner):
+            found += [(s, (s / MANIFEST).is_file()) for s in inner]
+        else:
+            found.append((d, False))
+    return found
+
+
+def _load_bundle(root: Path, folder: Path, complete: bool) -> BundleView:
+    rel = folder.relative_to(root).as_posix()
+    rel = "" if rel == "." else rel
+    view = BundleView(name=folder.name if rel else folder.resolve().name, rel=rel)
+    if not complete:
+        view.problem = (f"incomplete bundle: no {MANIFEST} yet (it is written last; the run is still going or "
+                        "was interrupted)")
+        return view
+    try:
+        _, view.manifest = load_manifest(folder)
+    except MktError as e:
+        view.problem = f"{e.message} ({e.hint})" if e.hint else e.message
+        return view
+    view.name = str((view.manifest.get("brief") or {}).get("name") or view.name)
+    return view
+
+
+def registry_statuses(ids: list[str], path: str | Path | None = None) -> dict[str, str]:
+    """Registry status of the creatives it knows. Read only, and best effort: the gallery works without a registry
+    (none yet, locked, broken), so it neither creates one nor lets one stop the page."""
+    if not ids:
+        return {}
+    from .registry import open_registry, registry_path
+
+    if not registry_path(path).is_file():   # opening would create an empty one
+        return {}
+    try:
+        with open_registry(path) as reg:
+            return {r.id: r.status for r in reg.find(ids=ids)}
+    except (MktError, sqlite3.Error, OSError):
+        return {}
+
+
+def load_gallery(out: str | Path, *, registry: str | Path | None = None) -> Gallery:
+    """Read every bundle under OUT (see find_bundle_dirs) and the registry status of its creatives (`registry`:
+    the registry file, default as `mkt ls` finds it)."""
+    root = gallery_root(out)
+    gallery = Gallery(root, [_load_bundle(root, d, ok) for d, ok in find_bundle_dirs(root)])
+    ids = [str(c.get("id")) for b in gallery.bundles for c in b.creatives if c.get("id")]
+    gallery.registry = registry_statuses(ids, registry)
+    return gallery
+
+
+# ---------------------------------------------------------------------------------------------------- gallery data
+
+
+def mockup_kind(c: dict[str, Any]) -> str:
+    """How a phone shows this creative: a banner atop an app screen, a full-screen splash, a card in a feed, or
+    (text creatives) an SMS bubble, a lock-screen push or an outbound-call script."""
+    if c.get("format") == "text":
+        return {"sms": "sms", "push": "push", "call_script": "call"}.get(str(c.get("channel")), "note")
+    w, h = c.get("width") or 0, c.get("height") or 0
+    if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
+        return "feed"
+    if w >= 2.5 * h:
+        return "banner"
+    if h >= 1.4 * w:
+        return "splash"
+    return "feed"
+
+
+def approval_status(manifest: dict[str, Any]) -> dict[str, str]:
+    from .approval import statuses
+
+    return statuses(manifest)
+
+
+def server_href(rel: str) -> str:
+    return FILES_PREFIX + quote(rel, safe="/")
+
+
+def relative_href(page: Path, root: Path) -> Href:
+    """Links from a static page at `page` to files under OUT, relative so the folder can move or be zipped."""
+    base = page.resolve().parent
+    real_root = root.resolve()
+
+    def href(rel: str) -> str:
+        try:
+            return quote(Path(os.path.relpath(real_root / rel, base)).as_posix(), safe="/")
+        except ValueError:   # another drive (Windows): no relative path exists
+            return (real_root / rel).as_uri()
+    return href
+
+
+def _creative_data(b: BundleView, c: dict[str, Any], status: str, reg: str | None, href: Href) -> dict[str, Any]:
+    from ..checks import failed_errors
+
+    checks = [k for k in c.get("checks", []) if isinstance(k, dict)]
+    layers = c.get("layers") if isinstance(c.get("layers"), dict) else {}
+    paths = {k: (v.get("path") if isinstance(v, dict) else v) for k, v in layers.items() if k in ("psd", "svg")}
+    path = str(c.get("path", ""))
+    return {
+        "id": c.get("id"), "brief": b.name, "segment": c.get("segment"), "channel": c.get("channel"),
+        "width": c.get("width"), "height": c.get("height"), "format": c.get("format"), "bytes": c.get("bytes"),
+        "mockup": mockup_kind(c), "status": status, "registry": reg,
+        "path": b.file_rel(path), "url": href(b.file_rel(path)),
+        "layers": {k: href(b.file_rel(p)) for k, p in paths.items() if isinstance(p, str) and p},
+        "texts": c.get("texts") or {},
+        "checks": {"total": len(checks), "failed_errors": len(failed_errors(checks)),
+                   "failed": [k for k in checks if not k.get("passed", True)]},
+    }
+
+
+def gallery_data(gallery: Gallery, href: Href = server_href, base_url: str | None = None) -> dict[str, Any]:
+    """The gallery as plain data (what --json prints): bundles, their creatives with links, and counts."""
+    bundles, counts = [], {"bundles": 0, "incomplete": 0, "creatives": 0, "ready": 0, "blocked": 0}
+    for b in gallery.bundles:
+        entry: dict[str, Any] = {"name": b.name, "folder": b.rel or ".", "complete": b.manifest is not None,
+                                 "problem": b.problem, "creatives": []}
+        if b.manifest is None:
+            counts["incomplete"] += 1
+        else:
+            counts["bundles"] += 1
+            st = approval_status(b.manifest)
+            entry["created"] = b.manifest.get("created")
+            entry["failures"] = b.manifest.get("failures", [])
+            if "approval.html" in listed_files(b.manifest):
+                entry["approval"] = href(b.file_rel("approval.html"))
+            for c in b.creatives:
+                status = st.get(c.get("id"), "ready")
+                entry["creatives"].append(_creative_data(b, c, status, gallery.registry.get(str(c.get("id"))),
+                                                         href))
+                counts["creatives"] += 1
+                counts["blocked" if status == "blocked" else "ready"] += 1
+        bundles.append(entry)
+    return {"root": str(gallery.root), "url": base_url, "counts": counts, "bundles": bundles}
+
+
+def write_gallery_html(out: str | Path, target: str | Path, *,
+                       registry: str | Path | None = None) -> tuple[Path, Gallery]:
+    """Write the gallery as one static page (atomically) linking the bundle files by relative path."""
+    from .preview_page import gallery_html
+
+    target = Path(target)
+    if target.is_dir():
+        raise BriefError(f"{target} is a folder", key="--html",
+                         hint=f"give a file name, e.g. {target / 'preview.html'}")
+    gallery = load_gallery(out, registry=registry)
+    page = gallery_html(gallery, relative_href(target, gallery.root), static=True)
+    atomic_write(target, page.encode("utf-8"))
+    return target, gallery
+
+
+# ---------------------------------------------------------------------------------------------------- the server
+
+
+def safe_rel(url_path: str) -> str | None:
+    """The OUT-relative file a /files/ URL names, or None when it is not a plain relative path. Decoded once, so
+    %2e%2e is '..' here and refused like '..'; backslashes, empty and dot segments and NUL are refused too."""
+    if not url_path.startswith(FILES_PREFIX):
+        return None
+    rel = unquote(url_path[len(FILES_PREFIX):], errors="strict")
+    if not rel or "\\" in rel or "\x00" in rel:
+        return None
+    if any(part in ("", ".", "..") for part in rel.split("/")):   # also refuses a leading '/' (absolute path)
+        return None
+    return rel
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PreviewServer
+
+    def version_string(self) -> str:
+        return "mkt-preview"   # not the Python version: nothing to learn about this machine
+
+    def do_GET(self) -> None:  # noqa: N802 — the name http.server calls
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(send_body=False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's signature
+        pass   # quiet: the terminal shows the URL and the hint to stop, not a line per thumbnail
+
+    def _answer(self, send_body: bool) -> None:
+        host = (self.headers.get("Host") or HOST).rsplit(":", 1)[0].strip("[]").lower()
+        if host not in _LOCAL_NAMES:
+            return self._send(HTTPStatus.FORBIDDEN, b"forbidden host\n", "text/plain; charset=utf-8", send_body)
+        path = urlsplit(self.path).path
+        if path in ("/", "/index.html"):
+            from .preview_page import gallery_html
+
+            try:
+                page = gallery_html(self.server.refresh(), server_href).encode("utf-8")
+            except MktError as e:   # OUT was removed or replaced while the server runs
+                return self._send(HTTPStatus.NOT_FOUND, f"{e}\n".encode(), "text/plain; charset=utf-8", send_body)
+            return self._send(HTTPStatus.OK, page, "text/html; charset=utf-8", send_body)
+        try:
+            found = self.server.file_for(path)
+        except (UnicodeDecodeError, MktError):   # not UTF-8 once decoded; OUT gone while the server runs
+            found = None
+        if found is None:
+            return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", send_body)
+        try:
+            data = found.read_bytes()
+        except OSError:
+            return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", send_body)
+        kind = CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream")
+        self._send(HTTPStatus.OK, data, kind, send_body, csp=FILE_CSP)
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str, send_body: bool, csp: str | None = None) -> None:
+        """One response with the headers every answer carries (the page's policy unless `csp` says otherwise)."""
+        from .preview_page import PAGE_CSP
+
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", csp or PAGE_CSP)
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Cache-Control", "no-store")   # a reload re-reads the manifests and the files
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """The gallery server over OUT. `refresh()` re-reads the manifests (each page load); a file is sent only when a
+    loaded manifest lists it and it resolves inside OUT."""
+
+    daemon_threads = True   # Ctrl-C does not wait for a browser's idle keep-alive connections
+
+    def __init__(self, out: str | Path, port: int = DEFAULT_PORT, registry: str | Path | None = None):
+        self.root = gallery_root(out)
+        self.registry = registry
+        self._listed: frozenset[str] = frozenset()   # replaced whole, never changed in place: readers need no lock
+        self.refresh()   # a bad OUT fails here, before the port is taken
+        try:
+            super().__init__((HOST, port), _Handler)
+        except OSError as e:
+            raise _bind_error(port, e) from None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return   # a browser that left mid-download (a reload, a closed tab): nothing went wrong here
+        super().handle_error(request, client_address)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.server_address[1]}/"
+
+    def absolute_href(self, rel: str) -> str:
+        """A file's full URL on this server (for --json: a script can fetch it as is)."""
+        return self.url.rstrip("/") + server_href(rel)
+
+    def refresh(self) -> Gallery:
+        gallery = load_gallery(self.root, registry=self.registry)
+        self._listed = gallery.listed()
+        return gallery
+
+    def file_for(self, url_path: str) -> Path | None:
+        rel = safe_rel(url_path)
+        if rel is None:
+            return None
+        if rel not in self._listed:
+            self.refresh()   # a bundle finished since the page was built
+            if rel not in self._listed:
+                return None
+        root = self.root.resolve()
+        p = (root / rel).resolve()   # follows symlinks: one leading out of OUT is refused below
+        if root not in p.parents or not p.is_file():
+            return None
+        return p
+
+
+def _bind_error(port: int, e: OSError) -> BriefError:
+    if e.errno == errno.EADDRINUSE:
+        return BriefError(f"port {port} on {HOST} is in use (another mkt preview, or another server)", key="--port",
+                          hint="stop the other one, or pick a free port: --port 0 lets the system choose")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return BriefError(f"not allowed to listen on port {port}", key="--port",
+                          hint="use a port above 1023, or --port 0 to let the system choose")
+    return BriefError(f"cannot listen on {HOST}:{port}: {e.strerror or e}", key="--port",
+                      hint="--port 0 lets the system choose a free port")
+
+
+def make_server(out: str | Path, port: int = DEFAULT_PORT, *, registry: str | Path | None = None) -> PreviewServer:
+    """A gallery server bound to 127.0.0.1:PORT (0: any free port); call serve_forever() to run it."""
+    if not 0 <= port <= 65535:
+        raise BriefError(f"port {port} is out of range", key="--port", hint="0-65535; 0 lets the system choose")
+    return PreviewServer(out, port, registry)
