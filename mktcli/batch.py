@@ -323,7 +323,7 @@ class RecordedError(MktError):
 
 
 def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Outcome]:
-    """Render items in this process (jobs == 1) or in a pool of worker processes, yielding as they finish."""
+    """Render items in this process (jobs == 1) or in `jobs` worker processes, yielding outcomes as they finish."""
     if jobs <= 1 or len(items) <= 1:
         for it in items:
             yield render_item(it, opts)
@@ -331,26 +331,42 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    # A worker's first creative of a brief pays for the brief's set-up (renderer, copy, the SVG font subsets:
+    # ~0.5 s), so a brief's creatives stay with one worker ("lane"), and a lane that runs dry takes the next
+    # brief. With fewer briefs than workers, single creatives are shared out instead, so no core sits idle.
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(it.brief, []).append(it)
+    units = list(groups.values()) if len(groups) >= jobs else [[it] for it in items]
+    units.reverse()   # pop() from the end takes them in order
     # spawn: workers are this process's own children (the parent may hold threads, e.g. rich's refresh, that fork
     # would copy mid-flight), and each one leaves when it sees this process gone (a kill -9 leaves no orphans)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_watch_parent,
-                               initargs=(os.getpid(),))
+    ctx = mp.get_context("spawn")
+    lanes = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),))
+             for _ in range(jobs)]
+    queued: list[list[Item]] = [[] for _ in lanes]   # each lane's brief in progress
+    in_flight: dict[Any, int] = {}
+
+    def feed(lane: int) -> None:   # two in flight per lane: the worker never waits for the parent
+        while sum(1 for v in in_flight.values() if v == lane) < 2:
+            if not queued[lane]:
+                if not units:
+                    return
+                queued[lane] = list(units.pop())
+            in_flight[lanes[lane].submit(render_item, queued[lane].pop(0), opts)] = lane
+
     try:
-        pending = set()
-        queue = iter(items)
-        for it in queue:   # keep a few in flight per worker, so a huge batch is not all queued up front
-            pending.add(pool.submit(render_item, it, opts))
-            if len(pending) >= jobs * 2:
-                break
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for lane in range(len(lanes)):
+            feed(lane)
+        while in_flight:
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in done:
+                lane = in_flight.pop(fut)
                 yield fut.result()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(render_item, nxt, opts))
+                feed(lane)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for pool in lanes:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _watch_parent(parent: int) -> None:

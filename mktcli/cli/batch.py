@@ -158,8 +158,8 @@ class _Terminal:
         if o.status == "failed":
             self.failed.append(o)
         if self.progress is not None:
-            self.progress.update(self.task, advance=1,
-                                 description=f"{o.item.name} · {o.item.segment} · {o.item.channel} ({o.status})")
+            # short: a long description squeezes the bar and the ETA out of an 80-column terminal
+            self.progress.update(self.task, advance=1, description=_short(o.item.name, 28))
 
     def bundle(self, b) -> None:
         pass
@@ -202,6 +202,10 @@ class _Terminal:
                        + (f", {s['not_done']} not done yet" if s["not_done"] else "")
                        + f"; {len(result.plan.bad)} bad briefs; {s['failed_checks']} with failed checks "
                        f"— {result.seconds:.1f} s{rate} · exit {result.exit_code}")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _red(n: int) -> str:
