@@ -16,6 +16,7 @@ from . import export as export_cmd
 from . import models as models_cmd
 from . import poster as poster_cmd
 from . import preview as preview_cmd
+from . import quick as quick_cmd
 from . import registry as registry_cmd
 
 app = typer.Typer(
@@ -43,6 +44,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 app.command("poster", help=poster_cmd.HELP)(poster_cmd.poster)
 app.command("channels", help=poster_cmd.CHANNELS_HELP)(poster_cmd.channels)
+app.command("quick", help=quick_cmd.QUICK_HELP)(quick_cmd.quick)
+app.command("init", help=quick_cmd.INIT_HELP)(quick_cmd.init)
 app.command("batch", help=batch_cmd.HELP)(batch_cmd.batch)
 app.command("copy", help=copy_cmd.HELP)(copy_cmd.copy)
 app.command("check", help=check_cmd.HELP)(check_cmd.check)

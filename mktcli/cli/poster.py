@@ -36,10 +36,12 @@ def poster(
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster, for designers.")] = True,
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db) for mkt ls, recall and audit.")] = True,
     as_json: JsonOpt = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Render, then render again whenever the brief or a file it uses (image, brand, logo, --channels, --rules) changes; Ctrl-C stops.")] = False,
 ) -> int:
+    if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
+        return _watch(brief, {k: v for k, v in locals().items() if k != "watch"})
     from rich.console import Console
 
-    from ..checks import failed_errors
     from ..poster import make_posters
     from ..visual.diffusion import DiffusionOptions
 
@@ -88,14 +90,7 @@ def poster(
         on_status(None)
         if progress is not None:
             progress.stop()
-    # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
-    failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
-    if result.failures:
-        code = 3 if result.creatives else int(result.failures[0].error.exit_code)
-    elif result.unregistered:   # the bundle is complete but the registry missed it (the note says how to fix)
-        code = 3
-    else:
-        code = 1 if failed_checks else 0
+    code, failed_checks = exit_code(result)
     if as_json:
         payload = {
             "ok": code == 0, "exit_code": code, "bundle": str(result.out_dir),
@@ -115,6 +110,38 @@ def poster(
         return code
     _summary(result, failed_checks)
     return code
+
+
+def _watch(brief: Path, options: dict) -> int:
+    from rich.console import Console
+
+    from ..watch import watch_brief
+    from .errors import report
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        watch_brief(brief, lambda _path: poster(**options), channel_files=options["channel_files"] or (),
+                    rules=options["rules"] or (), on_error=report,
+                    on_wait=lambda deps: err.print(f"[dim]watching {sum(p.exists() for p in deps)} file(s) for changes · "
+                                                     "Ctrl-C stops[/dim]"))
+    except KeyboardInterrupt:   # the way a user ends a watch: not an error
+        err.print("[dim]stopped watching[/dim]")
+    return 0
+
+
+def exit_code(result) -> tuple[int, list]:
+    """(exit code, failed error-level checks) of a run; `mkt quick` answers with the same codes."""
+    from ..checks import failed_errors
+
+    # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
+    failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
+    if result.failures:
+        code = 3 if result.creatives else int(result.failures[0].error.exit_code)
+    elif result.unregistered:   # the bundle is complete but the registry missed it (the note says how to fix)
+        code = 3
+    else:
+        code = 1 if failed_checks else 0
+    return code, failed_checks
 
 
 def _summary(result, failed_checks) -> None:
