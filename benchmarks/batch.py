@@ -107,7 +107,7 @@ def main() -> None:
     for n in args.procs:
         modes = [("pool", mkt + ["-o", str(work / f"out-pool-{n}"), "--jobs", str(n)])]
         if args.accelerate and n > 1:
-            modes.append(("accelerate", [sys.executable, "-m", "accelerate.commands.launch", "--cpu",
+            modes.append(("accelerate", [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
                                          "--num_processes", str(n), "--num_machines", "1", "--mixed_precision", "no",
                                          "--dynamo_backend", "no", "-m", "mktcli", "batch", str(briefs),
                                          "--no-register", "--json", "--jobs", "1",
