@@ -1,0 +1,1 @@
+"""Learn from clicks: the feedback store, traffic allocation (bandit) and plans."""
