@@ -13,6 +13,7 @@ from . import batch as batch_cmd
 from . import check as check_cmd
 from . import copy as copy_cmd
 from . import export as export_cmd
+from . import learn as learn_cmd
 from . import models as models_cmd
 from . import poster as poster_cmd
 from . import preview as preview_cmd
@@ -58,6 +59,7 @@ app.command("ls", help=registry_cmd.LS_HELP)(registry_cmd.ls)
 app.command("mark", help=registry_cmd.MARK_HELP)(registry_cmd.mark)
 app.command("recall", help=registry_cmd.RECALL_HELP)(registry_cmd.recall)
 app.add_typer(registry_cmd.audit_app, name="audit", help=registry_cmd.AUDIT_HELP)
+app.add_typer(learn_cmd.app, name="learn", help=learn_cmd.HELP)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -85,6 +85,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_creative ON events(creative_id, id)
     """,
+    # 2: click feedback (mkt learn): one row per creative × segment × channel × day; no foreign key to creatives,
+    # since a slot also shows creatives made elsewhere (by people), which feedback may name
+    """
+    CREATE TABLE feedback (
+        creative_id TEXT NOT NULL, segment TEXT NOT NULL, channel TEXT NOT NULL, day TEXT NOT NULL,
+        impressions INTEGER NOT NULL CHECK (impressions >= 0), clicks INTEGER NOT NULL CHECK (clicks >= 0),
+        conversions INTEGER, cost REAL, origin TEXT CHECK (origin IN ('ai', 'human')),
+        source TEXT, ingested_at TEXT NOT NULL,
+        PRIMARY KEY (creative_id, segment, channel, day)
+    );
+    CREATE INDEX feedback_slot ON feedback(channel, segment, day);
+    CREATE TABLE ingests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+        rows INTEGER NOT NULL, added INTEGER NOT NULL, updated INTEGER NOT NULL, unchanged INTEGER NOT NULL,
+        bad INTEGER NOT NULL
+    )
+    """,
 ]
 
 

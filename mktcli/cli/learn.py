@@ -1,0 +1,227 @@
+"""`mkt learn ingest | plan | distill | report`: click feedback in, traffic shares and wording knowledge out.
+The library is mktcli/learn/; it is imported inside the commands so `mkt --help` stays fast."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._options import JsonOpt
+from .registry import RegistryOpt
+
+HELP = """Learn from clicks: ingest click logs into the registry, plan the next period's traffic per slot (Thompson
+sampling with a floor for new creatives), distil what wording works per segment, report CTRs.
+Example: mkt learn ingest clicks.csv · mkt learn plan --slot app_banner · mkt learn distill · mkt learn report"""
+INGEST_HELP = """Read click logs (.csv with a header, or .jsonl): creative_id, segment, channel, day, impressions,
+clicks [, conversions, cost, origin ai|human]. Idempotent: the same file twice adds nothing; a corrected row replaces
+the old numbers. Bad rows are reported with their line numbers and skipped (exit 3); the rest is kept."""
+PLAN_HELP = """Traffic shares for the next period of one slot (channel), per segment, as JSON for the placement system
+and a table. Thompson sampling on Beta-Bernoulli click rates from decayed counts; creatives with no traffic yet get at
+least --floor. Example: mkt learn plan --slot app_banner -o plan.json"""
+DISTILL_HELP = """Find the wording that works per segment (phrases, perks, rate framing, tone, length) from the clicks,
+with shrunk estimates and false-discovery control, and write the knowledge file the copy engines use
+(default: MKT_HOME/knowledge/zh-CN.yaml). People may edit it; compliance rules always win."""
+REPORT_HELP = """CTR by segment × creative family (brief, headline, channel or origin) with 95% intervals, the daily
+trend, and the uplift of AI-made over human creatives where both ran: a table, and an HTML page with PNG charts."""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
+
+DayOpt = Annotated[Optional[str], typer.Option("--today", help="First day of the period to plan (default: today), YYYY-MM-DD.")]
+
+
+def _day(value: str | None, key: str) -> date | None:
+    if value is None:
+        return None
+    from ..errors import MktError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise MktError(f"{key}: '{value}' is not a date", "write YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def _out(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("ingest", help=INGEST_HELP)
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Click log files (.csv or .jsonl).", show_default=False)],
+    registry: RegistryOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ..export.registry import open_registry
+    from ..learn.store import ingest as ingest_file
+
+    results = []
+    with open_registry(registry) as reg:
+        for f in files:
+            results.append(ingest_file(reg, f))
+    code = 3 if any(r.bad for r in results) else 0
+    if as_json:
+        _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
+        return code
+    con = Console(highlight=False)
+    for r in results:
+        con.print(f"{escape(str(r.file))}: {r.rows} rows · [green]{r.added} added[/green] · {r.updated} updated · "
+                  f"{r.unchanged} unchanged" + (f" · [red]{len(r.bad)} bad (skipped)[/red]" if r.bad else ""))
+        for b in r.bad[:20]:
+            con.print(f"  [red]line {b.line}[/red]: {escape(b.message)}")
+        if len(r.bad) > 20:
+            con.print(f"  … {len(r.bad) - 20} more bad rows (--json lists the first 50)")
+        if r.unknown_creatives:
+            con.print(f"  [dim]{r.unknown_creatives} row(s) name creatives the registry does not know: kept, as made "
+                      "elsewhere (origin human unless the log says)[/dim]")
+    return code
+
+
+@app.command("plan", help=PLAN_HELP)
+def plan(
+    slot: Annotated[str, typer.Option("--slot", help="The slot: a channel name, e.g. app_banner.")],
+    segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable).")] = None,
+    today: DayOpt = None,
+    half_life: Annotated[float, typer.Option("--half-life", min=0.0, help="Days after which a day's clicks count half (0 = no decay).")] = 14.0,
+    floor: Annotated[float, typer.Option("--floor", min=0.0, max=0.5, help="Least share of traffic for each creative with no traffic yet.")] = 0.05,
+    status: Annotated[Optional[str], typer.Option("--status", help="Creatives to plan for, comma-separated (default: draft,approved,live).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the plan JSON to this file.")] = None,
+    registry: RegistryOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..errors import MktError
+    from ..export.files import atomic_write_json
+    from ..export.registry import STATUSES, open_registry
+    from ..learn.plan import make_plan
+
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
+    bad = [s for s in statuses or () if s not in STATUSES or s == "recalled"]
+    if bad:
+        raise MktError(f"--status: '{bad[0]}' cannot be planned", "use draft, approved, live (comma-separated)")
+    with open_registry(registry) as reg:
+        p = make_plan(reg, slot, today=_day(today, "--today"), half_life_days=half_life or None, floor=floor,
+                      seed=seed, statuses=statuses, segments=segment)
+    if out:
+        atomic_write_json(out, p)
+    if as_json:
+        _out(p)
+        return 0
+    con = Console(highlight=False)
+    for seg, s in p["segments"].items():
+        t = Table(title=f"{slot} · {seg} · from {p['period_start']}", title_justify="left")
+        for col in ("creative", "share", "new", "impressions", "clicks", "CTR", "status", "headline"):
+            t.add_column(col, justify="right" if col in ("share", "impressions", "clicks", "CTR") else "left")
+        for e in s["creatives"]:
+            t.add_row(e["id"], f"{e['share'] * 100:.1f}%", "new" if e["new"] else "", f"{e['impressions']:,}",
+                      f"{e['clicks']:,}", f"{e['ctr'] * 100:.2f}%" if e["ctr"] is not None else "—", e["status"],
+                      escape(e["headline"] or ""))
+        con.print(t)
+    for n in p["notes"]:
+        con.print(f"[yellow]note[/yellow] {escape(n)}")
+    if out:
+        con.print(f"plan: {escape(str(out))}")
+    return 0
+
+
+@app.command("distill", help=DISTILL_HELP)
+def distill(
+    channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only feedback from this channel.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
+    min_impressions: Annotated[int, typer.Option("--min-impressions", min=0, help="Least impressions behind a claimed effect, with and without the feature.")] = 5000,
+    fdr: Annotated[float, typer.Option("--fdr", min=0.0001, max=0.5, help="False-discovery rate over all segment × feature effects.")] = 0.05,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Knowledge file to write (default: MKT_HOME/knowledge/zh-CN.yaml).")] = None,
+    registry: RegistryOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ..errors import MktError
+    from ..export.registry import open_registry
+    from ..learn.distill import Observation, default_knowledge_path
+    from ..learn.distill import distill as run_distill
+    from ..learn.store import feedback
+
+    with open_registry(registry) as reg:
+        rows = feedback(reg, channel=channel, since=_day(since, "--since"))
+    agg: dict[tuple, dict] = {}
+    for r in rows:
+        if not r["texts"]:   # creatives made elsewhere: their words are unknown, nothing to learn from them
+            continue
+        k = (r["creative_id"], r["segment"], r["channel"])
+        a = agg.setdefault(k, {"texts": r["texts"], "impressions": 0, "clicks": 0})
+        a["impressions"] += r["impressions"]
+        a["clicks"] += r["clicks"]
+    if not agg:
+        raise MktError("no feedback on registered creatives to learn from",
+                       "ingest click logs first: mkt learn ingest clicks.csv")
+    obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"]) for (cid, seg, ch), a in agg.items()]
+    knowledge = run_distill(obs, min_impressions=min_impressions, fdr=fdr)
+    path = out or default_knowledge_path()
+    knowledge.to_yaml(path)
+    summary = knowledge.summary() if hasattr(knowledge, "summary") else None
+    if as_json:
+        _out({"ok": True, "knowledge": str(path), "observations": len(obs), "summary": summary})
+        return 0
+    con = Console(highlight=False)
+    con.print(f"{len(obs)} creative × segment × channel observations, {sum(o.impressions for o in obs):,} impressions")
+    con.print(Path(path).read_text(encoding="utf-8") if Path(path).stat().st_size < 6000 else "")
+    con.print(f"knowledge: {escape(str(path))} (edit it freely; the copy engines read it, compliance rules still win)")
+    return 0
+
+
+@app.command("report", help=REPORT_HELP)
+def report(
+    by: Annotated[str, typer.Option("--by", help="Creative family: brief, headline, channel or origin.")] = "brief",
+    channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only this channel (slot).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and the PNG charts.")] = Path("learn-report"),
+    registry: RegistryOpt = None,
+    as_json: JsonOpt = False,
+) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..errors import MktError
+    from ..export.registry import open_registry
+    from ..learn.report import FAMILIES, summarize, write_report
+    from ..learn.store import feedback
+
+    if by not in FAMILIES:
+        raise MktError(f"--by: '{by}' is not a creative family", "use one of: " + ", ".join(FAMILIES))
+    with open_registry(registry) as reg:
+        rows = feedback(reg, channel=channel, since=_day(since, "--since"))
+    if not rows:
+        raise MktError("no feedback to report on", "ingest click logs first: mkt learn ingest clicks.csv")
+    s = summarize(rows, by=by)
+    page = write_report(s, out, f"mkt learn report{' · ' + channel if channel else ''}")
+    if as_json:
+        _out({"ok": True, "report": str(page), **s})
+        return 0
+    con = Console(highlight=False)
+    t = Table(title=f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})", title_justify="left")
+    for col in ("segment", by, "impressions", "clicks", "CTR", "95% interval", "creatives"):
+        t.add_column(col, justify="right" if col in ("impressions", "clicks", "CTR", "creatives") else "left")
+    for c in s["cells"][:60]:
+        t.add_row(escape(c["segment"]), escape(c["family"][:40]), f"{c['impressions']:,}", f"{c['clicks']:,}",
+                  f"{c['ctr'] * 100:.2f}%" if c["ctr"] is not None else "—",
+                  f"{c['ci95'][0] * 100:.2f}–{c['ci95'][1] * 100:.2f}%", str(c["creatives"]))
+    con.print(t)
+    o = s["ai_vs_human"]["overall"]
+    if o:
+        con.print(f"AI vs human: CTR {o['ai_ctr'] * 100:.2f}% vs {o['human_ctr'] * 100:.2f}% → uplift "
+                  f"{o['uplift'] * 100:+.1f}% (95% {o['ci95'][0] * 100:+.1f}% … {o['ci95'][1] * 100:+.1f}%); "
+                  f"AI took {o['ai_click_share'] * 100:.0f}% of clicks")
+    con.print(f"report: {escape(str(page))}")
+    return 0
