@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BriefError, MktError
+from .export.files import check_out_dir
 
 STATE_DIR = ".mkt-batch"
 BRIEF_SUFFIXES = (".yaml", ".yml")
@@ -152,7 +153,12 @@ def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
             found.append(p)
         else:
             raise MktError(f"no such brief file or folder: {p}", "give brief YAML files or folders holding them")
-    unique = list(dict.fromkeys(f.resolve() for f in found))
+    # the same file named twice (a folder and a file in it) is one brief; paths stay as given, so a manifest
+    # records briefs/x.yaml as `mkt poster briefs/x.yaml` would, not the operator's absolute path
+    seen: dict[Path, Path] = {}
+    for f in found:
+        seen.setdefault(f.resolve(), f)
+    unique = list(seen.values())
     if not unique:
         raise MktError("no briefs found (*.yaml, *.yml)", "give brief YAML files or folders holding them")
     return unique
@@ -468,6 +474,7 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
         vo = opts.visual_options or DiffusionOptions()
         if getattr(vo, "device", None) is None:
             opts = replace(opts, visual_options=replace(vo, device=f"cuda:{state.local_process_index}"))
+    check_out_dir(opts.out)
     plan = make_plan(inputs, opts)
     result = BatchResult(plan, Path(opts.out), main)
     out = Path(opts.out)

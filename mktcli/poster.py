@@ -26,7 +26,8 @@ from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
-from .export.files import atomic_write_json, remove_stale_temp_files, safe_join, sha256, write_listed
+from .export.files import (atomic_write_json, check_out_dir, remove_stale_temp_files, safe_join, sha256,
+                           write_listed)
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
 MANIFEST_VERSION = 1
@@ -352,7 +353,7 @@ def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
 
 def start_bundle(out: str | Path, brief: Brief) -> Path:
     """OUT/<name>/, marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
-    bundle_dir = safe_join(Path(out), brief.name)
+    bundle_dir = safe_join(check_out_dir(out), brief.name)
     bundle_dir.mkdir(parents=True, exist_ok=True)
     (bundle_dir / "manifest.json").unlink(missing_ok=True)
     remove_stale_temp_files(bundle_dir)
@@ -371,6 +372,9 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
         entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
         for ext, blob in extra.items():   # the designer's layered files, beside the image
             entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
+        if not layered:   # an earlier run's layered files would sit beside the new image, out of date
+            for ext in ("psd", "svg"):
+                safe_join(bundle_dir, *f"{stem}.{ext}".split("/")).unlink(missing_ok=True)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
     except MktError as e:
         return Failure(job.segment.name, job.channel.name, e)

@@ -360,8 +360,10 @@ def write_brief_file(text: str, path: Path, force: bool = False) -> Path:
     from .export.files import atomic_write
 
     path = Path(path)
+    if path.is_dir():
+        raise BriefError(f"{path} is a folder", key="--brief-out", hint=f"give a file name, e.g. {path / 'brief.yaml'}")
     if path.exists() and not force:
-        if path.is_dir() or path.read_bytes() != text.encode("utf-8"):
+        if path.read_bytes() != text.encode("utf-8"):
             raise BriefError(f"{path} exists and differs from the new brief", key="--brief-out",
                              hint="pass --force to replace it, or --brief-out another.yaml")
     atomic_write(path, text.encode("utf-8"))

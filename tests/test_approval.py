@@ -177,7 +177,7 @@ def test_failures_and_notes_are_listed(bundle):
     html, md = approval_html(bundle, m), approval_markdown(bundle, m)
     assert "headline &lt;too long&gt;" in html and "<too long>" not in html
     assert "shorten message.headline" in html and "visual.engine auto: no CUDA GPU" in html
-    assert "1 failed to render" in html and "| 养殖户 | dsp_300x250 | headline <too long> |" in md
+    assert "1 failed to render" in html and "| 养殖户 | dsp_300x250 | headline &lt;too long&gt; |" in md
 
 
 def test_layers_are_linked(bundle):
@@ -199,8 +199,10 @@ def test_text_is_escaped(bundle):
     m = copy.deepcopy(_manifest(bundle))
     c = next(c for c in m["creatives"] if c["format"] != "text")
     c["texts"]["headline"] = '<script>alert("x")</script>'
-    html = approval_html(bundle, m)
+    html, md = approval_html(bundle, m), approval_markdown(bundle, m)
     assert "<script>" not in html and "&lt;script&gt;" in html
+    # a ticket system may render HTML inside Markdown: the table cells are escaped too
+    assert "<script>" not in md and '&lt;script&gt;alert("x")&lt;/script&gt;' in md
 
 
 # ---------------------------------------------------------------- approval.md

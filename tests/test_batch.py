@@ -79,13 +79,27 @@ def test_bad_briefs_are_reported_and_the_rest_complete_then_nothing_is_rendered_
 
 def test_a_batch_bundle_is_the_bundle_mkt_poster_writes(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
-    brief = tmp_path / "b.yaml"
+    monkeypatch.chdir(tmp_path)   # relative paths, as an operator types them: recorded as given by both
+    (tmp_path / "briefs").mkdir()
+    brief = tmp_path / "briefs" / "b.yaml"
     brief.write_text(GOOD.replace("channels: [app_banner, moments_16x9]", "channels: [app_banner, dsp_300x250, sms]"),
                      encoding="utf-8")
-    assert run(["poster", str(brief), "-o", str(tmp_path / "single"), "--no-register"]) == 0
-    code, _ = _batch([str(brief), "-o", str(tmp_path / "batch"), "--jobs", "2", "--no-register"], capsys)
+    assert run(["poster", "briefs/b.yaml", "-o", "single", "--no-register"]) == 0
+    code, _ = _batch(["briefs", "-o", "batch", "--jobs", "2", "--no-register"], capsys)
     assert code == 0
     assert _tree(tmp_path / "batch") == _tree(tmp_path / "single")
+    assert json.loads((tmp_path / "batch" / "test-loan" / "manifest.json").read_text())["brief"]["path"] == \
+        "briefs/b.yaml"
+
+
+def test_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys, write_brief):
+    brief = write_brief()
+    (tmp_path / "afile").write_text("x")
+    for cmd in (["batch", str(brief)], ["poster", str(brief)]):
+        for out in ("afile", "afile/sub"):
+            capsys.readouterr()
+            assert run([*cmd, "-o", str(tmp_path / out), "--no-register", "--json"]) == 2
+            assert "is a file" in capsys.readouterr().out
 
 
 def test_only_changed_creatives_render_again(tmp_path, capsys):

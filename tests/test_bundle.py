@@ -345,3 +345,16 @@ def test_embedded_font_subsets_are_deterministic():
     first = _font_subset.__wrapped__("sans", chars)
     _time.sleep(1.1)
     assert _font_subset.__wrapped__("sans", chars) == first
+
+
+def test_no_layers_removes_the_layered_files_of_an_earlier_run(tmp_path):
+    from mktcli.poster import make_posters
+    from tests.conftest import GOOD
+
+    brief = tmp_path / "b.yaml"
+    brief.write_text(GOOD, encoding="utf-8")
+    res = make_posters(brief, tmp_path / "out", register=False, segments=["养殖户"], channels=["app_banner"])
+    stem = (res.out_dir / res.creatives[0].path).with_suffix("")
+    assert stem.with_suffix(".psd").is_file() and stem.with_suffix(".svg").is_file()
+    make_posters(brief, tmp_path / "out", register=False, segments=["养殖户"], channels=["app_banner"], layered=False)
+    assert not stem.with_suffix(".psd").exists() and not stem.with_suffix(".svg").exists()

@@ -421,3 +421,15 @@ def test_gallery_in_headless_chromium(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_nothing_to_show_and_a_missing_html_folder_are_clear_errors(tmp_path, capsys):
+    from mktcli.cli.app import run
+
+    (tmp_path / "not-bundles" / "a").mkdir(parents=True)
+    assert run(["preview", str(tmp_path / "not-bundles"), "--html", str(tmp_path / "p.html")]) == 2
+    assert "no bundles" in capsys.readouterr().err
+    assert not (tmp_path / "p.html").exists()
+    assert run(["preview", str(tmp_path / "not-bundles"), "--port", "0"]) == 2
+    assert run(["preview", str(tmp_path / "not-bundles"), "--html", str(tmp_path / "nope" / "dir" / "p.html")]) == 2
+    assert not (tmp_path / "nope").exists()

@@ -345,3 +345,13 @@ def test_llm_fills_the_gaps_and_the_rule_facts_win(tmp_path, capsys):
                 "--engine", "llm", "--model", str(model), "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["understood"]["apr"] == "3.2%"
     assert load_brief(tmp_path / "c.yaml").message.headline == "补栏周转 有我帮忙"
+
+
+def test_brief_out_that_is_a_folder_is_a_clear_error(tmp_path, capsys):
+    from mktcli.cli.app import run
+
+    (tmp_path / "d").mkdir()
+    for extra in ([], ["--force"]):
+        code = run(["quick", "给养殖户做一张贷款海报，年化利率3.2%起", "--provider", "示例农村商业银行股份有限公司",
+                    "--no-run", "--brief-out", str(tmp_path / "d"), *extra])
+        assert code == 2 and "is a folder" in capsys.readouterr().err

@@ -23,7 +23,7 @@ from . import registry as registry_cmd
 app = typer.Typer(
     name="mkt",
     help="mkt — one YAML brief in, placement-ready Chinese marketing posters out.\n\n"
-         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure, 70 internal error.",
+         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure, 70 internal error, 130 interrupted.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -24,7 +24,7 @@ def preview(
     registry: Annotated[Path | None, typer.Option("--registry", help="Registry file to read statuses from (default: $MKT_REGISTRY, else <MKT_HOME>/registry.db).", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..export.preview import gallery_data, make_server, relative_href, write_gallery_html
+    from ..export.preview import gallery_data, load_gallery, make_server, relative_href, write_gallery_html
 
     if html is not None:
         target, gallery = write_gallery_html(out, html, registry=registry)
@@ -34,6 +34,7 @@ def preview(
         else:
             _say(f"gallery written: {target} ({_counts(gallery_data(gallery))})")
         return 0
+    load_gallery(out, registry=registry, require_bundle=True)   # nothing to show is a mistake, said before serving
     server = make_server(out, port, registry=registry)
     try:
         if as_json:   # one line, flushed: a script reads the URL (useful with --port 0), then the server runs

@@ -42,7 +42,7 @@ def quick(
         from rich.syntax import Syntax
 
         err.print(f"[bold]brief[/bold] → {path}")
-        err.print(Syntax(text, "yaml", word_wrap=True))
+        err.print(Syntax(text, "yaml", word_wrap=False), soft_wrap=True)   # copyable: wrapping would break comments
 
     chans = [c.strip() for item in channel or [] for c in item.split(",") if c.strip()] or None
     result = make_quick(sentence, out=out, brief_out=brief_out, provider=provider, channels=chans,

@@ -359,7 +359,9 @@ def approval_html(bundle_dir: Path, manifest: dict[str, Any]) -> str:
 
 
 def _cell(v: Any) -> str:
-    return str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or "—"
+    # brief text is escaped as in HTML too: a ticket system that renders HTML inside Markdown must not run it
+    text = escape(str(v), quote=False)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or "—"
 
 
 def _md_link(label: str, path: str) -> str:

@@ -55,6 +55,24 @@ def atomic_write_json(path: Path, obj: Any) -> bytes:
     return data
 
 
+def check_out_dir(out: str | Path) -> Path:
+    """OUT must be a folder (or not exist yet): a file there would fail deep inside a run with an OS error."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        from ..errors import MktError
+
+        raise MktError(f"the output folder {out} is a file", "give -o a folder (it is created when missing)")
+    for parent in out.parents:   # out/…/x where a parent is a file
+        if parent.exists():
+            if not parent.is_dir():
+                from ..errors import MktError
+
+                raise MktError(f"cannot create the output folder {out}: {parent} is a file",
+                               "give -o a folder path")
+            break
+    return out
+
+
 def safe_join(root: Path, *parts: str) -> Path:
     """root/parts…, refusing anything that resolves outside root (.., absolute parts, symlinks out)."""
     root_r = root.resolve()

@@ -159,11 +159,15 @@ def registry_statuses(ids: list[str], path: str | Path | None = None) -> dict[st
         return {}
 
 
-def load_gallery(out: str | Path, *, registry: str | Path | None = None) -> Gallery:
+def load_gallery(out: str | Path, *, registry: str | Path | None = None, require_bundle: bool = False) -> Gallery:
     """Read every bundle under OUT (see find_bundle_dirs) and the registry status of its creatives (`registry`:
     the registry file, default as `mkt ls` finds it)."""
     root = gallery_root(out)
     gallery = Gallery(root, [_load_bundle(root, d, ok) for d, ok in find_bundle_dirs(root)])
+    if require_bundle and not any(b.manifest for b in gallery.bundles):
+        raise BriefError(f"no bundles in {out} (no manifest.json in it or its subfolders)", key="OUT",
+                         hint="preview what mkt poster or mkt batch wrote, e.g. mkt preview out/ (a bundle still "
+                              "being written shows once its manifest.json lands)")
     ids = [str(c.get("id")) for b in gallery.bundles for c in b.creatives if c.get("id")]
     gallery.registry = registry_statuses(ids, registry)
     return gallery
@@ -263,7 +267,10 @@ def write_gallery_html(out: str | Path, target: str | Path, *,
     if target.is_dir():
         raise BriefError(f"{target} is a folder", key="--html",
                          hint=f"give a file name, e.g. {target / 'preview.html'}")
-    gallery = load_gallery(out, registry=registry)
+    if not target.parent.is_dir():   # a typo must not leave stray folders behind
+        raise BriefError(f"the folder {target.parent} does not exist", key="--html",
+                         hint="create it first, or write the page into an existing folder")
+    gallery = load_gallery(out, registry=registry, require_bundle=True)
     page = gallery_html(gallery, relative_href(target, gallery.root), static=True)
     atomic_write(target, page.encode("utf-8"))
     return target, gallery
