@@ -264,6 +264,7 @@ class Placement(Strict):
 class CopySettings(Strict):
     engine: str = "template"      # template (embedded) | llm (a transformers chat model)
     model: str | None = None      # engine llm: hub id or local folder
+    knowledge: str | None = None  # learned wording (mkt learn distill); default MKT_HOME/knowledge/zh-CN.yaml if any
 
 
 class Brief(Strict):

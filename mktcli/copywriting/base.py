@@ -97,6 +97,8 @@ class CopyRequest:
     seed: int
     variant: int = 0
     avoid: tuple[str, ...] = ()   # problems of an earlier try, for a re-generation
+    learned: tuple[str, ...] = ()  # learned wording this variant should use (knowledge file, works:)
+    hint: str = ""                # learned wording for the prompt (what worked, what to avoid)
 
 
 @dataclass

@@ -67,6 +67,10 @@ def build_messages(req: CopyRequest) -> list[dict[str, str]]:
     lines.append(f"行动号召：{f.cta}")
     if f.disclaimer:
         lines.append(f"免责声明：{f.disclaimer}")
+    if req.hint:
+        lines.append(req.hint)
+    if req.learned:
+        lines.append("这一版请用上这些措辞：" + "、".join(req.learned))
     if req.avoid:
         lines.append("上一版的问题（这次必须避免）：" + "；".join(req.avoid)[:300])
     schema = "{" + ", ".join(f'"{k}": "{v}"' for k, v in _FIELD_NOTES.items()) + "}"

@@ -126,6 +126,8 @@ class TemplateEngine(CopyEngine):
         if seg_name is None and unknown:   # a segment the lexicon does not know: still address them by name
             who = unknown[0] + "朋友"
         hook = pick(words.hooks)   # the segment's own line, in sentences
+        if req.learned:   # a candidate built on wording the click data favoured (knowledge file)
+            hook = learned_hook(req.learned, words.hooks, limits.get("headline", 14)) or hook
         title = f.headline if f.headline and len(f.headline) <= limits.get("push_title", 20) else hook
         slots = {
             "who": who, "who_short": _who_short(who),
@@ -200,6 +202,24 @@ class TemplateEngine(CopyEngine):
             info["note"] = ("not in the lexicon: " + "、".join(unknown)
                             + " — generic wording used (add them to configs/lexicon/zh-CN.yaml)")
         return Draft(copy, info)
+
+
+def learned_hook(learned: tuple[str, ...], hooks: list[str], limit: int) -> str | None:
+    """A hook that carries learned wording: one of the segment's hooks that already has all of it, else the
+    wording itself with the second half of a hook ('随借随还 不误农时'), within the headline limit."""
+    own = [h for h in hooks if all(w in h for w in learned)]
+    if own:
+        return own[0]
+    phrase = "".join(learned)
+    if len(phrase) > limit:
+        return None
+    for h in hooks:
+        parts = h.split()
+        tail = parts[-1] if len(parts) > 1 else ""
+        text = f"{phrase} {tail}" if tail and not any(w in tail for w in learned) else phrase
+        if len(text) <= limit and not _repeats(text):
+            return text
+    return phrase
 
 
 def _with_risk(text: str, risk: str) -> str:

@@ -7,7 +7,8 @@ variant is re-generated (llm), then replaced by the template engine's, and the r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 from ..brand import load_brand
@@ -132,10 +133,71 @@ def _brief_wins(copy: Copy, seg: Segment) -> Copy:
     return copy.model_copy(update=upd) if upd else copy
 
 
+def resolve_knowledge(brief: Brief | None, knowledge: Any = None):
+    """The knowledge file the copy engines use: `knowledge` (a Knowledge, a path, or False for none), else the
+    brief's `copy: {knowledge: path}` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists."""
+    from ..learn.knowledge import Knowledge, default_knowledge_path, load_knowledge
+
+    if knowledge is False:
+        return None
+    if isinstance(knowledge, Knowledge):
+        return knowledge
+    if knowledge is not None:
+        return load_knowledge(knowledge)
+    own = getattr(getattr(brief, "copy", None), "knowledge", None) if brief is not None else None
+    if own:
+        p = Path(own).expanduser()
+        return load_knowledge(p if p.is_absolute() else Path(brief.base_dir) / p)
+    default = default_knowledge_path()
+    return load_knowledge(default) if default.is_file() else None
+
+
+def _learned(know, segs, facts, seed: int, n: int, eng: CopyEngine, notes: list[str]
+             ) -> tuple[dict[str, str], list[CopyRequest]]:
+    """Per segment: the prompt line (what worked, what to avoid) and, for the template engine, extra candidates
+    built on the two best learned phrases. Learned wording the compliance rules forbid is dropped, with a note."""
+    from ..learn.knowledge import forbidden
+
+    hints: dict[str, str] = {}
+    extra: list[CopyRequest] = []
+    for s in segs:
+        works = []
+        for e in know.works(s.name):
+            rules = forbidden(e.words) if e.words else []
+            if rules:
+                notes.append(f"{s.name}: learned wording {e.feature} is not used: it breaks {', '.join(rules)}")
+                continue
+            works.append(e)
+        phrases = [e for e in works if e.kind == "phrase" and e.words]
+        avoid = [e for e in know.avoid(s.name) if e.words]
+        if phrases or avoid:
+            line = "点击数据（仅供参考，上面的合规要求优先）："
+            if phrases:
+                line += "这类客户更常点击的措辞：" + "、".join(f"{'/'.join(e.words)}（{e.lift:+.0%}）" for e in phrases[:5])
+            if avoid:
+                line += ("；" if phrases else "") + "点击更少的措辞：" + "、".join("/".join(e.words) for e in avoid[:5])
+            hints[s.name] = line
+        if eng.name == "template":
+            for k, e in enumerate(phrases[:2]):
+                extra.append(CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, n + k,
+                                         learned=tuple(e.words)))
+    return hints, extra
+
+
+def _copy_texts(copy: Copy) -> dict[str, str]:
+    return {k: v for k, v in copy.fields().items() if v}
+
+
 def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments: list[str] | None = None,
                n: int = 1, seed: int | None = None, retries: int = 1, engine_options: dict | None = None,
-               on_progress: Callable[[int, int], None] | None = None) -> CopyResult:
-    """n guarded variants of copy for each segment of the brief."""
+               on_progress: Callable[[int, int], None] | None = None, knowledge: Any = None) -> CopyResult:
+    """n guarded variants of copy for each segment of the brief.
+
+    With a knowledge file (`knowledge`: a Knowledge, a path, False for none; default: the brief's
+    `copy.knowledge`, else MKT_HOME/knowledge/zh-CN.yaml when it exists) the template engine also writes
+    candidates on the segment's learned phrases, the llm engine's prompt lists what worked and what to avoid, and
+    each segment's variants are ordered by the predicted lift (stable), keeping n. Every variant still goes
+    through the guard; a candidate the guard rejects is dropped."""
     segs = [s for s in brief.segments() if not segments or s.name in segments]
     seed = brief.visual.seed if seed is None else seed
     eng = engine if isinstance(engine, CopyEngine) else get_copy_engine(engine, **(engine_options or {}))
@@ -143,10 +205,15 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
     facts = {s.name: facts_for(brief, s) for s in segs}
     reqs = [CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, v)
             for s in segs for v in range(n)]
+    notes: list[str] = []
+    know = resolve_knowledge(brief, knowledge)
+    if know is not None:
+        notes += know.notes
+        hints, extra = _learned(know, segs, facts, seed, n, eng, notes)
+        reqs = [replace(r, hint=hints.get(r.segment, "")) for r in reqs] + extra
     drafts = eng.write(reqs)
     by_name = {s.name: s for s in segs}
     out: dict[str, list[Variant]] = {s.name: [] for s in segs}
-    notes: list[str] = []
     for i, (req, draft) in enumerate(zip(reqs, drafts)):
         seg = by_name[req.segment]
         repairs: list[dict] = []
@@ -158,27 +225,50 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
                 break
             attempt += 1
             repairs.append({"action": "regenerate", "problems": problems})
-            draft = eng.write([CopyRequest(req.facts, req.segment, req.parts, req.seed + 7919 * attempt,
-                                           req.variant, tuple(problems))])[0]
+            draft = eng.write([replace(req, seed=req.seed + 7919 * attempt, avoid=tuple(problems))])[0]
             findings = _check_draft(draft, req, seg, brief)
         if _errors(draft, findings) and eng.name != "template":
             repairs.append({"action": "template", "problems": _errors(draft, findings)})
             draft = fallback.one(req)
             draft.info["replaced"] = eng.name
             findings = _check_draft(draft, req, seg, brief)
+        if req.learned and _errors(draft, findings):   # an extra candidate: dropped, never shipped failing
+            notes.append(f"{req.segment}: a candidate on learned wording {'/'.join(req.learned)} failed the guard "
+                         "and was dropped")
+            continue
         copy = _brief_wins(draft.copy, seg)
         draft.info.setdefault("category", req.facts.category)
+        if req.learned:
+            draft.info["learned"] = "/".join(req.learned)
         note = f"{req.segment}: {draft.info['note']}" if draft.info.get("note") else None
         if note and note not in notes:
             notes.append(note)
         out[req.segment].append(Variant(req.segment, req.variant, copy, draft.info, findings, repairs))
         if on_progress:
             on_progress(i + 1, len(reqs))
+    if know is not None:
+        _rank(out, know, n)
     fixed = sum(1 for vs in out.values() for v in vs if v.repairs)
     if fixed:
         notes.append(f"{fixed} variant(s) from the {eng.name} engine were repaired (numbers, limits or phrases); "
                      "see each variant's 'repairs'")
     return CopyResult(eng.describe(), out, notes)
+
+
+def _rank(out: dict[str, list[Variant]], know, n: int) -> None:
+    """Order each segment's variants by the knowledge file's predicted lift (guarded ones first; stable, so ties
+    keep the engine's order) and keep n; record the file, its sha256 and the lift in each variant's info."""
+    for seg, vs in out.items():
+        lifts = [know.lift(seg, _copy_texts(v.copy)) for v in vs]
+        order = sorted(range(len(vs)), key=lambda i: (not vs[i].ok, -round(lifts[i], 9)))[:n]
+        ranked = []
+        for rank, i in enumerate(order):
+            v = vs[i]
+            v.info["knowledge"] = {"path": str(know.path) if know.path else None, "sha256": know.sha256,
+                                   "lift": round(lifts[i], 4), "generated_as": v.variant}
+            v.variant = rank
+            ranked.append(v)
+        out[seg] = ranked
 
 
 def _check_draft(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[Finding]:
