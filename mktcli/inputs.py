@@ -54,8 +54,12 @@ def _options(visual_options: Any) -> Any:
 def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = None) -> str:
     from . import __version__
 
+    from .copywriting.writer import knowledge_path
+
     content = brief.model_dump(mode="json", by_alias=True, exclude={"placement", "channels"})
     return _digest({
+        # what `mkt learn distill` found ranks and writes the copy: a new knowledge file is new input
+        "knowledge": file_digest(knowledge_path(brief)),
         "brief": content, "brand": brand.model_dump(mode="json"), "logo": file_digest(brand.logo_path()),
         "image": file_digest(brief.image_path()), "engine": engine, "seed": seed,
         "options": _options(visual_options), "mkt": __version__,

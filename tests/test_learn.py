@@ -153,3 +153,47 @@ def test_plan_gives_new_creatives_the_floor_and_the_better_one_more(registered, 
     assert again["segments"] == plan["segments"]
     code, out = _json(capsys, ["learn", "plan", "--slot", "no_such_slot"])
     assert code == 2 and "app_banner" in (out["hint"] or "")
+
+
+HEADS = ["补栏周转 不误农时", "补栏有钱 轻松周转", "春耕备耕 资金无忧", "线上申请 审批便捷", "随借随还 安心经营",
+         "补栏资金 随借随还", "经营周转 线上办理", "备耕资金 轻松申请", "补栏扩产 资金到位", "安心经营 线上申请",
+         "资金无忧 审批便捷", "春耕补栏 一贷搞定"]
+
+
+def test_distill_end_to_end_finds_a_planted_phrase_for_one_segment_only(tmp_path, capsys):
+    """Twelve campaigns × three segments; creatives whose headline says 补栏 get +50% clicks among 养殖户 only."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for i, head in enumerate(HEADS):
+        brief = tmp_path / f"b{i}.yaml"
+        brief.write_text(GOOD.replace("name: test-loan", f"name: camp-{i}").replace("补栏周转 不误农时", head)
+                         .replace("segments: [养殖户, 种植户]", "segments: [养殖户, 种植户, 个体工商户]")
+                         .replace("channels: [app_banner, moments_16x9]", "channels: [dsp_300x250]"),
+                         encoding="utf-8")
+        for c in make_posters(brief, tmp_path / "out", layered=False).creatives:
+            d = c.data
+            ctr = 0.02 * (1.5 if ("补栏" in d["texts"]["headline"] and d["segment"] == "养殖户") else 1.0)
+            for day in range(1, 8):
+                n = int(rng.integers(4000, 6000))
+                rows.append([d["id"], d["segment"], "dsp_300x250", f"2026-12-0{day}", n, int(rng.binomial(n, ctr)),
+                             "", "", ""])
+    assert run(["learn", "ingest", str(_log(tmp_path / "clicks.csv", rows))]) == 0
+    out = tmp_path / "knowledge.yaml"
+    code, res = _json(capsys, ["learn", "distill", "-o", str(out)])
+    assert code == 0 and out.is_file()
+    from mktcli.learn.distill import load_knowledge
+
+    k = load_knowledge(out)
+    assert "补栏" in out.read_text(encoding="utf-8") and res["knowledge"] == str(out)
+    works = [(seg, e.feature) for seg, sk in k.segments.items() for e in sk.works]
+    found = [(seg, f) for seg, f in works if "补栏" in f]
+    assert found and {seg for seg, _ in found} == {"养殖户"}
+    assert all(e.lift > 0 for e in k.segments["养殖户"].works if "补栏" in e.feature)
+    # nothing else is claimed: every other phrase was drawn at the same click rate
+    others = [(seg, f) for seg, f in works if "补栏" not in f]
+    others += [(seg, e.feature) for seg, sk in k.segments.items() for e in sk.avoid]
+    assert not others, others
+    # the copy engine now ranks with it: the next render of a 养殖户 brief without a headline prefers 补栏 wording
+    assert k.lift("养殖户", {"headline": "补栏有钱 轻松周转"}) > k.lift("养殖户", {"headline": "线上申请 审批便捷"})

@@ -133,6 +133,18 @@ def _brief_wins(copy: Copy, seg: Segment) -> Copy:
     return copy.model_copy(update=upd) if upd else copy
 
 
+def knowledge_path(brief: Brief | None) -> Path | None:
+    """Which knowledge file a brief's copy would read (None: none), without loading it: part of a creative's inputs."""
+    own = getattr(getattr(brief, "copy", None), "knowledge", None) if brief is not None else None
+    if own:
+        p = Path(own).expanduser()
+        return p if p.is_absolute() else Path(brief.base_dir) / p
+    from ..learn.knowledge import default_knowledge_path
+
+    default = default_knowledge_path()
+    return default if default.is_file() else None
+
+
 def resolve_knowledge(brief: Brief | None, knowledge: Any = None):
     """The knowledge file the copy engines use: `knowledge` (a Knowledge, a path, or False for none), else the
     brief's `copy: {knowledge: path}` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists."""
@@ -144,12 +156,8 @@ def resolve_knowledge(brief: Brief | None, knowledge: Any = None):
         return knowledge
     if knowledge is not None:
         return load_knowledge(knowledge)
-    own = getattr(getattr(brief, "copy", None), "knowledge", None) if brief is not None else None
-    if own:
-        p = Path(own).expanduser()
-        return load_knowledge(p if p.is_absolute() else Path(brief.base_dir) / p)
-    default = default_knowledge_path()
-    return load_knowledge(default) if default.is_file() else None
+    path = knowledge_path(brief)
+    return load_knowledge(path) if path is not None else None
 
 
 def _learned(know, segs, facts, seed: int, n: int, eng: CopyEngine, notes: list[str]
