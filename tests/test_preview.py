@@ -116,6 +116,7 @@ def test_static_page_carries_its_policy_and_relative_links(tmp_path):
     out = tmp_path / "out"
     fake_bundle(out / "loan", "loan")
     target = tmp_path / "site" / "gallery.html"
+    target.parent.mkdir()   # --html writes into an existing folder (a typo must not create folders)
     assert run(["preview", str(out), "--html", str(target)]) == 0
     html = target.read_text(encoding="utf-8")
     assert 'http-equiv="Content-Security-Policy"' in html and "script-src &#x27;sha256-" in html
