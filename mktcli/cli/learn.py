@@ -58,12 +58,11 @@ def ingest(
     from rich.markup import escape
 
     from ..export.registry import open_registry
-    from ..learn.store import ingest as ingest_file
+    from ..learn.store import parse, write
 
-    results = []
+    parsed = [parse(f) for f in files]   # every file readable before the registry changes
     with open_registry(registry) as reg:
-        for f in files:
-            results.append(ingest_file(reg, f))
+        results = [write(reg, p) for p in parsed]
     code = 3 if any(r.bad for r in results) else 0
     if as_json:
         _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
@@ -90,6 +89,8 @@ def plan(
     half_life: Annotated[float, typer.Option("--half-life", min=0.0, help="Days after which a day's clicks count half (0 = no decay).")] = 14.0,
     floor: Annotated[float, typer.Option("--floor", min=0.0, max=0.5, help="Least share of traffic for each creative with no traffic yet.")] = 0.05,
     status: Annotated[Optional[str], typer.Option("--status", help="Creatives to plan for, comma-separated (default: draft,approved,live).")] = None,
+    max_new: Annotated[float, typer.Option("--max-new", min=0.05, max=1.0, help="Most traffic all creatives with no traffic yet may take together (1 = no cap).")] = 0.5,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Also plan creatives with a failed error-level check (they are blocked from approval).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the plan JSON to this file.")] = None,
     registry: RegistryOpt = None,
@@ -100,7 +101,7 @@ def plan(
     from rich.table import Table
 
     from ..errors import MktError
-    from ..export.files import atomic_write_json
+    from ..export.files import atomic_write_json, check_output_file
     from ..export.registry import STATUSES, open_registry
     from ..learn.plan import make_plan
 
@@ -110,9 +111,10 @@ def plan(
         raise MktError(f"--status: '{bad[0]}' cannot be planned", "use draft, approved, live (comma-separated)")
     with open_registry(registry) as reg:
         p = make_plan(reg, slot, today=_day(today, "--today"), half_life_days=half_life or None, floor=floor,
-                      seed=seed, statuses=statuses, segments=segment)
+                      seed=seed, statuses=statuses, segments=segment, max_new=None if max_new >= 1 else max_new,
+                      allow_errors=allow_errors)
     if out:
-        atomic_write_json(out, p)
+        atomic_write_json(check_output_file(out, "--out"), p)
     if as_json:
         _out(p)
         return 0
@@ -139,6 +141,8 @@ def distill(
     since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
     min_impressions: Annotated[int, typer.Option("--min-impressions", min=0, help="Least impressions behind a claimed effect, with and without the feature.")] = 5000,
     fdr: Annotated[float, typer.Option("--fdr", min=0.0001, max=0.5, help="False-discovery rate over all segment × feature effects.")] = 0.05,
+    min_lift: Annotated[float, typer.Option("--min-lift", min=0.0, max=1.0, help="Least effect worth listing (0.02 = ±2% CTR).")] = 0.02,
+    creative_sd: Annotated[float, typer.Option("--creative-sd", min=0.0, max=2.0, help="Least spread of click rates between creatives for reasons other than their words (log-odds sd), assumed when the data cannot measure it.")] = 0.1,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Knowledge file to write (default: MKT_HOME/knowledge/zh-CN.yaml).")] = None,
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
@@ -148,6 +152,7 @@ def distill(
 
     from ..errors import MktError
     from ..export.registry import open_registry
+    from ..export.files import check_output_file
     from ..learn.distill import Observation, default_knowledge_path
     from ..learn.distill import distill as run_distill
     from ..learn.store import feedback
@@ -166,8 +171,8 @@ def distill(
         raise MktError("no feedback on registered creatives to learn from",
                        "ingest click logs first: mkt learn ingest clicks.csv")
     obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"]) for (cid, seg, ch), a in agg.items()]
-    knowledge = run_distill(obs, min_impressions=min_impressions, fdr=fdr)
-    path = out or default_knowledge_path()
+    knowledge = run_distill(obs, min_impressions=min_impressions, fdr=fdr, min_lift=min_lift, creative_sd=creative_sd)
+    path = check_output_file(out, "--out") if out else default_knowledge_path()
     knowledge.to_yaml(path)
     summary = knowledge.summary() if hasattr(knowledge, "summary") else None
     if as_json:
@@ -175,7 +180,13 @@ def distill(
         return 0
     con = Console(highlight=False)
     con.print(f"{len(obs)} creative × segment × channel observations, {sum(o.impressions for o in obs):,} impressions")
-    con.print(Path(path).read_text(encoding="utf-8") if Path(path).stat().st_size < 6000 else "")
+    for seg, sk in knowledge.segments.items():
+        for label, entries in (("[green]works[/green]", sk.works), ("[yellow]avoid[/yellow]", sk.avoid),
+                               ("[red]blocked by rules[/red]", sk.blocked)):
+            for e in entries:
+                con.print(f"{escape(seg)} · {label}: {escape(e.note)}")
+    if not any(sk.works or sk.avoid or sk.blocked for sk in knowledge.segments.values()):
+        con.print("no wording effect stands out from the noise (nothing claimed)")
     con.print(f"knowledge: {escape(str(path))} (edit it freely; the copy engines read it, compliance rules still win)")
     return 0
 
@@ -195,6 +206,7 @@ def report(
 
     from ..errors import MktError
     from ..export.registry import open_registry
+    from ..export.files import check_out_dir
     from ..learn.report import FAMILIES, summarize, write_report
     from ..learn.store import feedback
 
@@ -203,9 +215,16 @@ def report(
     with open_registry(registry) as reg:
         rows = feedback(reg, channel=channel, since=_day(since, "--since"))
     if not rows:
-        raise MktError("no feedback to report on", "ingest click logs first: mkt learn ingest clicks.csv")
+        raise MktError("no feedback to report on" + (f" on or after {since}" if since else "")
+                       + (f" for {channel}" if channel else ""),
+                       "widen --since / --channel" if since or channel else
+                       "ingest click logs first: mkt learn ingest clicks.csv")
+    check_out_dir(out)
     s = summarize(rows, by=by)
-    page = write_report(s, out, f"mkt learn report{' · ' + channel if channel else ''}")
+    try:
+        page = write_report(s, out, f"mkt learn report{' · ' + channel if channel else ''}")
+    except OSError as e:
+        raise MktError(f"cannot write the report into {out}: {e.strerror}", "give --out a folder you can write") from None
     if as_json:
         _out({"ok": True, "report": str(page), **s})
         return 0

@@ -73,6 +73,18 @@ def check_out_dir(out: str | Path) -> Path:
     return out
 
 
+def check_output_file(path: str | Path, key: str) -> Path:
+    """A file the user asked to write: not a folder, in a folder that exists (a typo must not create folders)."""
+    from ..errors import MktError
+
+    path = Path(path)
+    if path.is_dir():
+        raise MktError(f"{key}: {path} is a folder", f"give a file name, e.g. {path / 'out.json'}")
+    if not path.parent.is_dir():
+        raise MktError(f"{key}: the folder {path.parent} does not exist", "create it first, or write elsewhere")
+    return path
+
+
 def safe_join(root: Path, *parts: str) -> Path:
     """root/parts…, refusing anything that resolves outside root (.., absolute parts, symlinks out)."""
     root_r = root.resolve()

@@ -99,6 +99,7 @@ class ThompsonAllocator:
       seed and the same calls give the same shares."""
     floor: float = 0.05
     max_floor_total: float = 0.5
+    max_new_total: float | None = None   # at most this share for all new arms together (None: no cap)
     prior_strength: float = 500.0
     new_lift: float = 1.0
     default_ctr: float = 0.02
@@ -106,6 +107,8 @@ class ThompsonAllocator:
     seed: int | np.random.Generator | None = 0
 
     def __post_init__(self) -> None:
+        if self.max_new_total is not None and not 0 < self.max_new_total <= 1:
+            raise ValueError("max_new_total must be in (0, 1]")
         if not 0 <= self.floor < 1 or not 0 <= self.max_floor_total < 1:
             raise ValueError("floor and max_floor_total must be in [0, 1)")
         if self.prior_strength <= 0 or self.draws < 1 or self.new_lift <= 0 or not 0 < self.default_ctr < 1:
@@ -141,8 +144,16 @@ class ThompsonAllocator:
         p = np.array(list(self.win_probability(arms).values()))
         is_new = np.array([a.new for a in arms])
         n_new = int(is_new.sum())
+        cap = self.max_new_total
+        if n_new and cap is not None and n_new < len(arms) and p[is_new].sum() > cap:
+            # many untried arms each have a wide posterior, so one of them wins most draws: without a cap a batch
+            # of new creatives would take nearly the whole slot from proven ones
+            old = p[~is_new].sum()
+            p[is_new] *= cap / p[is_new].sum()
+            p[~is_new] = p[~is_new] * ((1 - cap) / old) if old > 0 else (1 - cap) / (~is_new).sum()
         if n_new and self.floor > 0:
-            p = apply_floor(p, is_new, min(self.floor, self.max_floor_total / n_new))
+            total = self.max_floor_total if cap is None else min(self.max_floor_total, cap)
+            p = apply_floor(p, is_new, min(self.floor, total / n_new))
         return {arm.id: float(x) for arm, x in zip(arms, p)}
 
     def choose(self, arms: Sequence[Arm], rng: np.random.Generator | None = None) -> str:

@@ -165,6 +165,7 @@ class _Fit:
 
 def distill(observations: Iterable[Observation], *, min_impressions: int = 5000, min_creatives: int = 3,
             fdr: float = 0.05, min_lift: float = 0.02, prior_sd: tuple[float, float] = (0.2, 0.1),
+            creative_sd: float = 0.1,
             level: float = 0.95, locale: str = "zh-CN") -> Knowledge:
     """What copy features went with more or fewer clicks, per segment (see the module docstring for the model).
     `prior_sd`: (all-segment sd, segment-deviation sd) on the log-odds."""
@@ -232,7 +233,12 @@ def distill(observations: Iterable[Observation], *, min_impressions: int = 5000,
         theta, cov, p, edf = fit.run(theta, phi)
         new_rho = _williams_rho(y, n, p, N - edf)
         done = abs(new_rho - rho) <= 0.05 * max(rho, 1e-6)
-        rho, phi = new_rho, 1.0 + (n - 1.0) * new_rho
+        # Creatives always differ a little in click rate for reasons other than their words (picture, placement
+        # luck). With few creatives per feature the data cannot measure that spread (the model uses most degrees
+        # of freedom), and assuming pure binomial noise then claims effects that are not there: the spread is at
+        # least `creative_sd` on the log-odds (var of p ≈ sd² (p(1-p))², i.e. rho ≈ sd² p(1-p)).
+        floor = creative_sd ** 2 * p * (1 - p)
+        rho, phi = new_rho, 1.0 + (n - 1.0) * np.maximum(new_rho, floor)
         if done:
             break
     theta, cov, p, edf = fit.run(theta, phi)
@@ -267,7 +273,7 @@ def distill(observations: Iterable[Observation], *, min_impressions: int = 5000,
         "date": date.today().isoformat(), "observations": N, "impressions": int(n.sum()), "clicks": int(y.sum()),
         "segments": S, "features": J, "tests": m_tests, "fdr": fdr, "min_lift": min_lift,
         "min_impressions": min_impressions, "min_creatives": min_creatives, "sd_all": sd_all, "sd_seg": sd_seg,
-        "dispersion": float(f"{rho:.3g}"), "level": level})
+        "dispersion": float(f"{rho:.3g}"), "creative_sd": creative_sd, "level": level})
     for s_name in segments:
         rows = fit.rows[seg_ix[s_name]]
         know.segments[s_name] = SegmentKnowledge(

@@ -33,7 +33,8 @@ HEADER = """\
 # reader; len: headline length), with the channel as a baseline. Each segment's effect is shrunk towards the
 # all-segment effect (normal prior, sd {sd_seg} on the log-odds) and that towards 0 (sd {sd_all}); the
 # uncertainty is widened by the extra-binomial spread between creatives measured in the data (rho {dispersion}:
-# a creative's variance is n·p·(1-p)·(1 + (n-1)·rho)).
+# a creative's variance is n·p·(1-p)·(1 + (n-1)·rho)), and never taken below a spread of {creative_sd} on the
+# log-odds (creatives differ for reasons other than their words; few creatives cannot measure it).
 # Words that always appeared together are one feature (补栏/周转): the data cannot tell them apart.
 # An effect is listed only when it is at least ±{min_lift:.0%}, survives Benjamini–Hochberg at FDR {fdr} over
 # all {tests:,} segment × feature tests, and has ≥ {min_impressions:,} impressions and ≥ {min_creatives}
@@ -298,7 +299,7 @@ class Knowledge:
         from ..export.files import atomic_write, sha256
 
         m = {"date": "?", "observations": 0, "impressions": 0, "clicks": 0, "sd_seg": "?", "sd_all": "?",
-             "dispersion": 0.0, "min_lift": 0.0, "fdr": "?", "tests": 0, "min_impressions": 0, "min_creatives": 0,
+             "dispersion": 0.0, "creative_sd": "?", "min_lift": 0.0, "fdr": "?", "tests": 0, "min_impressions": 0, "min_creatives": 0,
              **self.made}
         try:
             head = HEADER.format(locale=self.locale, **m) if self.made else ""

@@ -19,15 +19,19 @@ def _seed_for(seed: int, segment: str) -> int:
 
 def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: float | None = 14.0,
               floor: float = 0.05, seed: int = 0, statuses: tuple[str, ...] | None = None,
-              segments: list[str] | None = None, draws: int = 4000) -> dict[str, Any]:
+              segments: list[str] | None = None, draws: int = 4000, max_new: float | None = 0.5,
+              allow_errors: bool = False) -> dict[str, Any]:
     """The plan a placement system reads (see docs/learn.md): per segment, each creative's share of the slot."""
     from .bandit import Arm, ThompsonAllocator, decayed_counts
     from .store import feedback
 
     today = today or date.today()
     allowed = set(statuses) if statuses else {"draft", "approved", "live"}
-    creatives = [c for c in reg.find(channel=slot) if c.status in allowed]
-    recalled = {c.id for c in reg.find(channel=slot, status="recalled")}
+    candidates = [c for c in reg.find(channel=slot) if c.status in allowed]
+    # a creative with a failed error-level check is blocked from approval: it gets no traffic either
+    blocked = [c for c in candidates if c.errors and not allow_errors]
+    creatives = [c for c in candidates if not (c.errors and not allow_errors)]
+    recalled = {c.id for c in reg.find(channel=slot, status="recalled")} | {c.id for c in blocked}
     rows = [r for r in feedback(reg, channel=slot) if r["day"] < today and r["creative_id"] not in recalled]
     arms_by_segment: dict[str, dict[str, dict[str, Any]]] = {}
     for c in creatives:
@@ -46,14 +50,20 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
         arms_by_segment = {s: arms_by_segment[s] for s in segments}
     if not arms_by_segment:
         channels = sorted({c.channel for c in reg.find()})
-        raise MktError(f"no creatives for slot '{slot}' ({'/'.join(sorted(allowed))})",
-                       ("slots with creatives: " + ", ".join(channels)) if channels else
-                       "render and register creatives first (mkt poster / mkt batch)")
+        if slot in channels:   # the slot has creatives, just none that may get traffic
+            hint = (f"its creatives are {', '.join(sorted({c.status for c in reg.find(channel=slot)}))}"
+                    + (f", {len(blocked)} blocked by failed checks" if blocked else "")
+                    + ": approve them (mkt mark approved) or widen --status")
+        elif channels:
+            hint = "slots with creatives: " + ", ".join(channels)
+        else:
+            hint = "render and register creatives first (mkt poster / mkt batch)"
+        raise MktError(f"no creatives for slot '{slot}' ({'/'.join(sorted(allowed))})", hint)
     plan: dict[str, Any] = {
         "version": PLAN_VERSION, "slot": slot, "period_start": today.isoformat(),
         "made": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": {"name": "thompson-beta-bernoulli", "floor": floor, "half_life_days": half_life_days,
-                  "draws": draws, "seed": seed, "statuses": sorted(allowed)},
+        "model": {"name": "thompson-beta-bernoulli", "floor": floor, "max_new": max_new,
+                  "half_life_days": half_life_days, "draws": draws, "seed": seed, "statuses": sorted(allowed)},
         "segments": {}, "notes": [],
     }
     drafts = 0
@@ -67,7 +77,8 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
             t[0] += imp
             t[1] += clk
         bandit_arms = [Arm(cid, *counts.get(cid, (0.0, 0.0)), new=cid not in raw) for cid in arms]
-        shares = ThompsonAllocator(floor=floor, seed=_seed_for(seed, seg), draws=draws).shares(bandit_arms)
+        shares = ThompsonAllocator(floor=floor, seed=_seed_for(seed, seg), draws=draws,
+                                   max_new_total=max_new).shares(bandit_arms)
         entries = []
         for arm in bandit_arms:
             info = arms[arm.id]
@@ -78,6 +89,9 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
         entries.sort(key=lambda e: (-e["share"], e["id"]))
         plan["segments"][seg] = {"creatives": entries, "impressions": sum(e["impressions"] for e in entries),
                                  "clicks": sum(e["clicks"] for e in entries)}
+    if blocked:
+        plan["notes"].append(f"{len(blocked)} creative(s) with a failed error-level check get no traffic "
+                             "(fix them, or --allow-errors)")
     if drafts:
         plan["notes"].append(f"{drafts} creative(s) are drafts: approve them before they go live (mkt mark approved) "
                              "or plan with --status approved,live")

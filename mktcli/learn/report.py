@@ -36,6 +36,32 @@ def ratio_interval(c1: float, n1: float, c0: float, n0: float, z: float = Z95) -
     return (math.exp(log_r) - 1, math.exp(log_r - z * se) - 1, math.exp(log_r + z * se) - 1)
 
 
+def uplift_interval(ai: dict[str, list[int]], human: dict[str, list[int]], *, draws: int = 2000,
+                    seed: int = 0) -> tuple[float, float, float] | None:
+    """Uplift of AI over human click rates with a 95% interval that respects how much creatives differ: the
+    creatives of each group are resampled (cluster bootstrap), not the impressions. With fewer than 2 creatives on
+    a side the spread between creatives cannot be seen: the binomial interval (delta method) is used instead."""
+    import numpy as np
+
+    a = np.array(list(ai.values()), dtype=float).reshape(-1, 2)
+    h = np.array(list(human.values()), dtype=float).reshape(-1, 2)
+    if a[:, 1].sum() <= 0 or h[:, 1].sum() <= 0:
+        return None
+    point = (a[:, 1].sum() / a[:, 0].sum()) / (h[:, 1].sum() / h[:, 0].sum()) - 1
+    if len(a) < 2 or len(h) < 2:
+        r = ratio_interval(a[:, 1].sum(), a[:, 0].sum(), h[:, 1].sum(), h[:, 0].sum())
+        return r
+    rng = np.random.default_rng(seed)
+    ia = rng.integers(0, len(a), (draws, len(a)))
+    ih = rng.integers(0, len(h), (draws, len(h)))
+    ra = a[ia, 1].sum(1) / np.maximum(a[ia, 0].sum(1), 1)
+    rh = h[ih, 1].sum(1) / np.maximum(h[ih, 0].sum(1), 1)
+    ok = rh > 0
+    u = ra[ok] / rh[ok] - 1
+    lo, hi = np.percentile(u, [2.5, 97.5]) if len(u) else (point, point)
+    return (float(point), float(lo), float(hi))
+
+
 @dataclass
 class Cell:
     segment: str
@@ -65,12 +91,16 @@ def summarize(rows: list[dict[str, Any]], by: str = "brief") -> dict[str, Any]:
     seg_tot: dict[str, list[int]] = {}
     days: dict[tuple[str, date], list[int]] = {}
     origin: dict[tuple[str, str], list[int]] = {}
+    per_creative: dict[tuple[str, str], dict[str, list[int]]] = {}   # (segment, origin) → creative → [imp, clk]
     for r in rows:
         key = (r["segment"], _family(r, by))
         c = cells.setdefault(key, Cell(*key))
         c.impressions += r["impressions"]
         c.clicks += r["clicks"]
         c.creatives.add(r["creative_id"])
+        pc = per_creative.setdefault((r["segment"], r["origin"]), {}).setdefault(r["creative_id"], [0, 0])
+        pc[0] += r["impressions"]
+        pc[1] += r["clicks"]
         for d, k in ((seg_tot, r["segment"]), (days, (r["segment"], r["day"])), (origin, (r["segment"], r["origin"]))):
             t = d.setdefault(k, [0, 0])
             t[0] += r["impressions"]
@@ -79,7 +109,7 @@ def summarize(rows: list[dict[str, Any]], by: str = "brief") -> dict[str, Any]:
     for seg in sorted(seg_tot):
         ai, hu = origin.get((seg, "ai")), origin.get((seg, "human"))
         if ai and hu:
-            u = ratio_interval(ai[1], ai[0], hu[1], hu[0])
+            u = uplift_interval(per_creative[(seg, "ai")], per_creative[(seg, "human")])
             if u:
                 uplift.append({"segment": seg, "ai_ctr": ai[1] / ai[0], "human_ctr": hu[1] / hu[0],
                                "uplift": u[0], "ci95": [u[1], u[2]], "ai_impressions": ai[0],
@@ -88,7 +118,10 @@ def summarize(rows: list[dict[str, Any]], by: str = "brief") -> dict[str, Any]:
     tot_hu = [sum(v[i] for (s, o), v in origin.items() if o == "human") for i in (0, 1)]
     overall = None
     if tot_ai[0] and tot_hu[0]:
-        u = ratio_interval(tot_ai[1], tot_ai[0], tot_hu[1], tot_hu[0])
+        def pooled(kind):   # a creative shown in several segments counts as one creative per segment
+            return {f"{s}|{cid}": v for (s, o), cs in per_creative.items() if o == kind for cid, v in cs.items()}
+
+        u = uplift_interval(pooled("ai"), pooled("human"))
         if u:
             overall = {"uplift": u[0], "ci95": [u[1], u[2]], "ai_ctr": tot_ai[1] / tot_ai[0],
                        "human_ctr": tot_hu[1] / tot_hu[0],
@@ -162,7 +195,9 @@ def charts(summary: dict[str, Any]) -> dict[str, bytes]:
             ax.bar(xs, ys, width=width * 0.92, yerr=[lo, hi], capsize=2, label=fam[:24])
         ax.set_xticks(range(len(segs)), segs, rotation=20 if len(segs) > 4 else 0)
         ax.set_ylabel("CTR %")
-        ax.set_title(f"CTR by segment × {summary['by']} (95% intervals)")
+        n_fam = len({c["family"] for c in cells})
+        shown = "" if n_fam <= len(top) else f" — the {len(top)} largest of {n_fam}; all in the table"
+        ax.set_title(f"CTR by segment × {summary['by']} (95% intervals){shown}")
         ax.legend(fontsize=8, ncols=2 if len(top) > 4 else 1)
         out["ctr_by_family.png"] = _png(fig)
         plt.close(fig)

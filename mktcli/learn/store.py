@@ -49,6 +49,13 @@ class FeedbackRow(BaseModel):
     def _blank_is_none(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
 
+    @field_validator("impressions", "clicks", "conversions", "cost", mode="before")
+    @classmethod
+    def _no_booleans(cls, v):   # JSON true would pass as 1 click
+        if isinstance(v, bool):
+            raise ValueError("a count, not true/false")
+        return v
+
     @field_validator("origin")
     @classmethod
     def _origin(cls, v):
@@ -169,10 +176,25 @@ def _describe(e: ValidationError) -> str:
     return "; ".join(parts)
 
 
+@dataclass
+class Parsed:
+    """A click log read and validated, not yet written."""
+    result: IngestResult
+    rows: dict[tuple, tuple[int, FeedbackRow]]
+
+
 def ingest(reg, path: str | Path) -> IngestResult:
     """Read a click log into the registry (see the module docstring). Raises FeedbackFileError when the file as a
     whole cannot be read; bad rows are in the result."""
+    return write(reg, parse(path))
+
+
+def parse(path: str | Path) -> Parsed:
+    """Read and validate a click log (FeedbackFileError when it cannot be read at all): several files are all parsed
+    before any is written, so a file that cannot be read stops the run before the registry changes."""
     path = Path(path)
+    if path.is_dir():
+        raise FeedbackFileError(f"{path} is a folder", "give the click log files themselves (.csv or .jsonl)")
     res = IngestResult(path)
     rows: dict[tuple, tuple[int, FeedbackRow]] = {}
     for line, raw, error in _read_rows(path):
@@ -195,6 +217,12 @@ def ingest(reg, path: str | Path) -> IngestResult:
                                         "numbers"))
             continue
         rows[row.key()] = (line, row)
+    return Parsed(res, rows)
+
+
+def write(reg, parsed: Parsed) -> IngestResult:
+    """Store parsed rows in one transaction: new keys added, changed numbers updated, the same numbers left."""
+    res, rows, path = parsed.result, parsed.rows, parsed.result.file
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with reg._tx() as db:
         known = {r[0] for r in db.execute("SELECT id FROM creatives")}
