@@ -148,7 +148,7 @@ def knowledge_path(brief: Brief | None) -> Path | None:
 def resolve_knowledge(brief: Brief | None, knowledge: Any = None):
     """The knowledge file the copy engines use: `knowledge` (a Knowledge, a path, or False for none), else the
     brief's `copy: {knowledge: path}` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists."""
-    from ..learn.knowledge import Knowledge, default_knowledge_path, load_knowledge
+    from ..learn.knowledge import Knowledge, load_knowledge
 
     if knowledge is False:
         return None
