@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BriefError, MktError
-from .export.files import check_out_dir
+from .export.files import check_out_dir, safe_join
 
 STATE_DIR = ".mkt-batch"
 BRIEF_SUFFIXES = (".yaml", ".yml")
@@ -64,6 +64,7 @@ class PlannedBrief:
     path: Path
     brief: Any          # mktcli.brief.Brief
     items: list[Item]
+    engine: str         # the visual engine it resolves to (decides how many local workers a batch may use)
 
 
 @dataclass
@@ -182,11 +183,6 @@ def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
 
     brief = load_brief(path, channel_files=list(opts.channel_files))
     brand = load_brand(brief.brand, brief.base_dir, brief_file=brief.path)
-    if brief.visual.image is not None and not brief.image_path().is_file():
-        from .errors import AssetError
-
-        raise AssetError(f"visual.image '{brief.visual.image}' does not exist (brief {path})",
-                         "give a picture path relative to the brief")
     engine, options = _engine_and_options(brief, opts)
     seed = brief.visual.seed if opts.seed is None else opts.seed
     content = content_digest(brief, brand, engine, seed, options)
@@ -200,7 +196,7 @@ def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
              for j in plan_jobs(brief)]
     items += [Item(str(path), brief.name, s.name, ch, True, key(s.name, ch))
               for s in brief.segments() for ch in text_channels(brief)]
-    return PlannedBrief(path, brief, items)
+    return PlannedBrief(path, brief, items, engine)
 
 
 def make_plan(inputs: Iterable[str | Path], opts: BatchOptions) -> Plan:
@@ -285,7 +281,7 @@ def _renderer(item: Item, opts: BatchOptions):
 
 def render_item(item: Item, opts: BatchOptions) -> Outcome:
     """Render one creative into its bundle and write its record (run in a worker process or in-line)."""
-    from .export.files import atomic_write_json, safe_join
+    from .export.files import atomic_write_json
     from .poster import Creative, Job, render_poster, render_text
 
     t0 = time.perf_counter()
@@ -390,7 +386,7 @@ def _watch_parent(parent: int) -> None:
 def default_jobs(plan: Plan, opts: BatchOptions) -> int:
     if opts.jobs:
         return opts.jobs
-    engines = {_engine_and_options(b.brief, opts)[0] for b in plan.briefs}
+    engines = {b.engine for b in plan.briefs}
     # one GPU is shared by one process; more processes would each load the model (use accelerate for more GPUs)
     return 1 if "diffusers" in engines else max(1, os.cpu_count() or 1)
 
@@ -404,9 +400,9 @@ def _bundle_state_path(out: Path, name: str) -> Path:
 def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: BatchOptions) -> BundleOutcome:
     """Write (or keep) one brief's bundle from its creatives' records."""
     from .checks import failed_errors
-    from .export.files import atomic_write_json, remove_stale_temp_files, safe_join, sha256
+    from .export.files import atomic_write_json, sha256
     from .inputs import _digest
-    from .poster import Creative, Failure, write_bundle
+    from .poster import Creative, Failure, start_bundle, write_bundle
 
     brief = planned.brief
     bundle = safe_join(Path(opts.out), brief.name)
@@ -423,8 +419,7 @@ def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: Bat
             return BundleOutcome(brief.name, "unchanged", manifest, len(creatives), len(failures), n_failed_checks)
     except (OSError, ValueError):
         pass
-    bundle.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(bundle)
+    start_bundle(opts.out, brief)   # after the barrier: no process is writing temp files any more
     first = next((r for r in records if "engine" in r), {})
     notes = [n for r in records for n in r.get("notes", [])]
     res = write_bundle(brief, bundle, creatives + failures, notes, engine=first.get("engine", "?"),
@@ -505,8 +500,6 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
         result.stopped_early = True
         todo = []
     if todo:   # bundles about to change are incomplete until merged (each process marks those it renders into)
-        from .export.files import safe_join
-
         for name in dict.fromkeys(it.name for it in todo):
             (safe_join(out, name) / "manifest.json").unlink(missing_ok=True)
     try:
@@ -525,8 +518,11 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
     if state is not None:
         state.wait_for_everyone()   # the merge needs every process's records
     if main and not result.stopped_early:
+        # this process's records are at hand (their files were just hashed or written); only other processes'
+        # are read back from OUT, and checked against their files
+        mine_done = {o.item.key: o.record for o in result.outcomes}
         for planned in plan.briefs:
-            records = [load_record(out, it) if it.key not in cached else cached[it.key] for it in planned.items]
+            records = [mine_done.get(it.key) or load_record(out, it) for it in planned.items]
             if any(r is None for r in records):   # another process failed to finish its share
                 b = BundleOutcome(planned.brief.name, "incomplete", None)
             else:

@@ -435,7 +435,8 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
                  engine: str, seed: int, allow_errors: bool = False, register: bool = True) -> BundleResult:
     """The bundle's closing files around rendered creatives: placement.json, the approval request, manifest.json
     (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
-    processes or machines rendered) both end here, so their bundles are the same."""
+    processes or machines rendered) both end here, so their bundles are the same. The bundle was begun with
+    start_bundle, so it has no manifest until this one lands."""
     result = BundleResult(bundle_dir, None, notes=list(dict.fromkeys(notes)))
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives
@@ -468,7 +469,6 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
         "notes": result.notes,
     }
     manifest_path = bundle_dir / "manifest.json"
-    manifest_path.unlink(missing_ok=True)   # incomplete until the new manifest lands
     # the placement configuration and the approval request travel with the bundle, written before the manifest
     from .export.placement import placement_config
 
