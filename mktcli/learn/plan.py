@@ -27,12 +27,12 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
 
     today = today or date.today()
     allowed = set(statuses) if statuses else {"draft", "approved", "live"}
-    candidates = [c for c in reg.find(channel=slot) if c.status in allowed]
+    in_slot = reg.find(channel=slot)
     # a creative with a failed error-level check is blocked from approval: it gets no traffic either
-    blocked = [c for c in candidates if c.errors and not allow_errors]
-    creatives = [c for c in candidates if not (c.errors and not allow_errors)]
-    recalled = {c.id for c in reg.find(channel=slot, status="recalled")} | {c.id for c in blocked}
-    rows = [r for r in feedback(reg, channel=slot) if r["day"] < today and r["creative_id"] not in recalled]
+    blocked = {c.id for c in in_slot if c.status in allowed and c.errors and not allow_errors}
+    creatives = [c for c in in_slot if c.status in allowed and c.id not in blocked]
+    excluded = blocked | {c.id for c in in_slot if c.status == "recalled"}
+    rows = [r for r in feedback(reg, channel=slot) if r["day"] < today and r["creative_id"] not in excluded]
     arms_by_segment: dict[str, dict[str, dict[str, Any]]] = {}
     for c in creatives:
         arms_by_segment.setdefault(c.segment, {})[c.id] = {"id": c.id, "status": c.status, "origin": "ai",
@@ -51,7 +51,7 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
     if not arms_by_segment:
         channels = sorted({c.channel for c in reg.find()})
         if slot in channels:   # the slot has creatives, just none that may get traffic
-            hint = (f"its creatives are {', '.join(sorted({c.status for c in reg.find(channel=slot)}))}"
+            hint = (f"its creatives are {', '.join(sorted({c.status for c in in_slot}))}"
                     + (f", {len(blocked)} blocked by failed checks" if blocked else "")
                     + ": approve them (mkt mark approved) or widen --status")
         elif channels:
@@ -66,10 +66,13 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
                   "half_life_days": half_life_days, "draws": draws, "seed": seed, "statuses": sorted(allowed)},
         "segments": {}, "notes": [],
     }
+    rows_by_segment: dict[str, list[tuple]] = {}
+    for r in rows:
+        rows_by_segment.setdefault(r["segment"], []).append((r["creative_id"], r["day"], r["impressions"],
+                                                             r["clicks"]))
     drafts = 0
     for seg, arms in sorted(arms_by_segment.items()):
-        seg_rows = [(r["creative_id"], r["day"], r["impressions"], r["clicks"]) for r in rows
-                    if r["segment"] == seg and r["creative_id"] in arms]
+        seg_rows = [t for t in rows_by_segment.get(seg, []) if t[0] in arms]
         counts = decayed_counts(seg_rows, today=today, half_life_days=half_life_days)
         raw: dict[str, list[int]] = {}
         for cid, _, imp, clk in seg_rows:
