@@ -105,17 +105,9 @@ def _json_error(err: BaseException, code: int, argv: list[str] | None) -> int:
     if "--json" in args:
         import json
 
-        from ..errors import BriefErrors
+        from .errors import error_dicts
 
-        def one(e) -> dict:
-            d = {"error": getattr(e, "message", str(e)), "hint": getattr(e, "hint", None)}
-            for k in ("file", "line", "key"):
-                v = getattr(e, k, None)
-                if v is not None:
-                    d[k] = str(v) if k == "file" else v
-            return d
-
-        errs = [one(e) for e in err.errors] if isinstance(err, BriefErrors) else [one(err)]
+        errs = error_dicts(err)
         sys.stdout.write(json.dumps({"ok": False, "exit_code": code, **errs[0], "errors": errs},
                                     ensure_ascii=False, indent=2) + "\n")
     return code

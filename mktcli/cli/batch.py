@@ -57,13 +57,9 @@ def batch(
 
 
 def _bad(b) -> dict:
-    from ..errors import BriefErrors
+    from .errors import error_dicts
 
-    errs = b.error.errors if isinstance(b.error, BriefErrors) else [b.error]
-    return {"brief": str(b.path), "exit_code": int(b.error.exit_code),
-            "errors": [{"error": e.message, "hint": e.hint, **{k: getattr(e, k) for k in ("file", "line", "key")
-                                                                  if getattr(e, k, None) is not None}}
-                       for e in errs]}
+    return {"brief": str(b.path), "exit_code": int(b.error.exit_code), "errors": error_dicts(b.error)}
 
 
 def _summary_dict(result) -> dict:

@@ -40,8 +40,22 @@ def report(err: BaseException, console: Console | None = None) -> int:
     return int(ExitCode.INTERNAL)
 
 
+def error_dicts(err: BaseException) -> list[dict]:
+    """The error as JSON for scripts: one dict per problem (a BriefErrors holds several), with file, line and key
+    where known."""
+    def one(e) -> dict:
+        d = {"error": getattr(e, "message", str(e)), "hint": getattr(e, "hint", None)}
+        for k in ("file", "line", "key"):
+            v = getattr(e, k, None)
+            if v is not None:
+                d[k] = str(v) if k == "file" else v
+        return d
+
+    return [one(e) for e in err.errors] if isinstance(err, BriefErrors) else [one(err)]
+
+
 def debug() -> bool:
     return os.environ.get("MKT_DEBUG", "") not in ("", "0", "false")
 
 
-__all__ = ["report", "debug", "BriefError", "sys"]
+__all__ = ["report", "debug", "error_dicts", "BriefError", "sys"]

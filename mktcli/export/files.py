@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import PathEscapeError
+from ..errors import MktError, PathEscapeError
 
 
 def _umask() -> int:
@@ -59,27 +59,21 @@ def check_out_dir(out: str | Path) -> Path:
     """OUT must be a folder (or not exist yet): a file there would fail deep inside a run with an OS error."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        from ..errors import MktError
-
         raise MktError(f"the output folder {out} is a file", "give -o a folder (it is created when missing)")
     for parent in out.parents:   # out/…/x where a parent is a file
         if parent.exists():
             if not parent.is_dir():
-                from ..errors import MktError
-
                 raise MktError(f"cannot create the output folder {out}: {parent} is a file",
                                "give -o a folder path")
             break
     return out
 
 
-def check_output_file(path: str | Path, key: str) -> Path:
+def check_output_file(path: str | Path, key: str, example: str = "out.json") -> Path:
     """A file the user asked to write: not a folder, in a folder that exists (a typo must not create folders)."""
-    from ..errors import MktError
-
     path = Path(path)
     if path.is_dir():
-        raise MktError(f"{key}: {path} is a folder", f"give a file name, e.g. {path / 'out.json'}")
+        raise MktError(f"{key}: {path} is a folder", f"give a file name, e.g. {path / example}")
     if not path.parent.is_dir():
         raise MktError(f"{key}: the folder {path.parent} does not exist", "create it first, or write elsewhere")
     return path

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import BriefError, MktError
 from .bundle import MANIFEST, listed_files, load_manifest
-from .files import atomic_write
+from .files import atomic_write, check_output_file
 
 DEFAULT_PORT = 8765
 HOST = "127.0.0.1"                    # never another interface: the gallery shows unreleased creatives
@@ -263,13 +263,7 @@ def write_gallery_html(out: str | Path, target: str | Path, *,
     """Write the gallery as one static page (atomically) linking the bundle files by relative path."""
     from .preview_page import gallery_html
 
-    target = Path(target)
-    if target.is_dir():
-        raise BriefError(f"{target} is a folder", key="--html",
-                         hint=f"give a file name, e.g. {target / 'preview.html'}")
-    if not target.parent.is_dir():   # a typo must not leave stray folders behind
-        raise BriefError(f"the folder {target.parent} does not exist", key="--html",
-                         hint="create it first, or write the page into an existing folder")
+    target = check_output_file(target, "--html", example="preview.html")   # a folder, or a typo that would leave stray folders
     gallery = load_gallery(out, registry=registry, require_bundle=True)
     page = gallery_html(gallery, relative_href(target, gallery.root), static=True)
     atomic_write(target, page.encode("utf-8"))
