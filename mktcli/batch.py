@@ -46,6 +46,7 @@ class BatchOptions:
     allow_errors: bool = False
     layered: bool = True
     register: bool = True
+    variants: int | None = None   # per segment × channel (default: the brief's variants:)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Item:
     channel: str
     text: bool          # a text creative (sms, call_script, push) rather than a poster
     key: str
+    variant: int = 0    # posters: which visually distinct alternative (--variants)
 
 
 @dataclass
@@ -188,12 +190,13 @@ def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
     content = content_digest(brief, brand, engine, seed, options)
     rules = rules_fingerprint(tuple(str(r) for r in opts.rules))
 
-    def key(seg: str, channel: str) -> str:
+    def key(seg: str, channel: str, variant: int = 0) -> str:
         return creative_key(content, seg, brief.channel(channel), rules=rules, verify=opts.verify,
-                            layered=opts.layered)
+                            layered=opts.layered, variant=variant)
 
-    items = [Item(str(path), brief.name, j.segment.name, j.channel.name, False, key(j.segment.name, j.channel.name))
-             for j in plan_jobs(brief)]
+    items = [Item(str(path), brief.name, j.segment.name, j.channel.name, False,
+                  key(j.segment.name, j.channel.name, j.variant), j.variant)
+             for j in plan_jobs(brief, variants=opts.variants)]
     items += [Item(str(path), brief.name, s.name, ch, True, key(s.name, ch))
               for s in brief.segments() for ch in text_channels(brief)]
     return PlannedBrief(path, brief, items, engine)
@@ -294,7 +297,7 @@ def render_item(item: Item, opts: BatchOptions) -> Outcome:
         if item.text:
             made = render_text(renderer, seg, item.channel, bundle)
         else:
-            made = render_poster(renderer, Job(seg, brief.channel(item.channel)), bundle, opts.layered)
+            made = render_poster(renderer, Job(seg, brief.channel(item.channel), item.variant), bundle, opts.layered)
         record: dict[str, Any] = {"key": item.key, "brief": item.name, "segment": item.segment,
                                   "channel": item.channel, "engine": renderer.engine.name, "seed": renderer.seed,
                                   "notes": notes}

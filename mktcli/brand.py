@@ -52,6 +52,8 @@ class Brand(Strict):
     short_name: str | None = None
     logo: str | None = None
     fonts: dict[str, list[str]] = Field(default_factory=dict)
+    # per product category: font roles that differ from `fonts` (a calm sans for deposits, wealth, insurance)
+    category_fonts: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     style: str | None = None      # the brand's look in words, for generative key visuals (default: from the palette)
     ai_label: str = "AI生成"
     ai_label_visible: bool = True
@@ -66,8 +68,9 @@ class Brand(Strict):
             return self.palette
         return self.palette.model_copy(update={k: v for k, v in ov.model_dump().items() if v})
 
-    def font_stack(self, role: str) -> list[str]:
-        return self.fonts.get(role) or {"display": ["display", "sans-bold", "sans"],
+    def font_stack(self, role: str, category: str | None = None) -> list[str]:
+        by_cat = self.category_fonts.get(category or "", {})
+        return by_cat.get(role) or self.fonts.get(role) or {"display": ["display", "sans-bold", "sans"],
                                         "hero": ["sans-bold", "sans"]}.get(role, ["sans", "sans-bold"])
 
     def logo_path(self) -> Path | None:
@@ -106,10 +109,12 @@ def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | Non
     loaded = load_yaml(path, what="brand file")
     brand = validate(Brand, loaded)
     brand._dir = path.parent
-    for role, stack in brand.fonts.items():
-        if role not in ROLES:
-            raise BriefError(f"unknown font role '{role}'", file=path, line=loaded.line_of(("fonts", role)),
-                             key=f"fonts.{role}", hint="roles are: " + ", ".join(ROLES))
+    for keys, roles in [(("fonts",), brand.fonts)] + [(("category_fonts", c), r)
+                                                      for c, r in brand.category_fonts.items()]:
+        for role in roles:
+            if role not in ROLES:
+                raise BriefError(f"unknown font role '{role}'", file=path, line=loaded.line_of((*keys, role)),
+                                 key=".".join((*keys, role)), hint="roles are: " + ", ".join(ROLES))
     lp = brand.logo_path()
     if lp is not None and not lp.is_file():
         raise BriefError(f"logo '{brand.logo}' does not exist", file=path, line=loaded.line_of(("logo",)),

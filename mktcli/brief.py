@@ -171,6 +171,7 @@ class Visual(Strict):
     negative_prompt: str | None = None   # engine diffusers: replaces the model's default negative prompt
     text_in_image: bool = False   # engine diffusers: the model draws the headline, verified by OCR, else typeset
     seed: int = Field(0, ge=0, le=2**32 - 1)
+    layout: str | None = None     # a layout family (configs/layouts/: hero | split | editorial | card); default by seed
 
     @field_validator("focus")
     @classmethod
@@ -279,6 +280,7 @@ class Brief(Strict):
     copy_: CopySettings = Field(default_factory=CopySettings, alias="copy")
     placement: Placement = Field(default_factory=Placement)
     channels: list[str] = Field(min_length=1)
+    variants: int = Field(1, ge=1, le=8)   # visually distinct creatives per segment × channel (layout family …)
 
     @property
     def copy(self) -> CopySettings:  # noqa: A003 — the brief's key is 'copy'
@@ -422,6 +424,13 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             "known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
 
     vis = brief.visual
+    if vis.layout is not None:
+        from .compose.layout import family_names
+
+        if vis.layout not in family_names():
+            guess = suggest(vis.layout, family_names())
+            err(("visual", "layout"), f"unknown layout family '{vis.layout}'"
+                + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(family_names()))
     from .visual.base import available
 
     engines = {"auto", "diffusers", *available()}

@@ -73,7 +73,8 @@ def rules_fingerprint(extra: tuple[str, ...] = ()) -> str:
     return _digest([(str(p), file_digest(p)) for p in _rules_files(tuple(str(e) for e in extra))])
 
 
-def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool) -> str:
+def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool,
+                 variant: int = 0) -> str:
     """The cache key of one creative (see the module docstring)."""
     preset = channel.model_dump(mode="json") if hasattr(channel, "model_dump") else channel
-    return _digest([content, segment, preset, rules, verify, layered])[:32]
+    return _digest([content, segment, preset, rules, verify, layered] + ([variant] if variant else []))[:32]

@@ -13,8 +13,8 @@ from PIL import Image
 from . import ocr
 
 # role in the manifest's `texts` → the block roles it is drawn with
-REQUIRED = {"apr": ("apr_label", "apr"), "disclaimer": ("disclaimer",), "provider": ("provider",),
-            "headline": ("headline",)}
+REQUIRED = {"apr": ("apr_label", "apr"), "offer": ("offer_label", "offer"), "disclaimer": ("disclaimer",),
+            "provider": ("provider",), "headline": ("headline",)}
 
 
 def _union(boxes: list[list[float]]) -> tuple[float, float, float, float]:
@@ -34,7 +34,7 @@ def _read(img: Image.Image, box, pad: float) -> str:
 
 
 def read_back(img: Image.Image, blocks: list[dict], texts: dict[str, str],
-              roles: tuple[str, ...] = ("apr", "disclaimer", "provider", "headline")) -> list[dict[str, Any]]:
+              roles: tuple[str, ...] = ("apr", "offer", "disclaimer", "provider", "headline")) -> list[dict[str, Any]]:
     """One result per required string present in `texts`: {role, expected, read, found}."""
     out = []
     img = img.convert("RGB")

@@ -13,4 +13,5 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", rich_help_panel="Dif
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", rich_help_panel="Diffusion (engine diffusers)", help="Diffusion profile: quality, fast, low-vram … (overrides visual.profile).")]
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", rich_help_panel="Diffusion (engine diffusers)", help="Where the diffusion model runs: cuda (default), cuda:N, or cpu for small models.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result on stdout instead of tables.")]
+VariantsOpt = Annotated[Optional[int], typer.Option("--variants", min=1, max=8, help="Visually distinct creatives per segment × channel (layout family, arrangement; default: the brief's variants, else 1).")]
 ChannelFilesOpt = Annotated[Optional[list[Path]], typer.Option("--channels", help="Extra channel preset YAML file(s) that add or override channels.")]

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt
+from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt, VariantsOpt
 
 HELP = """Render many briefs (files or folders of *.yaml) into OUT/<brief name>/ bundles: every segment × channel,
 in parallel processes, skipping creatives whose inputs did not change (re-run after a crash or Ctrl-C to resume).
@@ -26,6 +26,7 @@ def batch(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first bad brief or failed creative (a re-run resumes).")] = False,
     seed: SeedOpt = None,
     engine: EngineOpt = None,
+    variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
     model: ModelOpt = None,
     profile: ProfileOpt = None,
@@ -43,7 +44,8 @@ def batch(
     vo = DiffusionOptions(model=model, profile=profile, device=device)
     opts = BatchOptions(out=out, jobs=jobs, force=force, fail_fast=fail_fast, seed=seed, engine=engine,
                         channel_files=tuple(channel_files or ()), rules=tuple(rules or ()), visual_options=vo,
-                        verify=verify, allow_errors=allow_errors, layered=layers, register=register)
+                        verify=verify, allow_errors=allow_errors, layered=layers, register=register,
+                        variants=variants)
     lines = as_json or not sys.stdout.isatty()
     view = _Lines() if lines else _Terminal()
     try:

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt
+from ._options import (ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt,
+                       VariantsOpt)
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
 with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
@@ -22,6 +23,7 @@ def poster(
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")] = None,
     seed: SeedOpt = None,
     engine: EngineOpt = None,
+    variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel render threads (default: up to 4).")] = None,
     model: ModelOpt = None,
@@ -85,7 +87,8 @@ def poster(
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
                               channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
                               on_start=on_start, on_status=on_status, on_detail=on_detail, verify=verify,
-                              allow_errors=allow_errors, rules=rules, layered=layers, register=register)
+                              allow_errors=allow_errors, rules=rules, layered=layers, register=register,
+                              variants=variants)
     finally:
         on_status(None)
         if progress is not None:

@@ -1,78 +1,90 @@
-"""Compose one poster: key visual + typeset overlays (logo, headline, rate badge, subhead, perks, CTA, legal band).
+"""Compose one poster in two steps: `plan()` solves the layout (compose/flow.py) from what the creative has, before the
+key visual exists — so the visual engine knows where the picture's subject goes — and `compose()` draws the plan on
+the key visual: typeset overlays (brand, headline, hero plate, subhead, perk chips, CTA, legal band).
 
 Every placed string is recorded with its box, font, size, colour and measured contrast, so checks, manifests and
 layered exports can use exactly what was drawn. Numbers and legal text are always typeset here, never drawn by a
-model. Drawing lives in canvas.py (surface) and blocks.py (each block)."""
+model."""
 from __future__ import annotations
 
 from PIL import Image
 
 from ..errors import LayoutError
-from .blocks import Composer, figure_runs
-from .canvas import Composed, Placed, PosterText, _overlaps
+from .blocks import Painter
+from .canvas import Composed, Placed, _overlaps
+from .flow import Content, Ctx, Hero, Plan, figure_runs, solve
 from .fonts import FontStack
-from .layout import Layout
+from .layout import choose_family, shape_for
 
-__all__ = ["compose", "check_no_overlap", "figure_runs", "PosterText", "Placed", "Composed"]
+__all__ = ["plan", "compose", "check_no_overlap", "figure_runs", "Content", "Hero", "Plan", "Placed", "Composed"]
 
 
-def compose(bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], text: PosterText, *,
-            safe, min_px: float, calm_background: bool = True, logo: Image.Image | None = None,
-            record: bool = False) -> Composed:
-    """record=True also keeps every paint per block (Composed.layers), for the layered PSD and SVG."""
-    c = Composer(bg, layout, palette, stacks, safe=safe, min_px=min_px, calm_background=calm_background,
-                 record=record)
-    blocks = layout.blocks
-    c.legal(blocks["legal"], text)
-    if "logo" in blocks:
-        c.logo(blocks["logo"], text, logo)
-    if text.headline:   # empty when the key visual already carries it (text_in_image, verified by OCR)
-        c.headline(blocks["headline"], text.headline)
-    sub_block, perk_block = blocks.get("subhead"), blocks.get("perks")
-    if text.rate and not c.rate(blocks["rate"], text.rate, required=False):
-        # the rate is the one block that must be there: let it take the subhead/perks space below it
-        grow = [c.box(b) for b in (sub_block, perk_block) if b is not None]
-        rb = c.box(blocks["rate"])
-        c.rate(blocks["rate"], text.rate, (rb[0], rb[1], rb[2], max([rb[3], *(g[3] for g in grow)])))
-        c.dropped += [n for n, b in (("subhead", sub_block), ("perks", perk_block)) if b is not None]
-        sub_block = perk_block = None
-    shared = bool(perk_block and sub_block and perk_block.after == "subhead" and text.perks and text.subhead)
-    if shared:
-        # subhead and perks share one box: perks carry the offer, so they win when both cannot fit
-        sub_fit = c._fit(text.subhead, sub_block.font or "body", c.box(sub_block), sub_block)
-        pbox = c.box(perk_block)
-        below = (pbox[0], pbox[1] + (sub_fit.height if sub_fit else 0) + c.gap() * 1.5, pbox[2], pbox[3])
-        if sub_fit is None or c.plan_perks(perk_block, text.perks, below) is None:
-            c.dropped.append("subhead")
-            c.perks(perk_block, text.perks, pbox)
-        else:
-            c.simple("subhead", sub_block, text.subhead)
-            c.perks(perk_block, text.perks, below)
+def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack], *, safe, min_px: float,
+         family: str | None = None, shape: str | None = None, seed: int = 0, segment: str = "",
+         variant: int = 0) -> Plan:
+    """Solve the layout of one creative: shape (by aspect ratio, or a channel's `layout`), family (forced, or by
+    seed/segment/variant), type scale, boxes, visual zone, dropped blocks. `safe` is the channel's SafeZone."""
+    from .layout import shapes
+
+    if shape:
+        if shape not in shapes():
+            raise LayoutError(f"unknown layout shape '{shape}'", "shapes: " + ", ".join(shapes()))
+        shape_ = shapes()[shape]
     else:
-        if sub_block and text.subhead:
-            c.simple("subhead", sub_block, text.subhead)
-        if perk_block and text.perks:
-            c.perks(perk_block, text.perks)
-    c.cta(blocks["cta"], text.cta)
-    check_no_overlap(c.placed, c.W, c.H)
-    if c.rec is not None:
-        c.rec.name_texts(c.placed)
-    return Composed(c.img, c.placed, c.dropped, layout.name, c.rec)
+        shape_ = shape_for(width, height)
+    name, _ = choose_family(shape_, forced=family, seed=seed, segment=segment, variant=variant)
+    box = (width * safe.left, height * safe.top, width * (1 - safe.right), height * (1 - safe.bottom))
+    # the chosen family first; where its arrangement cannot hold this creative, the next family that can
+    names = sorted(shape_.families)
+    order = names[names.index(name):] + names[:names.index(name)]
+    first: LayoutError | None = None
+    for n in order:
+        try:
+            out = solve(Ctx(width, height, box, float(min_px), stacks, shape_, shape_.families[n], n), content)
+        except LayoutError as e:
+            first = first or e
+            continue
+        if n != name:
+            out.notes.append(f"layout family '{name}' cannot hold this creative on {width}×{height}; used '{n}'")
+        return out
+    raise first
 
+
+def compose(bg: Image.Image, plan_: Plan, content: Content, palette, stacks: dict[str, FontStack], *,
+            min_px: float, calm_background: bool = True, record: bool = False) -> Composed:
+    """Draw a solved plan on the key visual. record=True also keeps every paint per block (Composed.layers), for
+    the layered PSD and SVG."""
+    from .layout import shapes
+
+    p = Painter(bg, palette, stacks, min_px=min_px, record=record)
+    sh = shapes()[plan_.shape]
+    p.safe = plan_.safe
+    p.paint(plan_, content, calm=calm_background, scrim=sh.families[plan_.family].scrim)
+    check_no_overlap(p.placed, p.W, p.H)
+    if p.rec is not None:
+        p.rec.name_texts(p.placed)
+    return Composed(p.img, p.placed, list(plan_.dropped), f"{plan_.shape}/{plan_.family}", p.rec)
+
+
+# Blocks drawn as one group may overlap each other (a figure on its plate, a mark beside its name); shapes that other
+# blocks sit on (the text card, the legal band) are not checked against their contents.
+_GROUPS = {"apr": "hero", "apr_label": "hero", "offer": "hero", "offer_label": "hero", "rate_plate": "hero",
+           "logo": "logo", "brand": "logo"}
+_SURFACES = ("card", "legal_band")
 
 
 def check_no_overlap(placed: list[Placed], W: int, H: int) -> None:
     """Every block inside the canvas and clear of every other block (a bug in a layout file shows up here,
     not on a billboard)."""
-    groups = {"apr": "rate", "apr_label": "rate", "rate_plate": "rate", "logo": "logo", "brand": "logo"}
     for p in placed:
         x0, y0, x1, y1 = p.box
         if x0 < -0.5 or y0 < -0.5 or x1 > W + 0.5 or y1 > H + 0.5:
             raise LayoutError(f"{p.role} '{p.text}' would fall outside the {W}×{H} canvas",
-                              "check the layout's boxes in configs/layouts/")
-    for i, a in enumerate(placed):
-        for b in placed[i + 1:]:
-            ga, gb = groups.get(a.role, a.role + str(id(a))), groups.get(b.role, b.role + str(id(b)))
+                              "check the layout's families in configs/layouts/")
+    items = [p for p in placed if p.role not in _SURFACES]
+    for i, a in enumerate(items):
+        for b in items[i + 1:]:
+            ga, gb = _GROUPS.get(a.role, a.role + str(id(a))), _GROUPS.get(b.role, b.role + str(id(b)))
             if ga != gb and _overlaps(a.box, b.box):
                 raise LayoutError(f"{a.role} '{a.text}' overlaps {b.role} '{b.text}' on {W}×{H}",
-                                  "check the layout's boxes in configs/layouts/")
+                                  "check the layout's families in configs/layouts/")

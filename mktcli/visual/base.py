@@ -57,6 +57,7 @@ class VisualResult:
 
 class VisualEngine(ABC):
     name: str = "?"
+    generative: bool = False     # its pictures come from a generative model (AIGC labels; room for the visible one)
     # set by the caller for long renders: receives short progress lines ("step 12/50 …")
     report: Callable[[str], None] | None = None
 
