@@ -318,7 +318,7 @@ class PosterRenderer:
             "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg),
                         "layout": {"shape": layout.shape, "family": layout.family, "variant": job.variant,
                                    "hero": layout.slot("hero").m.data["plate"] if layout.slot("hero") else None,
-                                   "body_px": layout.body}},
+                                   "body_px": layout.body, "zone": list(layout.visual_zone)}},
             "checks": checks, "layout": composed.layout, "variant": job.variant, "blocks": blocks, "shapes": shapes,
             "dropped": composed.dropped, "encoder": enc,
         }

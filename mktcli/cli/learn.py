@@ -164,13 +164,14 @@ def distill(
         if not r["texts"]:   # creatives made elsewhere: their words are unknown, nothing to learn from them
             continue
         k = (r["creative_id"], r["segment"], r["channel"])
-        a = agg.setdefault(k, {"texts": r["texts"], "impressions": 0, "clicks": 0})
+        a = agg.setdefault(k, {"texts": r["texts"], "look": r.get("look") or {}, "impressions": 0, "clicks": 0})
         a["impressions"] += r["impressions"]
         a["clicks"] += r["clicks"]
     if not agg:
         raise MktError("no feedback on registered creatives to learn from",
                        "ingest click logs first: mkt learn ingest clicks.csv")
-    obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"]) for (cid, seg, ch), a in agg.items()]
+    obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"], a["look"])
+           for (cid, seg, ch), a in agg.items()]
     knowledge = run_distill(obs, min_impressions=min_impressions, fdr=fdr, min_lift=min_lift, creative_sd=creative_sd)
     path = check_output_file(out, "--out") if out else default_knowledge_path()
     knowledge.to_yaml(path)
@@ -193,7 +194,7 @@ def distill(
 
 @app.command("report", help=REPORT_HELP)
 def report(
-    by: Annotated[str, typer.Option("--by", help="Creative family: brief, headline, channel or origin.")] = "brief",
+    by: Annotated[str, typer.Option("--by", help="Group creatives by: brief, headline, channel, origin or layout (the poster's layout family).")] = "brief",
     channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only this channel (slot).")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and the PNG charts.")] = Path("learn-report"),

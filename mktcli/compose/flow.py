@@ -245,12 +245,17 @@ class Measure:
         return None
 
     def cta(self, b: int, width: float, limit_h: float | None = None) -> M | None:
+        """The button: its label at about body size (a little larger in a column, where a button is a target to
+        thumb), at least a third of the column wide there."""
         c = self.c
         stack = c.stacks["emphasis"]
-        size = int(b * 1.05)
+        row = c.W / c.H >= 2.4
+        size = int(b * (1.05 if row else 1.15))
         while size >= max(c.min_px, b * 0.85):
-            w = stack.measure(self.t.cta, size) + size * 2.4
-            h = size * 1.9
+            w = stack.measure(self.t.cta, size) + size * 2.6
+            h = size * (1.9 if row else 2.15)
+            if not row:
+                w = max(w, min(width, width * 0.36))
             if w <= width and (limit_h is None or h <= limit_h):
                 return M("cta", w, h, {"size": size})
             size -= 1
@@ -504,6 +509,13 @@ class Solver:
                 m = self.m.hero(b, width, st.style, st.plate, max(lo.h, ms[k].h - excess) + 0.01)
             if m is not None and m.h < ms[k].h:
                 ms[k] = m
+        hero = next((m for m in ms if m.name == "hero"), None)
+        k = next((j for j, m in enumerate(ms) if m.name == "headline"), None)
+        if hero is not None and k is not None and ms[k].data["fit"].size > hero.data["d"]:
+            # the hero gave way: the headline may not outgrow it
+            m = self.m.headline(b, width, hero.data["d"], fam.style("headline").max_lines, ms[k].h)
+            if m is not None:
+                ms[k] = m
         for name in ("headline", "brand"):
             if self._stack_h(ms, u) <= avail + 0.5 or c.short >= SMALL_CANVAS:
                 break
@@ -526,16 +538,37 @@ class Solver:
         widths = self._widths(keep, b, mode)
         if widths is None:
             return None
-        hero_d = None
         hero_col = next((i for i, col in enumerate(fam.columns) if "hero" in col.items + col.card), None)
-        header = self._measure_items(fam.header, b, sx1 - sx0, keep, None, None) if fam.header else []
+        cap = None     # a second pass when the hero had to give way below a header headline's size
+        for _ in range(2):
+            got = self._attempt_pass(b, u, keep, widths, hero_col, cap, bottom)
+            if got is None:
+                return None
+            header, header_h, top, cols, final_d = got
+            hl = next((m for m in header if m.name == "headline"), None)
+            if hl is None or final_d is None or hl.data["fit"].size <= final_d:
+                break
+            cap = final_d
+        else:
+            return None
+        if not any(cols) and not header:
+            return None
+        return {"b": b, "u": u, "keep": keep, "widths": widths, "header": header, "header_h": header_h, "top": top,
+                "bottom": bottom, "cols": cols}
+
+    def _attempt_pass(self, b: int, u: float, keep: dict, widths: list[float], hero_col: int | None,
+                      cap: float | None, bottom: float):
+        """One measuring pass of attempt(): header, hero, columns. `cap`: the hero size the headline may not
+        outgrow (from an earlier pass where the hero had to give way)."""
+        c, fam = self.c, self.c.family
+        sx0, sy0, sx1, sy1 = c.safe
+        hero_d = cap
+        hero_col = next((i for i, col in enumerate(fam.columns) if "hero" in col.items + col.card), None)
+        header = self._measure_items(fam.header, b, sx1 - sx0, keep, cap, None) if fam.header else []
         if header is None:
             return None
-        header_h = self._stack_h(header, u) + (u * 1.3 if header else 0)
-        top = sy0 + header_h
-        col_h = bottom - top
-        row_h = col_h if c.W / c.H >= 2.4 else None   # one-row shapes: each block fits the row's height
-        if self.t.hero is not None and hero_col is not None:
+        row_h = (bottom - sy0) if c.W / c.H >= 2.4 else None   # one-row shapes: each block fits the row's height
+        if self.t.hero is not None and hero_col is not None and cap is None:
             col = fam.columns[hero_col]
             wid = widths[hero_col] - (2 * u * (0.5 if row_h else 1.1) if "hero" in col.card else 0)
             hm = self._measure_items(["hero"], b, wid, keep, None, row_h)
@@ -548,6 +581,9 @@ class Solver:
                 header = self._measure_items(fam.header, b, sx1 - sx0, keep, hero_d, None)
                 if header is None:
                     return None
+        header_h = self._stack_h(header, u) + (u * 1.3 if header else 0)
+        top = sy0 + header_h
+        col_h = bottom - top
         cols = []
         for i, col in enumerate(fam.columns):
             if widths[i] <= 0:
@@ -580,10 +616,9 @@ class Solver:
             if h > col_h + 0.5:
                 return None
             cols.append({"ms": ms, "h": h})
-        if not any(cols) and not header:
-            return None
-        return {"b": b, "u": u, "keep": keep, "widths": widths, "header": header, "header_h": header_h, "top": top,
-                "bottom": bottom, "cols": cols}
+        heroes = [m.data["d"] for col in cols if col for m in col["ms"] for m in ([m] + m.data.get("inner", []))
+                  if m.name == "hero"]
+        return header, header_h, top, cols, (min(heroes) if heroes else None)
 
     def best_b(self, keep: dict, mode: str = "share") -> dict | None:
         c = self.c

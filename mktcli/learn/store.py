@@ -275,6 +275,7 @@ def feedback(reg, *, channel: str | None = None, segment: str | None = None, sin
             d["known"] = bool(d["known"])
             d["origin"] = d["origin"] or ("ai" if d["known"] else "human")
             d["aigc_visual"] = bool(engines.get("visual", {}).get("generative"))
+            d["look"] = engines.get("layout") or {}   # layout family, hero plate, variant (mkt poster --variants)
             d["day"] = date.fromisoformat(d["day"])
             out.append(d)
     return out
