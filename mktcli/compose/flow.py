@@ -604,7 +604,10 @@ class Solver:
                     return None
                 ms = list(outer_ms)
                 if inner:
-                    cw = widths[i] if not self.row else max(m.w for m in inner) + 2 * pad
+                    # the card hugs what it holds (at least 60% of its column outside a row): the picture shows
+                    # around it instead of an empty white stretch beside left-aligned text
+                    hug = max(m.w for m in inner) + 2 * pad
+                    cw = hug if self.row else min(widths[i], max(hug, 0.6 * widths[i]))
                     card = M("card", cw, self._stack_h(inner, u) + 2 * pad, {"inner": inner, "pad": pad})
                     pos = len([n for n in names[:names.index("card")] if n != "card"]) if "card" in names else len(ms)
                     ms.insert(pos, card)
@@ -740,12 +743,15 @@ class Solver:
                     zone = self._zone(box, i, k == 0, k == len(ms) - 1, w, x0)
                     slots.append(Slot("visual", box))
                 elif m.name == "card":
+                    cx0 = x0 + (w - m.w) / 2 if col.align == "center" else x0 + w - m.w if col.align == "right" else x0
+                    box = (cx0, yy, cx0 + m.w, yy + m.h)
                     slots.append(Slot("card", box, m, col.align))
                     p = m.data["pad"]
                     iy = yy + p
                     inner = m.data["inner"]
                     for j, im in enumerate(inner):
-                        slots.append(Slot(im.name, (x0 + p, iy, x0 + w - p, iy + im.h), im, col.align, on_card=True))
+                        slots.append(Slot(im.name, (cx0 + p, iy, cx0 + m.w - p, iy + im.h), im, col.align,
+                                          on_card=True))
                         iy += im.h + (_gap(im.name, inner[j + 1].name) * u if j + 1 < len(inner) else 0)
                 else:
                     slots.append(Slot(m.name, box, m, col.align))
