@@ -33,9 +33,8 @@ class Painter(Canvas):
             self._paste("legal", band, (0, int(band_top - fade), self.W, int(band_top - fade) + int(fade)), mask)
         self.blend(band, (0, band_top, self.W, bottom), 225, role="legal")
         self.placed.append(Placed("legal_band", "", (0.0, band_top, float(self.W), float(bottom))))
-        ascent, _ = stack.metrics(lg.size)
         records: dict[str, dict] = {}
-        y = lg.top
+        y = lg.top   # each row's em-box top; CJK glyphs sit in baseline-0.88em..baseline+0.12em
         sx0 = self.safe[0]
         for row in lg.rows:
             x = sx0
@@ -43,10 +42,10 @@ class Painter(Canvas):
                 w = stack.measure(text, lg.size)
                 if kind == "label":   # the AI label sits at the row's right end, like a tag
                     x = max(x, self.safe[2] - w)
-                tbox = (x, y + ascent - lg.size * 0.88, x + w, y + ascent + lg.size * 0.12)
+                tbox = (x, y, x + w, y + lg.size)
                 color, con = self._text_color(tbox, lg.size, role=kind)
                 role = "ai_label" if kind == "label" else kind
-                self._text(role, stack, (x, y + ascent), text, lg.size, color)
+                self._text(role, stack, (x, y + lg.size * 0.88), text, lg.size, color)
                 rec = records.setdefault(role, {"lines": [], "boxes": [], "color": color, "contrast": con})
                 rec["lines"].append(text)
                 rec["boxes"].append(tbox)

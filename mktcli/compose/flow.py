@@ -25,13 +25,14 @@ Box = tuple[float, float, float, float]
 # reader) then splits "3.2" from a small "%" and misreads the seam ("3.422%", "6.7o%"), so the sign and a range's
 # dash stay near digit size and only the CJK suffix is small. Measured with benchmarks/ocr_readback.py.
 DIGIT_SCALE, SIGN_SCALE, SUFFIX_SCALE = 1.0, 0.85, 0.5
-SMALL_CANVAS = 200   # px, short side: below it a headline that cannot fit legibly is dropped, not an error
+SMALL_CANVAS = 200   # px, short side: below it a headline that cannot fit legibly is dropped, not an error (and on
+#                      a thumbnail — not a banner — the brand row too: the feed shows the advertiser beside it)
 RHYTHM = 0.9         # the spacing unit, × body size
 # gaps between neighbours, in rhythm units (default 1)
 GAPS = {("brand", "*"): 1.5, ("*", "cta"): 1.4, ("headline", "hero"): 1.3, ("headline", "subhead"): 0.9,
         ("hero", "subhead"): 1.0, ("subhead", "perks"): 0.9, ("hero", "perks"): 1.1, ("*", "visual"): 1.0,
         ("visual", "*"): 1.0}
-MAX_SPREAD = 3.0     # a spread column grows each gap to at most this many rhythm units
+MAX_SPREAD = 3.5     # a spread column grows each gap to at most this many rhythm units
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Legal:
     rows: list[list[tuple[str, str]]]      # rows of (kind, text): disclaimer, provider, label
     line: float
     pad: float
-    top: float                             # first row's top (the band starts a little above it)
+    top: float                             # first row's em-box top (the band starts `pad` above it)
     band: Box
     over_budget: bool = False
 
@@ -211,6 +212,7 @@ class Measure:
 
         lo_d = self._px(max(b * 1.3, c.min_px))
         hi_d = lo_d if smallest else int(max(lo_d, c.family.hero * b))
+        found = []
         for st in (style, "inline" if style == "stacked" else "stacked"):
             lo, hi, best = lo_d, hi_d, None
             while lo <= hi:
@@ -221,8 +223,10 @@ class Measure:
                 else:
                     hi = mid - 1
             if best is not None:
-                return M("hero", best[0], best[1], best[2])
-        return None
+                found.append(M("hero", best[0], best[1], best[2]))
+                if not (c.W / c.H >= 2.4 and not smallest):
+                    break   # in a column the family's style wins; in a row, whichever gives the larger figure
+        return max(found, key=lambda m: m.data["d"]) if found else None
 
     def text(self, name: str, text: str, b: int, width: float, max_lines: int) -> M | None:
         c = self.c
@@ -328,15 +332,17 @@ def plan_legal(ctx: Ctx, t: Content) -> Legal:
         if any(stack.measure("".join(x for _, x in r), size) > width + 0.5 for r in rows):
             continue
         line, pad = size * 1.22, max(2.0, size * 0.3)
-        if len(rows) * line + 2 * pad <= budget or size == lo:
+        # the band as drawn: from just above the first row to the canvas bottom (or just under the last row where a
+        # platform's UI covers the bottom)
+        drawn = (len(rows) - 1) * line + size * 1.05 + 1.5 * pad + (ctx.H - sy1 if ctx.H - sy1 <= 0.1 * ctx.H else pad)
+        if drawn <= budget or size == lo:
             chosen = (size, rows, line, pad)
             break
     if chosen is None:
         raise LayoutError(f"a {ctx.W}×{ctx.H} canvas cannot hold the disclaimer and provider line at the legible "
                           f"minimum of {ctx.min_px:g} px", "use a larger placement size, or shorten message.disclaimer")
     size, rows, line, pad = chosen
-    height = len(rows) * line + 2 * pad
-    top = sy1 - len(rows) * line - pad * 0.5
+    top = sy1 - (len(rows) - 1) * line - size - pad * 0.5
     if top < sy0 + (sy1 - sy0) * 0.45:
         raise LayoutError(f"a {ctx.W}×{ctx.H} canvas cannot hold the disclaimer and provider line at the legible "
                           f"minimum of {ctx.min_px:g} px", "use a larger placement size, or shorten message.disclaimer")
@@ -344,7 +350,7 @@ def plan_legal(ctx: Ctx, t: Content) -> Legal:
     # a platform's UI-overlay zone below: the band ends just under the text, and the picture runs on beneath it
     bottom = ctx.H if ctx.H - sy1 <= 0.1 * ctx.H else sy1 + pad
     return Legal(size, rows, line, pad, top, (0.0, band_top, float(ctx.W), float(bottom)),
-                 over_budget=height > budget + 0.5)
+                 over_budget=bottom - band_top > budget + 0.5)
 
 
 # ---------------------------------------------------------------------------------------------- solving
@@ -470,7 +476,7 @@ class Solver:
             elif n == "cta":
                 m = self.m.cta(b, width, limit_h)
             elif n == "visual":
-                m = M("visual", width, self.visual_min * c.H if not self.row else 0.0)
+                m = M("visual", width, self.visual_min * (c.safe[3] - c.safe[1]) if not self.row else 0.0)
             else:
                 continue
             if m is None:
@@ -516,13 +522,14 @@ class Solver:
             m = self.m.headline(b, width, hero.data["d"], fam.style("headline").max_lines, ms[k].h)
             if m is not None:
                 ms[k] = m
-        for name in ("headline", "brand"):
-            if self._stack_h(ms, u) <= avail + 0.5 or c.short >= SMALL_CANVAS:
-                break
-            if any(m.name == name for m in ms):
-                keep[name] = False
-                ms = [m for m in ms if m.name != name]
-        return ms if self._stack_h(ms, u) <= avail + 0.5 else None
+        if self._stack_h(ms, u) <= avail + 0.5:
+            return ms
+        if c.short < SMALL_CANVAS:   # leave the headline out (then, on a thumbnail, the brand row) and start again
+            for name in ("headline", "brand") if c.W / c.H < 2.4 else ("headline",):
+                if name in names and keep.get(name, True):
+                    keep[name] = False
+                    return self._fit_stack([n for n in names if n != name], b, width, keep, hero_d, row_h, avail, u)
+        return None
 
     def _stack_h(self, ms: list[M], u: float) -> float:
         return sum(m.h for m in ms) + sum(_gap(a.name, b.name) * u for a, b in zip(ms, ms[1:]))
@@ -770,9 +777,13 @@ class Solver:
                 dropped.append(name)
         plan = Plan(c.family_name, c.shape.shape, b, slots, self.legal, zone, dropped, c.safe)
         if self.legal.over_budget:
-            plan.notes.append(f"the legal text takes {(self.legal.band[3] - self.legal.band[1]) / c.H:.0%} of the "
-                              f"height (budget {0.22 if c.H <= 300 else c.shape.legal_budget:.0%}): shorten "
-                              "message.disclaimer")
+            lg = self.legal
+            per_row = int((c.safe[2] - c.safe[0]) // lg.size)
+            plan.notes.append(f"the legal text takes {(lg.band[3] - lg.band[1]) / c.H:.0%} of the height (budget "
+                              f"{0.22 if c.H <= 300 else c.shape.legal_budget:.0%}) in {len(lg.rows)} rows of "
+                              f"{lg.size} px, the legible minimum: one row holds about {per_row} characters of "
+                              "disclaimer and provider line together — shorten message.disclaimer, or leave this "
+                              "size out")
         return plan
 
     def _zone(self, box: Box, col: int, first: bool, last: bool, w: float, x0: float) -> tuple[int, int, int, int]:
