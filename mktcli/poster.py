@@ -23,6 +23,7 @@ from .checks.image import implicit_label_check, poster_checks
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
 from .compose.hero import hero_for
+from .compose.layout import audience_style
 from .compose.render import Content, Placed, check_no_overlap, compose, plan
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
@@ -246,6 +247,9 @@ class PosterRenderer:
         ch, seg, brief = job.channel, job.segment, self.brief
         msg = self.message(seg)
         hero, perks = hero_for(rate_text(brief), seg.perks)
+        audience, style = audience_style(seg.name, seg.values)
+        if style.max_perks is not None:
+            perks = perks[:style.max_perks]
         content = Content(brand_name=self.brand.short(brief.product.provider), headline=msg["headline"],
                           cta=msg["cta"] if ch.tappable else "", disclaimer=msg.get("disclaimer", ""),
                           provider=msg["provider"], hero=hero, subhead=msg.get("subhead", ""), perks=perks,
@@ -253,14 +257,14 @@ class PosterRenderer:
                           else None, logo=self.logo)
         layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
                       family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                      variant=job.variant)
+                      variant=job.variant, scale=style.type_scale)
         hl = layout.slot("headline")
         visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None)
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
                           family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                          variant=job.variant)
+                          variant=job.variant, scale=style.type_scale)
         drawn = visual.drawn.get("headline")
         if drawn:   # the model drew the headline and OCR read it back exactly: it is not typeset again
             content.headline = ""
@@ -318,7 +322,8 @@ class PosterRenderer:
             "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg),
                         "layout": {"shape": layout.shape, "family": layout.family, "variant": job.variant,
                                    "hero": layout.slot("hero").m.data["plate"] if layout.slot("hero") else None,
-                                   "body_px": layout.body, "zone": list(layout.visual_zone)}},
+                                   "body_px": layout.body, "zone": list(layout.visual_zone),
+                                   **({"audience": audience} if audience else {})}},
             "checks": checks, "layout": composed.layout, "variant": job.variant, "blocks": blocks, "shapes": shapes,
             "dropped": composed.dropped, "encoder": enc,
         }

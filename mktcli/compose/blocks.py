@@ -32,15 +32,25 @@ class Painter(Canvas):
             mask = Image.fromarray(ramp).resize((self.W, int(fade)), Image.NEAREST)
             self._paste("legal", band, (0, int(band_top - fade), self.W, int(band_top - fade) + int(fade)), mask)
         self.blend(band, (0, band_top, self.W, bottom), 225, role="legal")
+        below = min(lg.line * 1.5, self.H - bottom)
+        if below >= 2:   # above a platform's UI zone: the band fades out downwards too, no slab floating mid-canvas
+            import numpy as np
+
+            ramp = (np.linspace(1, 0, int(below)) ** 1.6 * 225).astype("uint8")[:, None]
+            mask = Image.fromarray(ramp).resize((self.W, int(below)), Image.NEAREST)
+            self._paste("legal", band, (0, int(bottom), self.W, int(bottom) + int(below)), mask)
         self.placed.append(Placed("legal_band", "", (0.0, band_top, float(self.W), float(bottom))))
         records: dict[str, dict] = {}
         y = lg.top   # each row's em-box top; CJK glyphs sit in baseline-0.88em..baseline+0.12em
-        sx0 = self.safe[0]
+        sx0, sx1 = self.safe[0], self.safe[2]
         for row in lg.rows:
             x = sx0
+            if plan.align == "center":   # a centred composition centres its legal rows too
+                gaps = 2 * lg.size * (len(row) - 1)
+                x = sx0 + (sx1 - sx0 - sum(stack.measure(t, lg.size) for _, t in row) - gaps) / 2
             for kind, text in row:
                 w = stack.measure(text, lg.size)
-                if kind == "label":   # the AI label sits at the row's right end, like a tag
+                if kind == "label" and plan.align != "center":   # the AI label at the row's right end, a tag
                     x = max(x, self.safe[2] - w)
                 tbox = (x, y, x + w, y + lg.size)
                 color, con = self._text_color(tbox, lg.size, role=kind)

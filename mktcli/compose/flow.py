@@ -32,6 +32,8 @@ RHYTHM = 0.9         # the spacing unit, × body size
 GAPS = {("brand", "*"): 1.5, ("*", "cta"): 1.4, ("headline", "hero"): 1.3, ("headline", "subhead"): 0.9,
         ("hero", "subhead"): 1.0, ("subhead", "perks"): 0.9, ("hero", "perks"): 1.1, ("*", "visual"): 1.0,
         ("visual", "*"): 1.0}
+HERO_FLOOR = 2.4     # in a column the hero figure is never below this many times the body size
+HERO_LEAD = 1.35     # in a column the hero figure is at least this many times the headline's size
 MAX_SPREAD = 3.5     # a spread column grows each gap to at most this many rhythm units
 
 
@@ -76,6 +78,7 @@ class Ctx:
     shape: Shape
     family: Family
     family_name: str
+    scale: float = 1.0             # type scale of the audience (older readers: larger), configs/audiences.yaml
 
     @property
     def short(self) -> int:
@@ -129,6 +132,8 @@ class Plan:
     dropped: list[str]
     safe: Box = (0.0, 0.0, 0.0, 0.0)
     notes: list[str] = field(default_factory=list)
+    cramped: bool = False          # the body size stayed under the comfort size (another family may do better)
+    align: str = "left"            # the text's main alignment (the legal rows follow it)
 
     def slot(self, name: str) -> Slot | None:
         return next((s for s in self.slots if s.name == name), None)
@@ -177,10 +182,12 @@ class Measure:
 
     def headline(self, b: int, width: float, cap: float | None, max_lines: int, max_h: float | None = None,
                  smallest: bool = False) -> M | None:
+        """`cap`: the hero figure's size. In a column the headline stays at most 1/HERO_LEAD of it, so the offer
+        is unmistakably the hero; in a row (height-bound) at most the figure itself."""
         c = self.c
         top = c.family.display * b
         if cap:
-            top = min(top, cap)
+            top = min(top, cap if c.W / c.H >= 2.4 else cap / HERO_LEAD)
         lo = max(c.min_px, b if c.H > 120 else c.min_px)
         if smallest:
             top = lo
@@ -210,7 +217,8 @@ class Measure:
             return w, hh, {"d": d, "lab": lab, "fig_w": fig_w, "lab_w": lab_w, "pad_x": pad_x, "pad_y": pad_y,
                            "asc": asc, "style": st, "plate": plate}
 
-        lo_d = self._px(max(b * 1.3, c.min_px))
+        # the figure's least size: 1.3 × body in a row (height-bound); in a column it stays a hero, 2.4 × body
+        lo_d = self._px(max(b * (1.3 if c.W / c.H >= 2.4 else HERO_FLOOR), c.min_px))
         hi_d = lo_d if smallest else int(max(lo_d, c.family.hero * b))
         found = []
         for st in (style, "inline" if style == "stacked" else "stacked"):
@@ -240,7 +248,9 @@ class Measure:
         size = b
         while size >= max(c.min_px, b * 0.85):
             rows = chip_rows(perks, stack, size, width)
-            if rows and len(rows) <= rows_max:
+            # rows of equal count only (3 chips as 2 + 1 reads as an orphan): else fewer perks, decided by the
+            # candidates that drop them from the end
+            if rows and len(rows) <= rows_max and len({len(r) for r in rows}) == 1:
                 chip_h = size * 1.65
                 h = len(rows) * chip_h + (len(rows) - 1) * size * 0.45
                 w = max(sum(cw for _, cw in r) + size * 0.5 * (len(r) - 1) for r in rows)
@@ -248,12 +258,12 @@ class Measure:
             size -= 1
         return None
 
-    def cta(self, b: int, width: float, limit_h: float | None = None) -> M | None:
+    def cta(self, b: int, width: float, limit_h: float | None = None, smallest: bool = False) -> M | None:
         """The button: its label at about body size (a little larger in a column, where a button is a target to
         thumb), at least a third of the column wide there."""
         c = self.c
         stack = c.stacks["emphasis"]
-        row = c.W / c.H >= 2.4
+        row = c.W / c.H >= 2.4 or smallest
         size = int(b * (1.05 if row else 1.15))
         while size >= max(c.min_px, b * 0.85):
             w = stack.measure(self.t.cta, size) + size * 2.6
@@ -380,7 +390,14 @@ class Solver:
                 "visual": True, "card": True}[name]
 
     def _column_items(self, col: Column) -> list[str]:
-        return list(col.items)
+        items = list(col.items)
+        # a platform's UI covers the bottom of the canvas (a vertical feed): the picture goes last, to run on
+        # under the legal rows into that zone, rather than a designed poster stopping at three quarters
+        if "visual" in items and self.c.H - self.c.safe[3] > 0.12 * self.c.H and items[-1] != "visual" \
+                and "card" not in items:
+            items.remove("visual")
+            items.append("visual")
+        return items
 
     @property
     def visual_min(self) -> float:
@@ -442,7 +459,7 @@ class Solver:
             return min(x.w for x in w if x is not None)
         if name == "cta":
             size = int(math.ceil(max(c.min_px, b * 0.85)))
-            return c.stacks["emphasis"].measure(t.cta, size) + size * 2.4 + 1
+            return c.stacks["emphasis"].measure(t.cta, size) + size * 2.6 + 1
         return 0.0   # subhead, perks: optional, dropped when they do not fit
 
     def _live(self, i: int, keep: dict) -> bool:
@@ -461,9 +478,6 @@ class Solver:
                 m = self.m.brand(b, width)
             elif n == "headline":
                 m = self.m.headline(b, width, hero_d, fam.style("headline").max_lines)
-                if m is None and c.short < SMALL_CANVAS:   # thumbnails keep the rate and the legal text
-                    keep["headline"] = False
-                    continue
             elif n == "hero":
                 st = fam.style("hero")
                 m = self.m.hero(b, width, st.style, st.plate, limit_h)
@@ -496,12 +510,14 @@ class Solver:
         # in a column, a smaller body size keeps the proportions; only a row (whose height binds) or the legible
         # minimum itself makes the headline and the hero give way on their own
         elastic = self.row or b <= math.ceil(c.min_px)
-        for name in ("headline", "hero") if elastic else ():
+        for name in ("headline", "hero", "cta") if elastic else ():
             excess = self._stack_h(ms, u) - avail
             k = next((j for j, m in enumerate(ms) if m.name == name), None)
             if excess <= 0.5 or k is None:
                 continue
-            if name == "headline":
+            if name == "cta":   # the compact button of a row
+                m = self.m.cta(b, width, None, smallest=True)
+            elif name == "headline":
                 lo = self.m.headline(b, width, hero_d, fam.style("headline").max_lines, smallest=True)
                 if lo is None:
                     continue
@@ -522,14 +538,7 @@ class Solver:
             m = self.m.headline(b, width, hero.data["d"], fam.style("headline").max_lines, ms[k].h)
             if m is not None:
                 ms[k] = m
-        if self._stack_h(ms, u) <= avail + 0.5:
-            return ms
-        if c.short < SMALL_CANVAS:   # leave the headline out (then, on a thumbnail, the brand row) and start again
-            for name in ("headline", "brand") if c.W / c.H < 2.4 else ("headline",):
-                if name in names and keep.get(name, True):
-                    keep[name] = False
-                    return self._fit_stack([n for n in names if n != name], b, width, keep, hero_d, row_h, avail, u)
-        return None
+        return ms if self._stack_h(ms, u) <= avail + 0.5 else None
 
     def _stack_h(self, ms: list[M], u: float) -> float:
         return sum(m.h for m in ms) + sum(_gap(a.name, b.name) * u for a, b in zip(ms, ms[1:]))
@@ -633,7 +642,7 @@ class Solver:
     def best_b(self, keep: dict, mode: str = "share") -> dict | None:
         c = self.c
         lo = int(math.ceil(c.min_px))
-        hi = max(lo, int(c.shape.body * c.short))
+        hi = max(lo, int(c.shape.body * c.short * c.scale))
         best = None
         while lo <= hi:
             mid = (lo + hi) // 2
@@ -645,17 +654,28 @@ class Solver:
         return best
 
     def candidates(self) -> list[dict]:
-        t = self.t
+        """What to leave out, in order, until the creative fits comfortably: nothing, the subhead, perks from the
+        end; on canvases under 200 px (short side) then the headline, and on a thumbnail (not a banner) the brand
+        row too — the rate, the button and the legal text stay."""
+        t, c = self.t, self.c
         out = [{}]
         if t.subhead:
             out.append({"subhead": False})
         for n in range(len(t.perks) - 1, -1, -1):
             out.append({"subhead": False, "perks": n})
+        if c.short < SMALL_CANVAS:
+            last = dict(out[-1])
+            if t.headline:
+                last["headline"] = False
+                out.append(dict(last))
+            if c.W / c.H < 2.4:
+                last["brand"] = False
+                out.append(dict(last))
         return out
 
     def solve(self) -> Plan:
         c = self.c
-        comfort = max(1.1 * c.min_px, c.shape.comfort * c.short)
+        comfort = max(1.1 * c.min_px * c.scale, c.shape.comfort * c.short)
         best = None
         modes = ["share", "full"] if any(col.width is None for col in c.family.columns) else ["share"]
         for mode, keep in [(m, k) for m in modes for k in self.candidates()]:
@@ -669,7 +689,9 @@ class Solver:
                 best = a
         if best is None:
             raise self._why()
-        return self.place(best)
+        plan = self.place(best)
+        plan.cramped = best["b"] < comfort
+        return plan
 
     def _why(self) -> LayoutError:
         """What does not fit, in words: the first required block that cannot fit its column at the minimum."""
@@ -708,7 +730,10 @@ class Solver:
         if flex is not None:
             for i, col in enumerate(fam.columns):
                 if i != flex and a["cols"][i] is not None and "visual" not in col.items:
-                    widths[i] = min(widths[i], max(m.w for m in a["cols"][i]["ms"]) + 0.5)
+                    ms = a["cols"][i]["ms"]
+                    widths[i] = min(widths[i], max(m.w for m in ms) + 0.5) if ms else 0.0
+                    if not ms:   # everything it held was left out (a thumbnail's brand column): it collapses
+                        a["cols"][i] = None
             used = sum(w for j, w in enumerate(widths) if j != flex and w > 0)
             n_live = sum(1 for w in widths if w > 0)
             widths[flex] = max(0.0, (sx1 - sx0) - used - gutter * (n_live - 1))
@@ -776,6 +801,9 @@ class Solver:
             if not keep.get(name, True) and (name == "brand" or self.t.headline):
                 dropped.append(name)
         plan = Plan(c.family_name, c.shape.shape, b, slots, self.legal, zone, dropped, c.safe)
+        text_cols = [col for col in fam.columns if any(n != "visual" for n in col.items)]
+        if len(fam.columns) == 1 and text_cols and text_cols[0].align == "center":
+            plan.align = "center"   # a centred composition: the legal rows are centred too
         if self.legal.over_budget:
             lg = self.legal
             per_row = int((c.safe[2] - c.safe[0]) // lg.size)
@@ -794,8 +822,10 @@ class Solver:
         zx0 = 0 if x0 <= sx0 + 1 else box[0]
         zx1 = c.W if box[2] >= sx1 - 1 else box[2]
         zy0 = 0 if first and box[1] <= sy0 + 1 else box[1]
-        zy1 = c.H if last else box[3]
-        if box[3] - box[1] >= 0.9 * (self.legal.band[1] - sy0) and last:   # a full-height visual column
+        band_top = self.legal.band[1]
+        ui = c.H - sy1 > 0.12 * c.H     # the bottom is a platform's UI zone: the picture runs on beneath it
+        zy1 = (c.H if ui else band_top) if last else box[3]
+        if box[3] - box[1] >= 0.9 * (band_top - sy0) and last:   # a full-height visual column
             zy0 = 0
         return (int(zx0), int(zy0), int(zx1), int(zy1))
 

@@ -159,3 +159,29 @@ def choose_family(shape: Shape, *, forced: str | None = None, seed: int = 0, seg
         start = int(hashlib.sha256(f"{seed}|{segment}".encode()).hexdigest()[:8], 16)
     name = names[(start + variant) % len(names)]
     return name, shape.families[name]
+
+
+class AudienceStyle(Strict):
+    match: list[str] = Field(default_factory=list)
+    type_scale: float = Field(1.0, ge=0.8, le=2.0)
+    max_perks: int | None = Field(None, ge=0, le=6)
+
+
+class Audiences(Strict):
+    version: int = 1
+    styles: dict[str, AudienceStyle] = Field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _audiences() -> Audiences:
+    return validate(Audiences, load_yaml(configs_dir() / "audiences.yaml", what="audience styles"))
+
+
+def audience_style(segment: str, values: dict[str, str] | None = None) -> tuple[str | None, AudienceStyle]:
+    """(name, style) of the first audience style whose words appear in the segment's name or dimension values
+    (configs/audiences.yaml), else (None, the plain style)."""
+    text = " ".join([segment, *(values or {}).values()])
+    for name, st in _audiences().styles.items():
+        if any(w and w in text for w in st.match):
+            return name, st
+    return None, AudienceStyle()

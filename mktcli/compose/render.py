@@ -21,7 +21,7 @@ __all__ = ["plan", "compose", "check_no_overlap", "figure_runs", "Content", "Her
 
 def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack], *, safe, min_px: float,
          family: str | None = None, shape: str | None = None, seed: int = 0, segment: str = "",
-         variant: int = 0) -> Plan:
+         variant: int = 0, scale: float = 1.0) -> Plan:
     """Solve the layout of one creative: shape (by aspect ratio, or a channel's `layout`), family (forced, or by
     seed/segment/variant), type scale, boxes, visual zone, dropped blocks. `safe` is the channel's SafeZone."""
     from .layout import shapes
@@ -34,19 +34,31 @@ def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack]
         shape_ = shape_for(width, height)
     name, _ = choose_family(shape_, forced=family, seed=seed, segment=segment, variant=variant)
     box = (width * safe.left, height * safe.top, width * (1 - safe.right), height * (1 - safe.bottom))
-    # the chosen family first; where its arrangement cannot hold this creative, the next family that can
+    # the chosen family first; where its arrangement cannot hold this creative — or only cramped — the next family
+    # that holds it comfortably (a segment's sizes keep their family wherever it works)
     names = sorted(shape_.families)
     order = names[names.index(name):] + names[:names.index(name)]
     first: LayoutError | None = None
+    cramped: Plan | None = None
     for n in order:
         try:
-            out = solve(Ctx(width, height, box, float(min_px), stacks, shape_, shape_.families[n], n), content)
+            out = solve(Ctx(width, height, box, float(min_px), stacks, shape_, shape_.families[n], n, scale), content)
         except LayoutError as e:
             first = first or e
             continue
+        if out.cramped:
+            if cramped is None or out.body > cramped.body:
+                cramped = out
+            continue
         if n != name:
-            out.notes.append(f"layout family '{name}' cannot hold this creative on {width}×{height}; used '{n}'")
+            out.notes.append(f"layout family '{name}' cannot hold this creative comfortably on {width}×{height}; "
+                             f"used '{n}'")
         return out
+    if cramped is not None:
+        if cramped.family != name:
+            cramped.notes.append(f"layout family '{name}' cannot hold this creative comfortably on {width}×{height}; "
+                                 f"used '{cramped.family}'")
+        return cramped
     raise first
 
 
