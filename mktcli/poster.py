@@ -169,11 +169,14 @@ class PosterRenderer:
                                    engine_options={"model": brief.copy.model} if brief.copy.model else None)
         return renderer
 
-    def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None) -> VisualResult:
-        """The key visual for a canvas, with its subject in `zone` (the layout's visual slot, px)."""
+    def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None,
+                   subject: bool = True) -> VisualResult:
+        """The key visual for a canvas, with its subject in `zone` (the layout's visual slot, px); `subject`
+        False: the layout left no room for one (the embedded engine then draws the backdrop alone)."""
         W, H = ch.size
         v = self.brief.visual
-        req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif, self.seed,
+        req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif if subject else "none",
+                            self.seed,
                             zone_grid(zone, W, H), scene=v.scene, image_path=self.brief.image_path(), focus=v.focus,
                             model=v.model, options=self.visual_options, style=self.brand.style,
                             negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
@@ -259,7 +262,7 @@ class PosterRenderer:
                       family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
                       variant=job.variant, scale=style.type_scale)
         hl = layout.slot("headline")
-        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None)
+        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject)
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),

@@ -133,6 +133,7 @@ class Plan:
     safe: Box = (0.0, 0.0, 0.0, 0.0)
     notes: list[str] = field(default_factory=list)
     cramped: bool = False          # the body size stayed under the comfort size (another family may do better)
+    subject: bool = True           # the visual zone has room for the picture's subject (else background only)
     align: str = "left"            # the text's main alignment (the legal rows follow it)
 
     def slot(self, name: str) -> Slot | None:
@@ -788,7 +789,11 @@ class Solver:
                 else:
                     slots.append(Slot(m.name, box, m, col.align))
                 yy += m.h + (gaps[k] if k < len(gaps) else 0)
-        if zone is None:   # a family without a visual slot: the picture goes behind the whole canvas
+        subject = zone is not None
+        if zone is not None:   # a sliver of a slot holds no picture: an artefact, not a visual
+            zw, zh = zone[2] - zone[0], zone[3] - zone[1]
+            subject = zw >= 0.12 * c.W and zh >= (0.5 if self.row else 0.12) * (c.safe[3] - c.safe[1])
+        if not subject:   # no room for a subject: the background alone, behind the whole canvas
             zone = (0, 0, c.W, c.H)
         keep = a["keep"]
         dropped = []
@@ -801,6 +806,7 @@ class Solver:
             if not keep.get(name, True) and (name == "brand" or self.t.headline):
                 dropped.append(name)
         plan = Plan(c.family_name, c.shape.shape, b, slots, self.legal, zone, dropped, c.safe)
+        plan.subject = subject
         text_cols = [col for col in fam.columns if any(n != "visual" for n in col.items)]
         if len(fam.columns) == 1 and text_cols and text_cols[0].align == "center":
             plan.align = "center"   # a centred composition: the legal rows are centred too

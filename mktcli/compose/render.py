@@ -35,24 +35,28 @@ def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack]
     name, _ = choose_family(shape_, forced=family, seed=seed, segment=segment, variant=variant)
     box = (width * safe.left, height * safe.top, width * (1 - safe.right), height * (1 - safe.bottom))
     # the chosen family first; where its arrangement cannot hold this creative — or only cramped — the next family
-    # that holds it comfortably (a segment's sizes keep their family wherever it works)
+    # that holds it comfortably (a segment's sizes keep their family wherever it works); where no family of the
+    # shape can, the families of the next flatter shape (a short landscape card laid out as a row)
     names = sorted(shape_.families)
-    order = names[names.index(name):] + names[:names.index(name)]
+    order = [(shape_, n) for n in names[names.index(name):] + names[:names.index(name)]]
+    flatter = shapes().get(FLATTER.get(shape_.shape, ""))
     first: LayoutError | None = None
     cramped: Plan | None = None
-    for n in order:
+    for k, (sh, n) in enumerate(order):
         try:
-            out = solve(Ctx(width, height, box, float(min_px), stacks, shape_, shape_.families[n], n, scale), content)
+            out = solve(Ctx(width, height, box, float(min_px), stacks, sh, sh.families[n], n, scale), content)
         except LayoutError as e:
             first = first or e
+            if k == len(order) - 1 and flatter is not None and cramped is None and sh is shape_:
+                order += [(flatter, f) for f in sorted(flatter.families)]
             continue
         if out.cramped:
             if cramped is None or out.body > cramped.body:
                 cramped = out
             continue
-        if n != name:
+        if (sh, n) != (shape_, name):
             out.notes.append(f"layout family '{name}' cannot hold this creative comfortably on {width}×{height}; "
-                             f"used '{n}'")
+                             f"used '{n}'" + (f" ({sh.shape})" if sh is not shape_ else ""))
         return out
     if cramped is not None:
         if cramped.family != name:
@@ -80,6 +84,9 @@ def compose(bg: Image.Image, plan_: Plan, content: Content, palette, stacks: dic
 
 # Blocks drawn as one group may overlap each other (a figure on its plate, a mark beside its name); shapes that other
 # blocks sit on (the text card, the legal band) are not checked against their contents.
+# the shape whose families are tried when none of a shape's can hold a creative
+FLATTER = {"portrait": "square", "square": "landscape", "landscape": "wide", "wide": "strip"}
+
 _GROUPS = {"apr": "hero", "apr_label": "hero", "offer": "hero", "offer_label": "hero", "rate_plate": "hero",
            "logo": "logo", "brand": "logo"}
 _SURFACES = ("card", "legal_band")

@@ -175,6 +175,9 @@ class ProceduralEngine(VisualEngine):
         rng = np.random.default_rng([req.seed, req.width, req.height])
         w, h = req.width, req.height
         img = _smooth_base(w, h, req.palette, rng, req.visual_zone).convert("RGBA")
+        if req.motif == "none":   # the layout left no room for a subject: the backdrop alone
+            return VisualResult(img.convert("RGB"), {"name": self.name, "version": VERSION, "seed": req.seed,
+                                                     "motif": "none"})
         x0, y0, x1, y1 = req.visual_zone
         zw, zh = max(1, x1 - x0), max(1, y1 - y0)
         layer = Image.new("RGBA", (zw, zh), (0, 0, 0, 0))
