@@ -5,6 +5,7 @@ the key visual alone — the PSD's `background` layer, which has no text or shap
     python benchmarks/design.py OUT [OUT ...]          # bundle folders, or folders holding bundles
     python benchmarks/design.py --render BRIEF ...     # mkt poster --engine procedural into a temp folder first
     python benchmarks/design.py OUT --json             # every creative's figures as JSON
+    python benchmarks/design.py OUT --markdown         # the overall table and pass counts per brief, Markdown
     python benchmarks/design.py OUT --gate             # exit 1 if any creative fails a gate (else always 0)
 
 Exit codes: 0 done (and, with --gate, every creative passed), 1 --gate and some creative failed, 2 bad input
@@ -583,6 +584,32 @@ def print_report(by_brief: dict[str, list[dict]], fails: list[dict], console) ->
                       f"{f.get('error') or f.get('message') or f.get('failure') or ''}")
 
 
+def markdown(by_brief: dict[str, list[dict]]) -> str:
+    """The overall table and the pass counts per brief, as Markdown (for docs/benchmarks.md)."""
+    rows = [r for rs in by_brief.values() for r in rs]
+    s = summarise(rows)
+    out = ["| figure | target | median | worst | worst at | pass |", "|---|---|---:|---:|---|---:|"]
+    g = s["gates"]["kept"]
+    out.append(f"| kept (brand, CTA) | {TARGETS['kept']} | | | | {g['pass']}/{g['pass'] + g['fail']} |")
+    for m in METRICS:
+        x, p = s[m], ""
+        if m in GATES:
+            gg = s["gates"][m]
+            p = f"{gg['pass']}/{gg['pass'] + gg['fail']}" + (f" (+{gg['n/a']} n/a)" if gg["n/a"] else "")
+        vals = [r[m] for r in rows if r[m] is not None]
+        where = x["where"] if vals and min(vals) != max(vals) else ""
+        out.append(f"| {m} | {TARGETS[m]} | {_fmt(x['median'], m)} | {_fmt(x['worst'], m)} | {where} | {p} |")
+    out.append(f"| **every gate** | | | | | **{s['passed_all']}/{s['creatives']}** |")
+    out += ["", "| brief | creatives | " + " | ".join(GATES) + " | every gate |",
+            "|---|---:|" + "---:|" * (len(GATES) + 1)]
+    for brief, rs in by_brief.items():
+        b = summarise(rs)
+        cells = [f"{x['pass']}/{x['pass'] + x['fail']}" if x["pass"] + x["fail"] else "n/a"
+                 for x in (b["gates"][k] for k in GATES)]
+        out.append(f"| {brief} | {len(rs)} | " + " | ".join(cells) + f" | {b['passed_all']}/{len(rs)} |")
+    return "\n".join(out)
+
+
 def _why(r: dict, gate: str) -> str:
     if gate == "kept":
         return "missing " + "+".join(r["missing"])
@@ -608,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
                     help="briefs rendered at once with --render")
     ap.add_argument("--json", action="store_true", help="print every creative's figures and the summary as JSON")
+    ap.add_argument("--markdown", action="store_true", help="print the overall table and the pass counts per brief "
+                    "as Markdown")
     ap.add_argument("--gate", action="store_true", help="exit 1 if any creative fails a gate")
     args = ap.parse_args(argv)
     if not args.out and not args.render:
@@ -664,22 +693,48 @@ def main(argv: list[str] | None = None) -> int:
         by_brief.setdefault(r["brief"], []).append(r)
     meta = {"command": " ".join(["python", "benchmarks/design.py", *(argv if argv is not None else sys.argv[1:])]),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "date": time.strftime("%Y-%m-%d"), "commit": _commit(),
             "measured_s": round(took, 2), "total_s": round(time.perf_counter() - t0, 2),
             "thresholds": {"banner_max_h": BANNER_MAX_H, "legal": LEGAL_MAX, "legal_banner": LEGAL_MAX_BANNER,
                            "empty": EMPTY_MAX, "overlaps": OVERLAPS_MAX, "unreadability": UNREAD_MAX,
                            "crowding": CROWD_MAX, "hero": HERO_MIN, "hero_banner": HERO_MIN_BANNER,
                            "busy_row": BUSY_ROW, "row_window": ROW_WINDOW, "ring": RING, "norm_floor": NORM_FLOOR}}
     if args.json:
-        print(json.dumps({"meta": meta, "overall": summary_json(rows),
-                          "briefs": {b: summary_json(rs) for b, rs in by_brief.items()},
-                          "creatives": rows, "not_rendered": fails, "render_errors": errors},
+        print(json.dumps(_rounded({"meta": meta, "overall": summary_json(rows),
+                                   "briefs": {b: summary_json(rs) for b, rs in by_brief.items()},
+                                   "creatives": rows, "not_rendered": fails, "render_errors": errors}),
                          ensure_ascii=False, indent=1, default=_json_default))
+    elif args.markdown:
+        print(markdown(by_brief))
     else:
         print_report(by_brief, fails, console)
         console.print(f"{len(rows)} image creatives measured in {took:.1f} s")
     if args.gate and any(not r["passed"] for r in rows):
         return 1
     return 0
+
+
+def _commit() -> str | None:
+    """The checkout's commit (and whether mktcli/ or configs/ had changes), for the record; None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "mktcli", "configs", "assets"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
+def _rounded(o):
+    """Floats to 6 decimals (the figures mean nothing further down), recursively."""
+    if isinstance(o, float):
+        return round(o, 6)
+    if isinstance(o, dict):
+        return {k: _rounded(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_rounded(v) for v in o]
+    return o
 
 
 def _json_default(o):
