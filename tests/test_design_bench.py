@@ -290,7 +290,7 @@ def test_end_to_end_reads_a_real_bundle(bundle, capsys):
         assert f["background"] is True and f["legal_source"] == "band"
         psd = PSDImage.open(bundle / c["layers"]["psd"]["path"])
         band = next(layer for layer in psd if layer.name == "legal band")
-        assert f["legal"] == pytest.approx((band.bbox[3] - band.bbox[1]) / c["height"])
+        assert f["legal"] == pytest.approx((band.bbox[3] - band.bbox[1]) / c["height"], abs=1e-6)   # JSON: 6 dp
         assert f["hero_role"] == "apr" and f["hero"] > 0
         assert f["empty"] is not None and 0 <= f["empty"] < 1
         assert f["unreadability"] is not None and f["crowding"] is not None
