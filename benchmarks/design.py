@@ -282,7 +282,9 @@ def read_psd(path: Path, shape_roles: dict[str, str]) -> Picture:
     psd = PSDImage.open(path)
     bg, plates = None, []
     W, H = psd.width, psd.height
-    for layer in psd:
+    for layer in psd.descendants():
+        if layer.is_group():
+            continue
         name = layer.name
         if name == "background":
             im = layer.topil()
@@ -354,6 +356,9 @@ def analyse(c: dict, bundle: Path, channels: dict, brief: str = "") -> dict[str,
     out: dict[str, Any] = {"brief": brief, "bundle": str(bundle), "segment": c.get("segment"),
                            "channel": c.get("channel"), "id": c.get("id"), "size": f"{W}×{H}",
                            "banner": banner, "layout": c.get("layout")}
+    for k in ("variant", "family", "arrangement"):    # variants of one segment × channel, where recorded
+        if c.get(k) is not None:
+            out[k] = c[k]
     plates, g = shapes(c, bundle, blocks)
     out["background"] = g is not None
     plate_boxes = [b for _, b in plates]
@@ -528,7 +533,8 @@ def _fmt(v, m: str) -> str:
 
 
 def _where(r: dict, with_brief: bool) -> str:
-    return (f"{r['brief']} / " if with_brief else "") + f"{r['segment']} / {r['channel']}"
+    v = f" #{r['variant']}" if r.get("variant") is not None else ""
+    return (f"{r['brief']} / " if with_brief else "") + f"{r['segment']} / {r['channel']}{v}"
 
 
 def gate_table(title: str, rows: list[dict], with_brief: bool):
