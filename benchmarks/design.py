@@ -319,6 +319,9 @@ def shapes(c: dict, bundle: Path, blocks: list[dict]) -> tuple[list[tuple[str, B
     layer list (whose shape boxes include soft shadows)."""
     W, H = int(c["width"]), int(c["height"])
     plates: list[tuple[str, Box]] = [(b["role"], tuple(b["box"])) for b in blocks if b["role"] in PLATE_ROLES]
+    # the manifest's `shapes` (mkt ≥ 0.2): the hero's plate, the text card and the legal band, as drawn
+    plates += [(sh["role"], tuple(float(v) for v in sh["box"])) for sh in c.get("shapes") or []
+               if sh.get("role") in PLATE_ROLES]
     have = {r for r, _ in plates}
     layers = c.get("layers") or {}
     listing = [lay for lay in layers.get("list") or [] if lay.get("kind") == "shape"]
@@ -367,6 +370,9 @@ def analyse(c: dict, bundle: Path, channels: dict, brief: str = "") -> dict[str,
     # dropped / kept
     dropped = list(c.get("dropped") or [])
     missing = sorted({d for d in dropped if d in DROPPED_REQUIRED})
+    ch = channels.get(c.get("channel"))
+    if getattr(ch, "tappable", True) and not any(b["role"] == "cta" for b in texts) and "cta" not in missing:
+        missing.append("cta")   # a button missing without being listed as dropped counts too (not on covers)
     if not any(b["role"] == "brand" for b in texts) and not any(m in ("brand name", "brand", "logo") for m in missing):
         missing.append("brand name")
     out["dropped"], out["missing"] = dropped, sorted(missing)
