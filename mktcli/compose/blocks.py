@@ -147,6 +147,11 @@ class Painter(Canvas):
                 plate = "dark"   # the picture does not let the figure or its label read: put them on a plate
         if plate != "none":
             fill = hex_rgb({"dark": pal.primary_dark, "light": pal.light, "accent": pal.accent}[plate])
+            if g["plate"] == "none" and not slot.on_card:
+                # the picture did not let the bare figure read: a plate after all, reaching a little into the
+                # gaps around the slot (a bare figure's slot has no padding of its own)
+                ex, ey = min(0.16 * d, 0.45 * 0.9 * self.body), min(0.08 * d, 0.45 * 0.9 * self.body)
+                plate_box = (plate_box[0] - ex, plate_box[1] - ey, plate_box[2] + ex, plate_box[3] + ey)
             self._rounded(plate_box, fill, radius=min(w, hh) * 0.16, shadow=True, role=fig_role)
             prefer = ((pal.accent, pal.light) if plate == "dark" else
                       (pal.primary, pal.primary_dark) if plate == "light" else (pal.accent_text, pal.primary_dark))
@@ -244,6 +249,7 @@ class Painter(Canvas):
         from .flow import figure_runs
 
         self.t = t
+        self.body = plan.body
         self.hero_runs = figure_runs(t.hero.figure, t.hero.suffix) if t.hero else []
         if not calm:
             self.scrim(scrim)

@@ -207,7 +207,8 @@ class Measure:
         def geometry(d: int, st: str):
             fig_w = sum(hero_s.measure(s, self._px(d * k)) for s, k in self.hero_runs)
             lab_w = small.measure(h.label, lab) if h.label else 0.0
-            pad_x, pad_y = d * 0.24, d * 0.16
+            # a figure straight on the picture aligns with the column's edge; a plate pads it
+            pad_x, pad_y = (d * 0.24, d * 0.16) if plate != "none" else (0.0, d * 0.06)
             asc = hero_s.metrics(d)[0] * 0.78   # digits reach about cap height, not the full ascent
             if st == "inline":
                 w = lab_w + (d * 0.18 if lab_w else 0) + fig_w + 2 * pad_x
