@@ -169,3 +169,18 @@ def test_segments_of_one_campaign_vary_but_each_keeps_one_family(insurance):
             by_seg.setdefault(c["segment"], set()).add(c["engines"]["layout"]["family"])
     assert all(len(f) == 1 for f in by_seg.values()), by_seg
     assert len(set().union(*by_seg.values())) >= 2   # three segments: not all the same look
+
+
+def test_a_headline_in_phrases_breaks_between_them():
+    """为爸妈 添一份保障 in a narrow column: at the size where two lines would cut 添一份保障, take the largest size
+    at which the break falls at the space instead."""
+    from mktcli.compose.fonts import FontStack
+    from mktcli.compose.text import fit_text
+
+    stack = FontStack(["sans-bold", "sans"])
+    for width in (150, 170, 190, 210):
+        f = fit_text("为爸妈 添一份保障", stack, width, 1000, min_size=10, max_size=80, max_lines=2, balanced=True)
+        assert f is not None and f.lines in (["为爸妈", "添一份保障"], ["为爸妈 添一份保障"]), (width, f.lines)
+    # without phrases (no space) it still breaks between words
+    f = fit_text("为爸妈添一份保障", stack, 170, 1000, min_size=10, max_size=80, max_lines=2, balanced=True)
+    assert f is not None and len(f.lines) == 2
