@@ -39,13 +39,16 @@ class VendorError(Exception):
     pass
 
 
-def npm_pack(package: str, version: str, dest: Path) -> Path:
+def npm_pack(package: str, version: str, dest: Path, timeout: float = 300) -> Path:
     """Download the package tarball with npm (the registry's ordinary client) into dest."""
     npm = shutil.which("npm")
     if not npm:
         raise VendorError("npm is not installed; pass --tarball PATH (from `npm pack " f"{package}@{version}`)")
-    res = subprocess.run([npm, "pack", f"{package}@{version}", "--pack-destination", str(dest), "--silent"],
-                         capture_output=True, text=True)
+    try:
+        res = subprocess.run([npm, "pack", f"{package}@{version}", "--pack-destination", str(dest), "--silent"],
+                             capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise VendorError(f"npm pack {package}@{version} took over {timeout:.0f} s (is the npm registry reachable?)")
     if res.returncode != 0:
         raise VendorError(f"npm pack {package}@{version} failed: {res.stderr.strip()[-500:]}")
     found = sorted(dest.glob("*.tgz"))

@@ -254,19 +254,20 @@ def _load_script():
 
 
 @pytest.fixture(scope="module")
-def tarball(request) -> Path:
+def tarball(request, tmp_path_factory) -> Path:
     """The pinned package tarball: $MKT_FLUENT_TARBALL, else pytest's cache, else `npm pack` (then cached)."""
     if os.environ.get("MKT_FLUENT_TARBALL"):
         return Path(os.environ["MKT_FLUENT_TARBALL"])
     version = SPEC["source"]["version"]
-    cache = request.config.cache.mkdir("fluent-emoji-npm")
+    store = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = store.mkdir("fluent-emoji-npm") if store else tmp_path_factory.mktemp("fluent-emoji-npm")
     cached = cache / f"iconify-json-fluent-emoji-{version}.tgz"
     if cached.is_file():
         return cached
     if not shutil.which("npm"):
         pytest.skip("npm is not installed (set MKT_FLUENT_TARBALL to the package tarball to run this)")
     try:
-        got = _load_script().npm_pack(SPEC["source"]["package"], version, cache)
+        got = _load_script().npm_pack(SPEC["source"]["package"], version, cache, timeout=180)
     except Exception as e:  # no registry here: the vendored files are still checked by every other test
         pytest.skip(f"npm pack failed: {e}")
     return got
