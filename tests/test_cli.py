@@ -126,7 +126,7 @@ def test_help_is_fast_and_light():
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0 and "poster" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
-    for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL"):
+    for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL", "resvg"):
         assert heavy not in imported, f"`mkt --help` imports {heavy}"
     assert elapsed < 1.5, f"mkt --help took {elapsed:.2f}s"
 
