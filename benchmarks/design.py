@@ -4,6 +4,7 @@ the key visual alone — the PSD's `background` layer, which has no text or shap
 
     python benchmarks/design.py OUT [OUT ...]          # bundle folders, or folders holding bundles
     python benchmarks/design.py --render BRIEF ...     # mkt poster --engine procedural into a temp folder first
+    python benchmarks/design.py --render BRIEF ... --engine illustration
     python benchmarks/design.py OUT --json             # every creative's figures as JSON
     python benchmarks/design.py OUT --markdown         # the overall table and pass counts per brief, Markdown
     python benchmarks/design.py OUT --gate             # exit 1 if any creative fails a gate (else always 0)
@@ -480,14 +481,14 @@ def analyse_bundle(bundle: Path, channels: dict) -> tuple[list[dict], list[dict]
 
 
 # ---- rendering (--render) -----------------------------------------------------------------------------------
-def render(briefs: list[Path], out: Path, jobs: int) -> list[str]:
-    """mkt poster --engine procedural for each brief into out; returns error lines for briefs that failed."""
+def render(briefs: list[Path], out: Path, jobs: int, engine: str = "procedural") -> list[str]:
+    """mkt poster --engine ENGINE for each brief into out; returns error lines for briefs that failed."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "PYTHONPATH": path}     # this checkout's mktcli, whatever is installed
     env.setdefault("MKT_HOME", str(out / ".mkt-home"))
 
     def one(b: Path) -> str | None:
-        cmd = [sys.executable, "-m", "mktcli", "poster", str(b), "--engine", "procedural", "--no-register",
+        cmd = [sys.executable, "-m", "mktcli", "poster", str(b), "--engine", engine, "--no-register",
                "-o", str(out)]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if r.returncode in (0, 1, 3):      # rendered (1: checks failed, 3: some creatives failed)
@@ -641,7 +642,9 @@ def main(argv: list[str] | None = None) -> int:
                                  epilog="Definitions of every figure: the module docstring (benchmarks/design.py).")
     ap.add_argument("out", nargs="*", type=Path, help="bundle folders, or folders holding bundles")
     ap.add_argument("--render", nargs="+", type=Path, metavar="BRIEF",
-                    help="render these briefs first (mkt poster --engine procedural) and measure them too")
+                    help="render these briefs first (mkt poster --engine ENGINE) and measure them too")
+    ap.add_argument("--engine", default="procedural", help="the key-visual engine --render uses (default: "
+                    "procedural; illustration, auto …)")
     ap.add_argument("--render-to", type=Path, metavar="DIR", help="where --render writes (default: a temp folder, "
                     "removed afterwards)")
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
@@ -680,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 tmp = tempfile.TemporaryDirectory(prefix="mkt-design-")
                 dest = Path(tmp.name)
-            errors = render(args.render, dest, args.jobs)
+            errors = render(args.render, dest, args.jobs, args.engine)
             for e in errors:
                 console.print(f"[red]error[/red] {e}")
             if len(errors) == len(args.render):

@@ -172,6 +172,8 @@ class Visual(Strict):
     text_in_image: bool = False   # engine diffusers: the model draws the headline, verified by OCR, else typeset
     seed: int = Field(0, ge=0, le=2**32 - 1)
     layout: str | None = None     # a layout family (configs/layouts/: hero | split | editorial | card); default by seed
+    theme: str | None = None      # engine illustration: a season or festival (configs/visuals.yaml: 春节, 中秋, 618 …)
+    objects: list[str] | None = Field(None, min_length=1, max_length=5)   # engine illustration: hero first
 
     @field_validator("focus")
     @classmethod
@@ -431,6 +433,20 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             guess = suggest(vis.layout, family_names())
             err(("visual", "layout"), f"unknown layout family '{vis.layout}'"
                 + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(family_names()))
+    if vis.theme is not None or vis.objects:
+        from .visual.illustration import themes
+        from .visual.vector import objects as known_objects
+
+        if vis.theme is not None and vis.theme not in themes():
+            guess = suggest(vis.theme, themes())
+            err(("visual", "theme"), f"unknown theme '{vis.theme}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                "themes: " + ", ".join(themes()) + " (configs/visuals.yaml)")
+        names = known_objects()
+        for i, o in enumerate(vis.objects or []):
+            if o not in names:
+                guess = suggest(o, list(names))
+                err(("visual", "objects", i), f"unknown object '{o}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                    "objects are the names in assets/visuals/fluent-emoji/objects.yaml, e.g. money-bag, tractor")
     from .visual.base import available
 
     engines = {"auto", "diffusers", *available()}

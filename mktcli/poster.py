@@ -170,7 +170,7 @@ class PosterRenderer:
         return renderer
 
     def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None,
-                   subject: bool = True) -> VisualResult:
+                   subject: bool = True, segment: Segment | None = None, variant: int = 0) -> VisualResult:
         """The key visual for a canvas, with its subject in `zone` (the layout's visual slot, px); `subject`
         False: the layout left no room for one (the embedded engine then draws the backdrop alone)."""
         W, H = ch.size
@@ -181,7 +181,10 @@ class PosterRenderer:
                             model=v.model, options=self.visual_options, style=self.brand.style,
                             negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
                             headline_zone=tuple(int(x) for x in headline_zone) if v.text_in_image and headline_zone
-                            else None)
+                            else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
+                            segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
+                            theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
+                            bleed=H if ch.safe.bottom > 0.12 else None)
         key = self.engine.cache_key(req)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -221,6 +224,13 @@ class PosterRenderer:
         variant = self.copy.first(seg.name) if self.copy else None
         return resolved_message(self.brief, seg, variant.copy if variant else None)
 
+    def ordered_perks(self, seg: Segment) -> list[str]:
+        """The segment's perks with its own first (those not every segment has: 首期利息8折 for 有优惠): when a small
+        size has room for fewer chips, the ones common to all segments make way and the segment's offer stays."""
+        segs = self.brief.segments()
+        common = set.intersection(*(set(s.perks) for s in segs)) if len(segs) > 1 else set()
+        return [p for p in seg.perks if p not in common] + [p for p in seg.perks if p in common]
+
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
         if seg.name not in self._rule_facts:
@@ -249,7 +259,7 @@ class PosterRenderer:
         """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`."""
         ch, seg, brief = job.channel, job.segment, self.brief
         msg = self.message(seg)
-        hero, perks = hero_for(rate_text(brief), seg.perks)
+        hero, perks = hero_for(rate_text(brief), self.ordered_perks(seg))
         audience, style = audience_style(seg.name, seg.values)
         if style.max_perks is not None:
             perks = perks[:style.max_perks]
@@ -262,7 +272,8 @@ class PosterRenderer:
                       family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
                       variant=job.variant, scale=style.type_scale)
         hl = layout.slot("headline")
-        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject)
+        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject,
+                                 seg, job.variant)
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
@@ -371,8 +382,11 @@ def prepare_renderer(brief: Brief, *, seed: int | None = None, engine: str | Non
         if not (renderer.engine_note and renderer.engine.name == "diffusers"):
             raise   # asked for explicitly: never a silent downgrade
         # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
-        renderer.engine = get_engine("procedural")
-        renderer.engine_note = f"visual.engine auto: diffusers could not start ({e.message}); using procedural"
+        from .visual.base import embedded_engine
+
+        renderer.engine = get_engine(embedded_engine())
+        renderer.engine_note = (f"visual.engine auto: diffusers could not start ({e.message}); using "
+                                f"{renderer.engine.name}")
         renderer._digest = None
         prepared = None
     finally:

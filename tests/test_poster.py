@@ -56,7 +56,7 @@ def test_farm_bundle_files_and_manifest(farm):
         assert c["texts"]["apr"] == "年化利率3.2%起"
         assert c["texts"]["disclaimer"] == "贷款额度、利率以实际审批结果为准"
         assert c["texts"]["provider"] == "本产品由示例农村商业银行股份有限公司提供"
-        assert c["engines"]["visual"]["name"] == "procedural" and c["engines"]["visual"]["seed"] == 7
+        assert c["engines"]["visual"]["name"] == "illustration" and c["engines"]["visual"]["seed"] == 7
         assert not Path(c["path"]).is_absolute() and ".." not in Path(c["path"]).parts
         ids.add(c["id"])
     assert len(ids) == 16

@@ -153,7 +153,7 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) 
                 text = c["texts"].get("body", text)
             item.results += _findings(rs, text.strip(), unit=unit, category=_category(man, c))
             continue
-        generative = bool(c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "image"))
+        generative = bool(c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image"))
         lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
         if lab:
             item.results.append(lab)

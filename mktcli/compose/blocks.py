@@ -10,6 +10,9 @@ from .color import RGB, contrast, hex_rgb, luminance, rgb_hex, worst_contrast
 from .flow import Content, Plan, Slot
 
 
+BAND_ALPHA = 200   # the legal band's opacity: dark enough for small print, the picture still felt through it
+
+
 def _lum(c: RGB) -> float:
     return float(luminance(c))
 
@@ -24,19 +27,20 @@ class Painter(Canvas):
         stack = self.stacks["small"]
         x0, band_top, x1, bottom = lg.band
         band = hex_rgb(self.pal.band)
-        fade = min(lg.line * 1.2, band_top)
+        # a quiet scrim rather than a slab: a long soft fade into a translucent band
+        fade = min(lg.line * 1.8, band_top)
         if fade >= 2:
             import numpy as np
 
-            ramp = (np.linspace(0, 1, int(fade)) ** 1.6 * 225).astype("uint8")[:, None]
+            ramp = (np.linspace(0, 1, int(fade)) ** 1.4 * BAND_ALPHA).astype("uint8")[:, None]
             mask = Image.fromarray(ramp).resize((self.W, int(fade)), Image.NEAREST)
             self._paste("legal", band, (0, int(band_top - fade), self.W, int(band_top - fade) + int(fade)), mask)
-        self.blend(band, (0, band_top, self.W, bottom), 225, role="legal")
+        self.blend(band, (0, band_top, self.W, bottom), BAND_ALPHA, role="legal")
         below = min(lg.line * 1.5, self.H - bottom)
         if below >= 2:   # above a platform's UI zone: the band fades out downwards too, no slab floating mid-canvas
             import numpy as np
 
-            ramp = (np.linspace(1, 0, int(below)) ** 1.6 * 225).astype("uint8")[:, None]
+            ramp = (np.linspace(1, 0, int(below)) ** 1.6 * BAND_ALPHA).astype("uint8")[:, None]
             mask = Image.fromarray(ramp).resize((self.W, int(below)), Image.NEAREST)
             self._paste("legal", band, (0, int(bottom), self.W, int(bottom) + int(below)), mask)
         self.placed.append(Placed("legal_band", "", (0.0, band_top, float(self.W), float(bottom))))
@@ -53,7 +57,7 @@ class Painter(Canvas):
                 if kind == "label" and plan.align != "center":   # the AI label at the row's right end, a tag
                     x = max(x, self.safe[2] - w)
                 tbox = (x, y, x + w, y + lg.size)
-                color, con = self._text_color(tbox, lg.size, role=kind)
+                color, con = self._quiet(*self._text_color(tbox, lg.size, role=kind), tbox, band)
                 role = "ai_label" if kind == "label" else kind
                 self._text(role, stack, (x, y + lg.size * 0.88), text, lg.size, color)
                 rec = records.setdefault(role, {"lines": [], "boxes": [], "color": color, "contrast": con})
@@ -67,6 +71,16 @@ class Painter(Canvas):
             union = (min(b[0] for b in bx), min(b[1] for b in bx), max(b[2] for b in bx), max(b[3] for b in bx))
             self.placed.append(Placed(role, "".join(rec["lines"]), union, lg.size, stack.ids, rgb_hex(rec["color"]),
                                       rec["contrast"], rec["lines"]))
+
+    def _quiet(self, color: RGB, con: float, box: Box, band: RGB) -> tuple[RGB, float]:
+        """Small print a step quieter than the headline: the text colour mixed towards the band's as far as the
+        contrast on the actual pixels stays at 4.5:1 or more."""
+        for t in (0.35, 0.25, 0.15):
+            quiet = tuple(int(round(c * (1 - t) + b * t)) for c, b in zip(color, band))
+            c = worst_contrast(self.img, box, quiet)
+            if c >= 4.5:
+                return quiet, c
+        return color, con
 
     def card(self, slot: Slot) -> None:
         x0, y0, x1, y1 = slot.box
@@ -147,6 +161,8 @@ class Painter(Canvas):
                 plate = "dark"   # the picture does not let the figure or its label read: put them on a plate
         if plate != "none":
             fill = hex_rgb({"dark": pal.primary_dark, "light": pal.light, "accent": pal.accent}[plate])
+            if not slot.on_card:
+                self.calm_ring(plate_box, fig_role)
             if g["plate"] == "none" and not slot.on_card:
                 # the picture did not let the bare figure read: a plate after all, reaching a little into the
                 # gaps around the slot (a bare figure's slot has no padding of its own)
@@ -204,6 +220,10 @@ class Painter(Canvas):
         on_card = slot.on_card
         fill = hex_rgb(self.pal.primary_dark if not on_card else self.pal.primary)
         text_col = self._on(fill, self.pal.light)
+        if not on_card:   # the chips as one group over a busy picture get one halo
+            rows_w = max(sum(w for _, w in r) + gap * (len(r) - 1) for r in g["rows"])
+            rx = self._aligned_x(slot.box, rows_w, slot.align)
+            self.calm_ring((rx, y, rx + rows_w, y + slot.m.h), "perks")
         for row in g["rows"]:
             row_w = sum(w for _, w in row) + gap * (len(row) - 1)
             x = self._aligned_x(slot.box, row_w, slot.align)
@@ -234,6 +254,8 @@ class Painter(Canvas):
         x0 = self._aligned_x(slot.box, w, slot.align)
         y0 = slot.box[1] + (slot.box[3] - slot.box[1] - h) / 2
         btn = (x0, y0, x0 + w, y0 + h)
+        if not slot.on_card:   # a card is flat already: its own edges are not a busy picture
+            self.calm_ring(btn, "cta")
         self._rounded(btn, hex_rgb(self.pal.accent), radius=h / 2, shadow=True, role="cta")
         asc, desc = stack.metrics(size)
         tw = stack.measure(self.t.cta, size)

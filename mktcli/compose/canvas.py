@@ -141,6 +141,41 @@ class Canvas:
                 return c
         return max(cands, key=lambda c: contrast(float(luminance(c)), lf))
 
+    # how busy a picture may be under a text without a plate, and around a button, a plate or a chip (the design
+    # benchmark's gates: benchmarks/design.py)
+    BUSY_TEXT, BUSY_RING = 0.012, 0.035
+
+    def calm_under(self, box: Box, size: float, role: str) -> bool:
+        """A text over a busy part of a picture (a photo, a generated scene) gets an opaque plate of the brand's
+        dark colour first, whatever its contrast: busy pixels under letters read badly even at 4.5:1."""
+        from .color import edge_energy
+
+        if edge_energy(self.img, box) <= self.BUSY_TEXT:
+            return False
+        pad = size * 0.3
+        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), hex_rgb(self.pal.primary_dark),
+                      radius=pad, role=role)
+        return True
+
+    def calm_ring(self, box: Box, role: str) -> None:
+        """A button, plate or chip over a busy part of a picture gets a soft dark halo that calms its
+        surroundings (a shadow-like glow, not a box)."""
+        from .color import edge_energy
+
+        h = box[3] - box[1]
+        if edge_energy(self.img, box, ring=0.5 * h) <= self.BUSY_RING:
+            return
+        pad = 0.6 * h
+        x0, y0, x1, y1 = box
+        q = 4
+        w_, h_ = int(x1 - x0 + 2 * pad), int(y1 - y0 + 2 * pad)
+        m = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 0)
+        ImageDraw.Draw(m).rounded_rectangle([pad / q * 0.5, pad / q * 0.5, (w_ - pad * 0.5) / q, (h_ - pad * 0.5) / q],
+                                            radius=h / q, fill=200)
+        m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
+        ox, oy = int(x0 - pad), int(y0 - pad)
+        self._paste(role, hex_rgb(self.pal.primary_dark), (ox, oy, ox + w_, oy + h_), m)
+
     def need(self, size: float) -> float:
         """The WCAG contrast a text of this size needs: 3:1 for large text (≥ 2.2 × the legible minimum and
         ≥ 18 px, as checks/image.py counts it), else 4.5:1."""
@@ -179,6 +214,7 @@ class Canvas:
         x_left = self._aligned_x(box, fitted.width, align)
         text_box = (x_left, y_top, x_left + fitted.width, y_top + fitted.height)
         if color is None:
+            self.calm_under(text_box, fitted.size, role)
             color, con = self._text_color(text_box, fitted.size, prefer, role)
         else:
             con = worst_contrast(self.img, text_box, color)

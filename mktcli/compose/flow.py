@@ -176,7 +176,7 @@ class Measure:
         if name_w <= c.min_px:
             return None
         f = fit_text(t.brand_name, c.stacks["body"], name_w, mark * 1.6, min_size=c.min_px, max_size=b,
-                     max_lines=1 if c.H > 120 else 2, line_height=1.1)
+                     max_lines=1, line_height=1.1)   # a brand name is never broken over lines
         if f is None:
             return None
         return M("brand", mark * 1.3 + f.width, max(mark, f.height), {"mark": mark, "fit": f})
@@ -392,14 +392,7 @@ class Solver:
                 "visual": True, "card": True}[name]
 
     def _column_items(self, col: Column) -> list[str]:
-        items = list(col.items)
-        # a platform's UI covers the bottom of the canvas (a vertical feed): the picture goes last, to run on
-        # under the legal rows into that zone, rather than a designed poster stopping at three quarters
-        if "visual" in items and self.c.H - self.c.safe[3] > 0.12 * self.c.H and items[-1] != "visual" \
-                and "card" not in items:
-            items.remove("visual")
-            items.append("visual")
-        return items
+        return list(col.items)
 
     @property
     def visual_min(self) -> float:
@@ -720,6 +713,7 @@ class Solver:
         c, fam = self.c, self.c.family
         sx0, sy0, sx1, sy1 = c.safe
         u, b = a["u"], a["b"]
+        self._b = b
         slots: list[Slot] = []
         y = sy0
         for m in a["header"]:
@@ -826,12 +820,13 @@ class Solver:
         band, which sits on top of the picture) lie between the slot and the edge."""
         c = self.c
         sx0, sy0, sx1, sy1 = c.safe
-        zx0 = 0 if x0 <= sx0 + 1 else box[0]
-        zx1 = c.W if box[2] >= sx1 - 1 else box[2]
+        # beside a text column the picture keeps a clear margin (the ring a button or plate needs to stay calm)
+        clear = 0.6 * self.gutter(self._b) if self.row or w < sx1 - sx0 - 1 else 0.0
+        zx0 = 0 if x0 <= sx0 + 1 else box[0] + clear
+        zx1 = c.W if box[2] >= sx1 - 1 else box[2] - clear
         zy0 = 0 if first and box[1] <= sy0 + 1 else box[1]
         band_top = self.legal.band[1]
-        ui = c.H - sy1 > 0.12 * c.H     # the bottom is a platform's UI zone: the picture runs on beneath it
-        zy1 = (c.H if ui else band_top) if last else box[3]
+        zy1 = band_top if last else box[3]   # the picture's subject stays above the legal band
         if box[3] - box[1] >= 0.9 * (band_top - sy0) and last:   # a full-height visual column
             zy0 = 0
         return (int(zx0), int(zy0), int(zx1), int(zy1))

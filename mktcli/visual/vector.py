@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -116,9 +117,21 @@ def _info(name: str) -> ObjectInfo:
     return known[name]
 
 
-@lru_cache(maxsize=None)
+_local = threading.local()
+
+
 def _tree(name: str) -> Any:
-    """The parsed SVG (a resvg usvg.Tree), kept per object: parsing is a good part of a small render."""
+    """The parsed SVG (a resvg usvg.Tree), kept per object and per thread: parsing is a good part of a small render,
+    and a Tree is 'unsendable' (pyo3): one made in a worker thread must neither be used nor dropped in another."""
+    trees = getattr(_local, "trees", None)
+    if trees is None:
+        trees = _local.trees = {}
+    if name not in trees:
+        trees[name] = _parse(name)
+    return trees[name]
+
+
+def _parse(name: str) -> Any:
     from resvg import usvg  # Rust SVG renderer; imported here so that `mkt --help` never loads it
 
     info = _info(name)
