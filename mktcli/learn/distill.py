@@ -66,7 +66,9 @@ def _label(feature: str) -> str:
         kind, _, value = part.partition(":")
         parts.append(f"{value} wording" if kind == "phrase" else f"perk {value}" if kind == "perk"
                      else f"the '{value}' layout" if kind == "layout" else f"the hero on a {value} plate"
-                     if kind == "plate" else _LABELS.get(part, part))
+                     if kind == "plate" else f"a {value} in the key visual" if kind == "object"
+                     else f"the {value} stage" if kind == "stage" else f"the {value} theme" if kind == "theme"
+                     else _LABELS.get(part, part))
     return " + ".join(parts)
 
 

@@ -207,6 +207,9 @@ def look_features(look: dict[str, Any] | None) -> set[str]:
     out = {f"layout:{look['family']}"} if look.get("family") else set()
     if look.get("hero"):
         out.add(f"plate:{look['hero']}")
+    for key in ("object", "stage", "theme"):   # the key visual: its hero object, stage and theme
+        if look.get(key):
+            out.add(f"{key}:{look[key]}")
     return out
 
 

@@ -275,7 +275,12 @@ def feedback(reg, *, channel: str | None = None, segment: str | None = None, sin
             d["known"] = bool(d["known"])
             d["origin"] = d["origin"] or ("ai" if d["known"] else "human")
             d["aigc_visual"] = bool(engines.get("visual", {}).get("generative"))
-            d["look"] = engines.get("layout") or {}   # layout family, hero plate, variant (mkt poster --variants)
+            vis = engines.get("visual") or {}
+            # how the poster looks: layout family, hero plate, variant (mkt poster --variants), and what its key
+            # visual shows (the illustration engine's stage, hero object and theme)
+            d["look"] = {**(engines.get("layout") or {}),
+                         **{k: v for k, v in (("stage", vis.get("stage")), ("theme", vis.get("theme")),
+                                              ("object", (vis.get("objects") or [None])[0])) if v}}
             d["day"] = date.fromisoformat(d["day"])
             out.append(d)
     return out
