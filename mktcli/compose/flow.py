@@ -32,6 +32,7 @@ RHYTHM = 0.9         # the spacing unit, × body size
 GAPS = {("brand", "*"): 1.5, ("*", "cta"): 1.4, ("headline", "hero"): 1.3, ("headline", "subhead"): 0.9,
         ("hero", "subhead"): 1.0, ("subhead", "perks"): 0.9, ("hero", "perks"): 1.1, ("*", "visual"): 1.0,
         ("visual", "*"): 1.0}
+VISUAL_COLUMN = 0.3  # the least share of the width a picture column keeps beside a text column ('share' mode)
 HERO_FLOOR = 2.4     # in a column the hero figure is never below this many times the body size
 HERO_LEAD = 1.35     # in a column the hero figure is at least this many times the headline's size
 MAX_SPREAD = 3.5     # a spread column grows each gap to at most this many rhythm units
@@ -412,8 +413,9 @@ class Solver:
         gutter = self.gutter(b)
         avail = sw - gutter * max(0, sum(live) - 1)
         mins = [self._min_width(i, keep, b) if live[i] else 0.0 for i in range(len(cols))]
-        if mode == "share" and self.row:   # in a row the picture keeps a share of its own
-            mins = [avail * self.visual_min if live[i] and col.width is None else w
+        if mode == "share":   # the picture's column keeps a share of its own (a third beside a text column)
+            share = self.visual_min if self.row else VISUAL_COLUMN
+            mins = [avail * share if live[i] and col.width is None and "visual" in col.items else w
                     for i, (col, w) in enumerate(zip(cols, mins))]
         if sum(mins) > avail + 0.5:
             return None
