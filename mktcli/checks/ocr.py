@@ -50,7 +50,22 @@ def read_lines(img: Image.Image) -> list[Line]:
     for quad, text, score in result or []:
         xs, ys = [p[0] for p in quad], [p[1] for p in quad]
         lines.append(Line(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
-    return sorted(lines, key=lambda ln: (round(ln.box[1] / 8), ln.box[0]))
+    return reading_order(lines)
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """Lines as a reader takes them: rows of lines whose vertical extents overlap (a small label beside a large
+    figure on one baseline is one row: 年化利率 3.2%起), rows top to bottom, each row left to right."""
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        cy = (ln.box[1] + ln.box[3]) / 2
+        row = rows[-1] if rows else None
+        if row is not None and any(o.box[1] <= cy <= o.box[3] or ln.box[1] <= (o.box[1] + o.box[3]) / 2 <= ln.box[3]
+                                   for o in row):
+            row.append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
 
 
 _SKIP = re.compile(r"[\s\u3000]")
