@@ -135,7 +135,12 @@ class PosterRenderer:
         self._digest: str | None = None
         self._lock = threading.Lock()
         logo = brand.logo_path()
-        self.logo = Image.open(logo).convert("RGBA") if logo else None
+        if logo:
+            from .userfiles import load_image
+
+            self.logo = load_image(logo, "logo").convert("RGBA")
+        else:
+            self.logo = None
 
     @classmethod
     def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None,

@@ -179,19 +179,14 @@ def _category(man: dict, c: dict) -> str | None:
 def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), category: str | None = None) -> Report:
     """One image on its own: its implicit label, and (ocr) every text line read off it against the text rules
     (no brief: FIN-APR looks for any annualized rate in the image's text)."""
-    from PIL import Image, UnidentifiedImageError
-
     from . import ocr as ocr_mod
     from .image import implicit_label
 
+    from ..userfiles import load_image, read_user_file
+
     p = Path(path)
-    try:
-        data = p.read_bytes()
-        with Image.open(p) as im:
-            im.load()
-            img = im.convert("RGB")
-    except (OSError, UnidentifiedImageError) as e:
-        raise AssetError(f"cannot read image {p}: {e}", "give a JPEG or PNG file") from None
+    data = read_user_file(p, "image", "image")   # regular file, within files.image
+    img = load_image(p, "image").convert("RGB")   # within image.max_pixels / max_side, decoded whole
     rs = load_rules(extra_rules)
     rep = Report(str(p), "image")
     item = Item(p.name, "image")
