@@ -80,11 +80,11 @@ def _guess_unit(text: str) -> str:
 
 
 def _show(rep) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(highlight=False)
+    con = console()
     failed_items = [i for i in rep.items if i.failed]
     for item in failed_items[:40]:
         t = Table(title=f"{escape(item.name)}", title_justify="left", show_header=True)

@@ -54,7 +54,7 @@ def ingest(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..export.registry import open_registry
@@ -67,7 +67,7 @@ def ingest(
     if as_json:
         _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
         return code
-    con = Console(highlight=False)
+    con = console()
     for r in results:
         con.print(f"{escape(str(r.file))}: {r.rows} rows · [green]{r.added} added[/green] · {r.updated} updated · "
                   f"{r.unchanged} unchanged" + (f" · [red]{len(r.bad)} bad (skipped)[/red]" if r.bad else ""))
@@ -91,12 +91,12 @@ def plan(
     status: Annotated[Optional[str], typer.Option("--status", help="Creatives to plan for, comma-separated (default: draft,approved,live).")] = None,
     max_new: Annotated[float, typer.Option("--max-new", min=0.05, max=1.0, help="Most traffic all creatives with no traffic yet may take together (1 = no cap).")] = 0.5,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Also plan creatives with a failed error-level check (they are blocked from approval).")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=4294967295, help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the plan JSON to this file.")] = None,
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -118,7 +118,7 @@ def plan(
     if as_json:
         _out(p)
         return 0
-    con = Console(highlight=False)
+    con = console()
     for seg, s in p["segments"].items():
         t = Table(title=f"{slot} · {seg} · from {p['period_start']}", title_justify="left")
         for col in ("creative", "share", "new", "impressions", "clicks", "CTR", "status", "headline"):
@@ -147,7 +147,7 @@ def distill(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..errors import MktError
@@ -178,7 +178,7 @@ def distill(
     if as_json:
         _out({"ok": True, "knowledge": str(path), "observations": len(obs), "summary": summary})
         return 0
-    con = Console(highlight=False)
+    con = console()
     con.print(f"{len(obs)} creative × segment × channel observations, {sum(o.impressions for o in obs):,} impressions")
     for seg, sk in knowledge.segments.items():
         for label, entries in (("[green]works[/green]", sk.works), ("[yellow]avoid[/yellow]", sk.avoid),
@@ -200,7 +200,7 @@ def report(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -228,7 +228,7 @@ def report(
     if as_json:
         _out({"ok": True, "report": str(page), **s})
         return 0
-    con = Console(highlight=False)
+    con = console()
     t = Table(title=f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})", title_justify="left")
     for col in ("segment", by, "impressions", "clicks", "CTR", "95% interval", "creatives"):
         t.add_column(col, justify="right" if col in ("impressions", "clicks", "CTR", "creatives") else "left")

@@ -45,9 +45,9 @@ def _emit(payload: dict[str, Any], code: int = 0) -> int:
 
 
 def _console():
-    from rich.console import Console
+    from ._console import console
 
-    return Console(highlight=False)
+    return console()
 
 
 def register(
@@ -217,7 +217,7 @@ audit_app = typer.Typer(help=AUDIT_HELP, invoke_without_command=True, add_comple
 def audit(
     ctx: typer.Context,
     sample: Annotated[str | None, typer.Option("--sample", help="How many to review: 5%, 0.05, or a count like 20.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the draw (default: random, printed and recorded).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=4294967295, help="Seed for the draw (default: random, printed and recorded).")] = None,
     status: StatusOpt = None,
     channel: ChannelOpt = None,
     segment: SegmentOpt = None,
