@@ -26,7 +26,7 @@ from .compose.layout import Layout, pick_layout
 from .compose.render import Placed, PosterText, check_no_overlap, compose
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
-from .export.files import (atomic_write_json, check_out_dir, remove_stale_temp_files, safe_join, sha256,
+from .export.files import (atomic_write_json, check_out_dir, make_dir, remove_stale_temp_files, safe_join, sha256,
                            write_listed)
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
@@ -357,9 +357,13 @@ def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
 
 
 def start_bundle(out: str | Path, brief: Brief) -> Path:
-    """OUT/<name>/, marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
-    bundle_dir = safe_join(check_out_dir(out), brief.name)
-    bundle_dir.mkdir(parents=True, exist_ok=True)
+    """OUT/<name>/, locked for this run (export/lock.py: a second run waits, then exits 2; write_bundle releases
+    it), marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
+    from .export.lock import hold_bundle
+
+    out = make_dir(check_out_dir(out))
+    bundle_dir = make_dir(safe_join(out, brief.name), "bundle folder")
+    hold_bundle(out, bundle_dir)
     (bundle_dir / "manifest.json").unlink(missing_ok=True)
     remove_stale_temp_files(bundle_dir)
     return bundle_dir
@@ -441,7 +445,18 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
     """The bundle's closing files around rendered creatives: placement.json, the approval request, manifest.json
     (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
     processes or machines rendered) both end here, so their bundles are the same. The bundle was begun with
-    start_bundle, so it has no manifest until this one lands."""
+    start_bundle, so it has no manifest until this one lands; its lock is released here."""
+    from .export.lock import release_bundle
+
+    try:
+        return _write_bundle(brief, bundle_dir, outcomes, notes, engine=engine, seed=seed, allow_errors=allow_errors,
+                             register=register)
+    finally:
+        release_bundle(bundle_dir)
+
+
+def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failure], notes: list[str], *,
+                  engine: str, seed: int, allow_errors: bool = False, register: bool = True) -> BundleResult:
     result = BundleResult(bundle_dir, None, notes=list(dict.fromkeys(notes)))
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives
