@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from ..textsafe import md
 from .writer import Variant
 
 # the rules each text channel is checked against (failed ones come from the guard's findings)
@@ -35,8 +36,9 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         cs = c.call_script
         texts = {"opening": cs.opening, "value": cs.value, "apr": cs.apr, "refusal": cs.refusal,
                  "closing": cs.closing}
-        data = "# 外呼话术 · " + v.segment + "\n\n" + "\n\n".join(
-            f"**{k}**：{t}" for k, t in zip(("开场", "介绍", "利率", "拒绝选项", "结束"), texts.values()) if t) + "\n"
+        # a Markdown file: the brief's words in it are inert text (no HTML, no links), the exact words in `texts`
+        data = "# 外呼话术 · " + md(v.segment) + "\n\n" + "\n\n".join(
+            f"**{k}**：{md(t)}" for k, t in zip(("开场", "介绍", "利率", "拒绝选项", "结束"), texts.values()) if t) + "\n"
     elif channel == "push":
         texts = {"title": c.push.title, "body": c.push.body}
         data = f"{c.push.title}\n{c.push.body}\n"
