@@ -5,6 +5,7 @@ A value over a limit is a user's input error (exit 2) that names the file, line 
 message: a 100,000-character name must not become a 100 KB error."""
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -113,6 +114,7 @@ def _load(home: str) -> Limits:
 
 
 _loading = False
+_by_env: dict[tuple, Limits] = {}
 
 
 def limits() -> Limits:
@@ -121,9 +123,14 @@ def limits() -> Limits:
     global _loading
     if _loading:
         return Limits()
+    key = (os.environ.get("MKT_HOME"), os.environ.get("HOME"))   # cheap: called for every row of a click log
+    hit = _by_env.get(key)
+    if hit is not None:
+        return hit
     _loading = True
     try:
-        return _load(str(user_dir()))
+        _by_env[key] = _load(str(user_dir()))
+        return _by_env[key]
     finally:
         _loading = False
 

@@ -58,11 +58,12 @@ def ingest(
     from rich.markup import escape
 
     from ..export.registry import open_registry
-    from ..learn.store import parse, write
+    from ..learn.store import check_file, ingest
 
-    parsed = [parse(f) for f in files]   # every file readable before the registry changes
-    with open_registry(registry) as reg:
-        results = [write(reg, p) for p in parsed]
+    for f in files:   # every file a readable click log before the registry is opened
+        check_file(f)
+    with open_registry(registry) as reg:   # streamed, in one transaction: all files or none
+        results = ingest(reg, *files)
     code = 3 if any(r.bad for r in results) else 0
     if as_json:
         _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
