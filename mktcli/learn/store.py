@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -48,6 +49,13 @@ class FeedbackRow(BaseModel):
     conversions: int | None = Field(default=None, ge=0)
     cost: float | None = Field(default=None, ge=0)
     origin: str | None = None
+
+    @field_validator("creative_id", "segment", "channel", "origin")
+    @classmethod
+    def _printable(cls, v):   # a NUL or an escape sequence in a name would travel into reports and terminals
+        if v is not None and any(unicodedata.category(ch) == "Cc" for ch in v):
+            raise ValueError("contains a control character")
+        return v
 
     @field_validator("conversions", "cost", "origin", mode="before")
     @classmethod
