@@ -19,7 +19,7 @@ from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
 from .checks import failed_errors
-from .checks.image import implicit_label_check, poster_checks
+from .checks.image import check_inputs, implicit_label_check, poster_checks_from
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
 from .compose.layout import Layout, pick_layout
@@ -273,10 +273,12 @@ class PosterRenderer:
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
         rs = self.rules
-        checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
-                               category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
-                               has_rate=text.rate is not None, disclaimer=text.disclaimer,
-                               generative=visual.generative, label_visible=self.brand.ai_label_visible)
+        # recorded in the manifest: `mkt check BUNDLE` runs the same checks on the same inputs
+        inputs = check_inputs(min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe, category=brief.product.category,
+                              channel=ch.name, facts=self.rule_facts(seg), has_rate=text.rate is not None,
+                              disclaimer=text.disclaimer, generative=visual.generative,
+                              label_visible=self.brand.ai_label_visible)
+        checks = poster_checks_from(rs, blocks, inputs)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
             checks.append(label_check)
@@ -288,13 +290,14 @@ class PosterRenderer:
             with Image.open(io.BytesIO(data)) as im:
                 rb = readback_check(rs, im, blocks, {**texts, "apr": "".join(text.rate) if text.rate else ""})
             if rb:
+                rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
                 checks.append(rb)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
             "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg)},
             "checks": checks, "layout": composed.layout, "blocks": blocks,
-            "dropped": composed.dropped, "encoder": enc,
+            "dropped": composed.dropped, "encoder": enc, "check_inputs": inputs,
         }
         files: dict[str, bytes] = {}
         if layered and composed.layers is not None:
@@ -392,10 +395,14 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
     """One text creative (the copy's SMS, call script or push) written beside the images."""
     from .copywriting.creatives import EXT, text_creative
+    from .copywriting.writer import push_limits
 
     try:
         data, entry = text_creative(channel, renderer.copy.first(seg.name), renderer.content_digest,
-                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")})
+                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")},
+                                    rules=renderer.rules, facts=renderer.rule_facts(seg),
+                                    category=renderer.brief.product.category,
+                                    push_limits=push_limits(renderer.brief))
         entry |= write_listed(bundle_dir, f"{seg.name}/{channel}.{EXT[channel]}", data)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
     except MktError as e:
