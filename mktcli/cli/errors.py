@@ -10,6 +10,7 @@ from rich.markup import escape
 from ..errors import BriefError, BriefErrors, ExitCode, MktError, clip, user_os_error
 from ._console import console as make_console
 
+MAX_PROBLEMS = 12   # problems listed of a BriefErrors
 MAX_MESSAGE = 600   # characters of one message: a last guard (values in messages are clipped where they are quoted)
 
 
@@ -37,10 +38,11 @@ def report(err: BaseException, console=None) -> int:
         err = user
     if isinstance(err, BriefErrors):
         console.print(f"[red bold]error:[/red bold] {len(err.errors)} problems")
-        for e in err.errors[:20]:
+        shown = err.errors[:MAX_PROBLEMS]   # one screen: a file with 10,000 mistakes gets the first few
+        for e in shown:
             console.print("  • " + _line(e))
-        if len(err.errors) > 20:
-            console.print(f"  … and {len(err.errors) - 20} more")
+        if len(err.errors) > len(shown):
+            console.print(f"  … and {len(err.errors) - len(shown)} more")
         return int(err.exit_code)
     if isinstance(err, MktError):
         console.print("[red bold]error:[/red bold] " + _line(err))

@@ -33,7 +33,7 @@ def find_manifest(bundle: str | Path) -> Path:
             raise BriefError(f"{p} is not a bundle", key="BUNDLE",
                              hint="give the bundle folder mkt poster wrote (OUT/<brief name>) or its manifest.json")
         return p
-    if (p / MANIFEST).is_file():
+    if (p / MANIFEST).exists():   # a FIFO or a folder there is refused by load_manifest, by name
         return p / MANIFEST
     found = sorted(p.glob(f"*/{MANIFEST}"))
     if len(found) == 1:

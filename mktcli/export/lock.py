@@ -139,8 +139,8 @@ def hold_bundle(out: Path, bundle_dir: Path, on_wait: Callable[[str], None] | No
             _release(h)
     held: list[_Held] = []
     try:
-        for path, exclusive, what in ((Path(out) / LOCK_FILE, False, f"the output folder {clip(str(out))}"),
-                                      (Path(bundle_dir) / LOCK_FILE, True, f"the bundle {clip(str(bundle_dir))}")):
+        for path, exclusive, what in ((Path(out) / LOCK_FILE, False, f"the output folder {clip(str(out), 300)}"),
+                                      (Path(bundle_dir) / LOCK_FILE, True, f"the bundle {clip(str(bundle_dir), 300)}")):
             h = _acquire(path, exclusive, what, wait, on_wait)
             if h is not None:
                 held.append(h)
@@ -162,7 +162,7 @@ def release_bundle(bundle_dir: Path) -> None:
 @contextmanager
 def hold_out(out: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """OUT locked exclusively for a whole run (mkt batch): no mkt poster or other batch writes into it meanwhile."""
-    h = _acquire(Path(out) / LOCK_FILE, True, f"the output folder {clip(str(out))}", _wait_seconds(), on_wait)
+    h = _acquire(Path(out) / LOCK_FILE, True, f"the output folder {clip(str(out), 300)}", _wait_seconds(), on_wait)
     try:
         yield
     finally:
