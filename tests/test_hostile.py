@@ -202,6 +202,10 @@ OPTIONS = [   # (case, arguments after the command, words); {brief} {work} {out}
     ("learn-ingest-fifo", ["learn", "ingest", "{fifo_csv}"], ["FIFO"]),
     ("preview-nothing", ["preview", "{work}", "--port", "0"], ["no bundles"]),
     ("export-fifo-manifest", ["export", "{fake_bundle}", "--zip"], ["FIFO"]),
+    ("init-over-a-fifo", ["init", "{fifo}", "--force"], ["not a regular file"]),   # never os.replace a device
+    ("plan-out-fifo", ["learn", "plan", "--slot", "app_banner", "-o", "{fifo}"], []),
+    ("ls-since-year-1", ["ls", "--since", "0001-01-01"], ["--since"]),
+    ("audit-record-dev-zero", ["audit", "record", "A-x", "/dev/zero"], ["a device"]),
 ]
 
 

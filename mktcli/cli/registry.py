@@ -299,10 +299,14 @@ def record(
                          hint=f"mkt audit record {audit_id} decisions-{audit_id}.json, or "
                               f"mkt audit record {audit_id} --id c-… --decision fail --note '…'")
     if decisions is not None:
-        if not decisions.is_file():
-            raise BriefError(f"{decisions} does not exist", key="DECISIONS", hint="check the path")
+        from ..userfiles import read_user_file
+
+        raw = read_user_file(decisions, "decisions file", "json", {"key": "DECISIONS"})   # regular, bounded
         try:
-            payload = json.loads(decisions.read_text(encoding="utf-8"))
+            payload = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, RecursionError):
+            raise BriefError("not UTF-8 JSON text", file=decisions, hint="download it again from the review sheet") \
+                from None
         except json.JSONDecodeError as e:
             raise BriefError(f"not valid JSON: {e.msg}", file=decisions, line=e.lineno,
                              hint="download it again from the review sheet") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,13 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """Write `path` through a temp file in the same folder, renamed into place when the block ends without an
     error (a reader sees the old file or the whole new one); on an error the temp file is removed."""
     path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):   # `mkt init /dev/zero --force` …
+        raise MktError(f"refusing to replace {clip(str(path))}: it is not a regular file (a device, a FIFO or a "
+                       "folder)", "write to a file name of your own")
     path.parent.mkdir(parents=True, exist_ok=True)
     # the pid in the name: remove_stale_temp_files leaves a live run's temp files alone
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")

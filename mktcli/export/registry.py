@@ -172,7 +172,11 @@ def parse_since(value: str | date | datetime) -> str:
         if moment is None:
             raise BriefError(f"cannot read '{text}' as a time", key="--since",
                              hint="a date like 2026-11-01, a time like 2026-11-01T09:00, or an age like 7d or 12h")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")  # naive = local time
+    try:
+        return moment.astimezone(timezone.utc).isoformat(timespec="seconds")  # naive = local time
+    except (OverflowError, ValueError):   # 0001-01-01 in a timezone east of UTC: before year 1
+        raise BriefError(f"'{value}' is too far back", key="--since", hint="a date from year 2 on, e.g. 2026-11-01") \
+            from None
 
 
 def parse_sample_size(text: str | float) -> tuple[Fraction | None, int | None]:
