@@ -148,10 +148,10 @@ def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in inputs:
         p = Path(raw)
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.suffix in BRIEF_SUFFIXES and f.is_file()
+        if p.is_dir():   # a FIFO or a device named *.yaml is listed too: it becomes that brief's error, not a hang
+            found += sorted(f for f in p.rglob("*") if f.suffix in BRIEF_SUFFIXES and not f.is_dir()
                             and not any(part.startswith(".") for part in f.relative_to(p).parts))
-        elif p.is_file():
+        elif p.exists():
             found.append(p)
         else:
             raise MktError(f"no such brief file or folder: {p}", "give brief YAML files or folders holding them")
@@ -240,10 +240,14 @@ def load_record(out: Path, item: Item) -> dict[str, Any] | None:
     """The item's record, if it is there and its files are still as written (same size and sha256)."""
     from .inputs import file_digest
 
+    from .userfiles import read_user_file
+
     path = _record_path(out, item.key)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:   # a regular file within files.json: anything else planted in OUT/.mkt-batch is not a record
+        record = json.loads(read_user_file(path, "record", "json").decode("utf-8"))
+    except (OSError, ValueError, RecursionError, MktError):
+        return None
+    if not isinstance(record, dict):
         return None
     if record.get("key") != item.key:
         return None
@@ -433,12 +437,14 @@ def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: Bat
     n_failed_checks = sum(1 for c in creatives if failed_errors(c.data.get("checks")))
     failures = [Failure(r["segment"], r["channel"], RecordedError(r["failure"])) for r in records if "failure" in r]
     manifest = bundle / "manifest.json"
+    from .userfiles import read_user_file
+
     try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        if (state.get("key") == bundle_key and manifest.is_file()
-                and sha256(manifest.read_bytes()) == state.get("manifest_sha256")):
+        state = json.loads(read_user_file(state_path, "bundle state", "json").decode("utf-8"))
+        if (isinstance(state, dict) and state.get("key") == bundle_key and manifest.is_file()
+                and sha256(read_user_file(manifest, "manifest", "json")) == state.get("manifest_sha256")):
             return BundleOutcome(brief.name, "unchanged", manifest, len(creatives), len(failures), n_failed_checks)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError, MktError):
         pass
     start_bundle(opts.out, brief)   # after the barrier: no process is writing temp files any more
     first = next((r for r in records if "engine" in r), {})

@@ -30,7 +30,7 @@ class FileLimits(Strict):
 
 class YamlLimits(Strict):
     max_depth: int = Field(32, gt=1, le=200)      # compose recursion: Python's stack allows ~300 levels
-    max_nodes: int = Field(50000, gt=0)
+    max_nodes: int = Field(200_000, gt=0)
     max_aliases: int = Field(1000, ge=0)
     max_scalar_chars: int = Field(4000, gt=0, le=4300)   # int('9' * 4301) is refused by Python itself
 

@@ -253,8 +253,8 @@ def test_click_logs_with_hostile_rows_are_bad_rows_not_crashes(box):
 
 
 def test_a_bad_brief_never_stops_a_batch(box):
-    """A NUL byte, a recursive alias, an alias bomb, a 20000² picture, /dev/zero as knowledge: each is its own
-    bad_brief event; the good brief renders; exit 3."""
+    """A NUL byte, a recursive alias, an alias bomb, a 20000² picture, /dev/zero as knowledge, a FIFO named *.yaml:
+    each is its own bad_brief event; the good brief renders; exit 3."""
     work, home, out = box
     briefs = work / "briefs"
     briefs.mkdir()
@@ -269,11 +269,12 @@ def test_a_bad_brief_never_stops_a_batch(box):
            "huge.yaml")
     _brief(briefs, small.replace("name: test-loan", "name: zero").replace("visual:\n", "copy:\n  knowledge: /dev/zero\n"
                                                                                         "visual:\n"), "zero.yaml")
+    os.mkfifo(briefs / "fifo.yaml")   # listed, refused by its type: never waited on
     r = mkt(["batch", str(briefs), "-o", str(out), "--json", "--no-register", "-j", "1"], home, work)
     assert r.returncode == 3, r.stderr[-2000:]
     events = [json.loads(line) for line in r.stdout.splitlines()]
     bad = {Path(e["brief"]).name: e for e in events if e["event"] == "bad_brief"}
-    assert set(bad) == {"nul.yaml", "loop.yaml", "bomb.yaml", "huge.yaml", "zero.yaml"}
+    assert set(bad) == {"nul.yaml", "loop.yaml", "bomb.yaml", "huge.yaml", "zero.yaml", "fifo.yaml"}
     assert all(e["exit_code"] == 2 and e["errors"][0].get("file") for e in bad.values())
     assert [e["status"] for e in events if e["event"] == "bundle"] == ["written"]
     assert (out / "test-loan" / "manifest.json").is_file()
