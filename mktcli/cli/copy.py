@@ -75,14 +75,16 @@ def copy(
                                     indent=2) + "\n")
         return code
     _table(res, channel or ["headline", "sms", "push"])
+    from rich.markup import escape
+
     con = console()
     for seg, v in failed:
         for f in v.findings:
             if f.severity == "error":
-                con.print(f"[red]check {f.rule}[/red] {seg} #{v.variant + 1}: {f.message}")
+                con.print(f"[red]check {escape(f.rule)}[/red] {escape(seg)} #{v.variant + 1}: {escape(f.message)}")
     for note in res.notes:
-        con.print(f"[dim]note: {note}[/dim]")
-    con.print(f"copy: {path}  (every field and the call script in full: --json, or the file)")
+        con.print(f"[dim]note: {escape(note)}[/dim]")
+    con.print(f"copy: {escape(str(path))}  (every field and the call script in full: --json, or the file)")
     return code
 
 
@@ -101,7 +103,7 @@ def _table(res, channels: list[str]) -> None:
         for v in vs:
             c = v.copy
             cells = {"headline": c.headline, "subhead": c.subhead,
-                     "sms": f"{c.sms.text} [dim]({len(c.sms.text)})[/dim]",
+                     "sms": f"{escape(c.sms.text)} [dim]({len(c.sms.text)})[/dim]",
                      "call_script": c.call_script.text, "push": f"{c.push.title}\n{c.push.body}",
                      "feed": f"{c.feed.title}\n{c.feed.description}"}
             mark = "" if v.ok else " [red]✗[/red]"

@@ -121,12 +121,12 @@ def plan(
         return 0
     con = console()
     for seg, s in p["segments"].items():
-        t = Table(title=f"{slot} · {seg} · from {p['period_start']}", title_justify="left")
+        t = Table(title=escape(f"{slot} · {seg} · from {p['period_start']}"), title_justify="left")
         for col in ("creative", "share", "new", "impressions", "clicks", "CTR", "status", "headline"):
             t.add_column(col, justify="right" if col in ("share", "impressions", "clicks", "CTR") else "left")
         for e in s["creatives"]:
-            t.add_row(e["id"], f"{e['share'] * 100:.1f}%", "new" if e["new"] else "", f"{e['impressions']:,}",
-                      f"{e['clicks']:,}", f"{e['ctr'] * 100:.2f}%" if e["ctr"] is not None else "—", e["status"],
+            t.add_row(escape(e["id"]), f"{e['share'] * 100:.1f}%", "new" if e["new"] else "", f"{e['impressions']:,}",
+                      f"{e['clicks']:,}", f"{e['ctr'] * 100:.2f}%" if e["ctr"] is not None else "—", escape(e["status"]),
                       escape(e["headline"] or ""))
         con.print(t)
     for n in p["notes"]:
@@ -230,7 +230,7 @@ def report(
         _out({"ok": True, "report": str(page), **s})
         return 0
     con = console()
-    t = Table(title=f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})", title_justify="left")
+    t = Table(title=escape(f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})"), title_justify="left")
     for col in ("segment", by, "impressions", "clicks", "CTR", "95% interval", "creatives"):
         t.add_column(col, justify="right" if col in ("impressions", "clicks", "CTR", "creatives") else "left")
     for c in s["cells"][:60]:

@@ -39,9 +39,10 @@ def quick(
     err = console(stderr=True)
 
     def show(path: Path, text: str) -> None:
+        from rich.markup import escape
         from rich.syntax import Syntax
 
-        err.print(f"[bold]brief[/bold] → {path}")
+        err.print(f"[bold]brief[/bold] → {escape(str(path))}")
         err.print(Syntax(text, "yaml", word_wrap=False), soft_wrap=True)   # copyable: wrapping would break comments
 
     chans = [c.strip() for item in channel or [] for c in item.split(",") if c.strip()] or None

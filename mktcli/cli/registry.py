@@ -68,7 +68,7 @@ def register(
         line = f"{escape(r.brief)}: {len(r.added)} new, {len(r.updated)} updated ← {escape(str(r.manifest))}"
         con.print(line)
         if r.recalled:
-            con.print(f"  [yellow]{len(r.recalled)} stay recalled[/yellow]: {', '.join(r.recalled[:6])}"
+            con.print(f"  [yellow]{len(r.recalled)} stay recalled[/yellow]: {escape(', '.join(r.recalled[:6]))}"
                       + (" …" if len(r.recalled) > 6 else ""))
     con.print(f"[dim]registry: {escape(str(reg.path))}[/dim]")
     return 0
@@ -124,7 +124,7 @@ def _show_ls(found, total: int, path: Path) -> None:
         checks = " ".join(x for x in (f"[red]{r.errors}E[/red]" if r.errors else "",
                                       f"[yellow]{r.warnings}W[/yellow]" if r.warnings else "") if x) or "ok"
         text = r.texts.get("headline") or r.texts.get("body") or r.texts.get("title") or ""
-        cells = [r.id, f"[{c}]{r.status}[/{c}]"] + ([] if one_brief else [escape(r.brief)]) + [
+        cells = [escape(r.id), f"[{c}]{escape(r.status)}[/{c}]"] + ([] if one_brief else [escape(r.brief)]) + [
             escape(r.segment), escape(r.channel), checks] + (
             [escape(text[:12] + ("…" if len(text) > 12 else ""))] if wide else [])
         t.add_row(*cells)
