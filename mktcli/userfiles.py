@@ -79,7 +79,11 @@ def read_user_file(path: str | Path, what: str, limit: str, where: Where | None 
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # swapped after the check above
             raise _error(f"{_shown(what, path, where)} is not a regular file", path, where, "give the path of a file")
-        data = f.read(max_bytes + 1)   # a file that grows (or a /proc file that lies about its size) stops here
+        try:
+            data = f.read(max_bytes + 1)   # a file that grows (or a /proc file that lies about its size) stops here
+        except OSError as e:   # /proc/self/mem and the like: "regular", unreadable
+            raise _error(f"cannot read {_shown(what, path, where)}: {e.strerror or e}", path, where,
+                         "give the path of an ordinary file") from None
     if len(data) > max_bytes:
         raise _error(too_big, path, where, limit_hint(f"files.{limit}"))
     return data
