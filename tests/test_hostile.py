@@ -471,3 +471,37 @@ def test_memory_limit_is_real():
     assert r.returncode != 0 and b"MemoryError" in r.stderr
 
 
+
+
+def test_threads_of_one_process_exclude_each_other(tmp_path):
+    """The lock is per thread: a second thread waits like another process would, and a thread's own leftover hold
+    (a run that raised before writing its bundle) is taken over, not waited on."""
+    import threading
+
+    from mktcli.export.lock import BundleBusy, hold_bundle, release_bundle
+
+    (Path(os.environ["MKT_HOME"]) / "limits.yaml").write_text("bundle:\n  lock_wait_seconds: 0.3\n",
+                                                              encoding="utf-8")
+    out, bundle = tmp_path / "out", tmp_path / "out" / "b"
+    bundle.mkdir(parents=True)
+    hold_bundle(out, bundle)
+    hold_bundle(out, bundle)   # this thread again: its own hold, taken over
+    seen: list = []
+
+    def other():
+        try:
+            hold_bundle(out, bundle)
+            seen.append("got it")
+            release_bundle(bundle)
+        except BundleBusy as e:
+            seen.append(e.message)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert len(seen) == 1 and f"pid {os.getpid()}" in seen[0]
+    release_bundle(bundle)
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen[-1] == "got it"

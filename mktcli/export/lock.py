@@ -40,8 +40,8 @@ class _Held:
     path: str
 
 
-_held: dict[str, _Held] = {}
-_sessions: dict[str, list[_Held]] = {}   # bundle folder → the locks hold_bundle took for it
+_held: dict[tuple[str, int], _Held] = {}              # (lock file, thread) → the lock that thread holds
+_sessions: dict[tuple[str, int], list[_Held]] = {}   # (bundle folder, thread) → the locks hold_bundle took
 _guard = threading.Lock()
 
 
@@ -66,8 +66,8 @@ def _acquire(path: Path, exclusive: bool, what: str, wait: float,
     key = str(path.resolve())
     me = threading.get_ident()
     with _guard:
-        h = _held.get(key)
-        if h is not None and h.thread == me and (h.exclusive or not exclusive):
+        h = _held.get((key, me))
+        if h is not None and (h.exclusive or not exclusive):
             return None
     fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
@@ -93,7 +93,7 @@ def _acquire(path: Path, exclusive: bool, what: str, wait: float,
             os.close(fd)
             held = _Held(None, exclusive, me, key)
             with _guard:
-                _held[key] = held
+                _held[(key, me)] = held
             return held
     if exclusive:   # who holds it, for the message the next run shows
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["mkt", *sys.argv[1:]]),
@@ -102,7 +102,7 @@ def _acquire(path: Path, exclusive: bool, what: str, wait: float,
         os.pwrite(fd, json.dumps(info, ensure_ascii=False).encode("utf-8"), 0)
     held = _Held(fd, exclusive, me, key)
     with _guard:
-        _held[key] = held
+        _held[(key, me)] = held
     return held
 
 
@@ -110,8 +110,8 @@ def _release(h: _Held) -> None:
     import fcntl
 
     with _guard:
-        if _held.get(h.path) is h:
-            del _held[h.path]
+        if _held.get((h.path, h.thread)) is h:
+            del _held[(h.path, h.thread)]
     if h.fd is not None:
         try:
             if h.exclusive:
@@ -131,7 +131,7 @@ def hold_bundle(out: Path, bundle_dir: Path, on_wait: Callable[[str], None] | No
     """Lock a bundle folder for this run (OUT shared, the bundle exclusive) until `release_bundle`. A hold this
     thread left behind (a run that raised before its bundle was written) is taken over, not waited on."""
     wait = _wait_seconds()
-    key = str(Path(bundle_dir).resolve())
+    key = (str(Path(bundle_dir).resolve()), threading.get_ident())   # only this thread's own hold is taken over
     with _guard:
         stale = _sessions.pop(key, None)
     if stale:
@@ -154,7 +154,7 @@ def hold_bundle(out: Path, bundle_dir: Path, on_wait: Callable[[str], None] | No
 
 def release_bundle(bundle_dir: Path) -> None:
     with _guard:
-        held = _sessions.pop(str(Path(bundle_dir).resolve()), [])
+        held = _sessions.pop((str(Path(bundle_dir).resolve()), threading.get_ident()), [])
     for h in reversed(held):
         _release(h)
 
