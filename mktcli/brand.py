@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from .errors import BriefError
+from .errors import BriefError, clip
 from .paths import configs_dir, user_dir
 from .schema import Strict, invalid, suggest, validate
 from .yamlio import load_yaml
@@ -94,7 +94,8 @@ def resolve_brand_path(ref: str, base_dir: Path | None = None) -> Path | None:
         candidates = [(base_dir or Path.cwd()) / ref]
     else:
         candidates = [user_dir() / "brands" / f"{ref}.yaml", configs_dir() / "brands" / f"{ref}.yaml"]
-    return next((p for p in candidates if p.is_file()), None)
+    # a path the user gave is taken when it exists, so a folder or a FIFO there is named as such, not "not found"
+    return next((p for p in candidates if (p.exists() if len(candidates) == 1 else p.is_file())), None)
 
 
 def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | None = None,
@@ -103,7 +104,7 @@ def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | Non
     path = resolve_brand_path(ref, base_dir)
     if path is None:
         guess = suggest(ref, brand_names())
-        raise BriefError(f"brand '{ref}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
+        raise BriefError(f"brand '{clip(ref)}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
                          file=brief_file, line=brief_line, key="brand",
                          hint="known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
     loaded = load_yaml(path, what="brand file")
@@ -113,10 +114,14 @@ def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | Non
                                                       for c, r in brand.category_fonts.items()]:
         for role in roles:
             if role not in ROLES:
-                raise BriefError(f"unknown font role '{role}'", file=path, line=loaded.line_of((*keys, role)),
+                raise BriefError(f"unknown font role '{clip(role)}'", file=path, line=loaded.line_of((*keys, role)),
                                  key=".".join((*keys, role)), hint="roles are: " + ", ".join(ROLES))
     lp = brand.logo_path()
-    if lp is not None and not lp.is_file():
-        raise BriefError(f"logo '{brand.logo}' does not exist", file=path, line=loaded.line_of(("logo",)),
+    if lp is not None and not lp.exists():
+        raise BriefError(f"logo '{clip(brand.logo)}' does not exist", file=path, line=loaded.line_of(("logo",)),
                          key="logo", hint="give a PNG path relative to the brand file, or logo: null")
+    if lp is not None:   # a regular file within the limits that decodes whole (read again by the renderer)
+        from .userfiles import load_image
+
+        load_image(lp, "logo", {"file": path, "line": loaded.line_of(("logo",)), "key": "logo"}).close()
     return brand

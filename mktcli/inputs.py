@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import asdict, is_dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,8 @@ def file_digest(path: str | Path | None) -> str | None:
     try:
         st = p.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):   # a FIFO or /dev/zero would block or never end (load_brief refuses them)
         return None
     return _file_sha(str(p.resolve()), st.st_size, st.st_mtime_ns)
 

@@ -19,7 +19,7 @@ from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
 from .checks import failed_errors
-from .checks.image import implicit_label_check, poster_checks
+from .checks.image import check_inputs, implicit_label_check, poster_checks_from
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
 from .compose.hero import hero_for
@@ -27,7 +27,7 @@ from .compose.layout import audience_style
 from .compose.render import Content, Placed, check_no_overlap, compose, plan
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
-from .export.files import (atomic_write_json, check_out_dir, remove_stale_temp_files, safe_join, sha256,
+from .export.files import (atomic_write_json, check_out_dir, make_dir, remove_stale_temp_files, safe_join, sha256,
                            write_listed)
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
@@ -146,7 +146,12 @@ class PosterRenderer:
         self._digest: str | None = None
         self._lock = threading.Lock()
         logo = brand.logo_path()
-        self.logo = Image.open(logo).convert("RGBA") if logo else None
+        if logo:
+            from .userfiles import load_image
+
+            self.logo = load_image(logo, "logo").convert("RGBA")
+        else:
+            self.logo = None
 
     @classmethod
     def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None,
@@ -314,10 +319,12 @@ class PosterRenderer:
                             "brand"):
                 texts[p.role] = p.text
         rs = self.rules
-        checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
-                               category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
-                               has_rate=hero is not None and hero.kind == "rate", disclaimer=content.disclaimer,
-                               generative=visual.generative, label_visible=self.brand.ai_label_visible)
+        # recorded in the manifest: `mkt check BUNDLE` runs the same checks on the same inputs
+        inputs = check_inputs(min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe, category=brief.product.category,
+                              channel=ch.name, facts=self.rule_facts(seg),
+                              has_rate=hero is not None and hero.kind == "rate", disclaimer=content.disclaimer,
+                              generative=visual.generative, label_visible=self.brand.ai_label_visible)
+        checks = poster_checks_from(rs, blocks, inputs)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
             checks.append(label_check)
@@ -329,6 +336,7 @@ class PosterRenderer:
             with Image.open(io.BytesIO(data)) as im:
                 rb = readback_check(rs, im, blocks, texts)
             if rb:
+                rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
                 checks.append(rb)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
@@ -339,7 +347,7 @@ class PosterRenderer:
                                    "body_px": layout.body, "zone": list(layout.visual_zone),
                                    **({"audience": audience} if audience else {})}},
             "checks": checks, "layout": composed.layout, "variant": job.variant, "blocks": blocks, "shapes": shapes,
-            "dropped": composed.dropped, "encoder": enc,
+            "dropped": composed.dropped, "encoder": enc, "check_inputs": inputs,
         }
         if notes:
             entry["notes"] = notes
@@ -407,9 +415,13 @@ def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
 
 
 def start_bundle(out: str | Path, brief: Brief) -> Path:
-    """OUT/<name>/, marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
-    bundle_dir = safe_join(check_out_dir(out), brief.name)
-    bundle_dir.mkdir(parents=True, exist_ok=True)
+    """OUT/<name>/, locked for this run (export/lock.py: a second run waits, then exits 2; write_bundle releases
+    it), marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
+    from .export.lock import hold_bundle
+
+    out = make_dir(check_out_dir(out))
+    bundle_dir = make_dir(safe_join(out, brief.name), "bundle folder")
+    hold_bundle(out, bundle_dir)
     (bundle_dir / "manifest.json").unlink(missing_ok=True)
     remove_stale_temp_files(bundle_dir)
     return bundle_dir
@@ -438,10 +450,14 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
     """One text creative (the copy's SMS, call script or push) written beside the images."""
     from .copywriting.creatives import EXT, text_creative
+    from .copywriting.writer import push_limits
 
     try:
         data, entry = text_creative(channel, renderer.copy.first(seg.name), renderer.content_digest,
-                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")})
+                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")},
+                                    rules=renderer.rules, facts=renderer.rule_facts(seg),
+                                    category=renderer.brief.product.category,
+                                    push_limits=push_limits(renderer.brief))
         entry |= write_listed(bundle_dir, f"{seg.name}/{channel}.{EXT[channel]}", data)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
     except MktError as e:
@@ -493,7 +509,18 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
     """The bundle's closing files around rendered creatives: placement.json, the approval request, manifest.json
     (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
     processes or machines rendered) both end here, so their bundles are the same. The bundle was begun with
-    start_bundle, so it has no manifest until this one lands."""
+    start_bundle, so it has no manifest until this one lands; its lock is released here."""
+    from .export.lock import release_bundle
+
+    try:
+        return _write_bundle(brief, bundle_dir, outcomes, notes, engine=engine, seed=seed, allow_errors=allow_errors,
+                             register=register)
+    finally:
+        release_bundle(bundle_dir)
+
+
+def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failure], notes: list[str], *,
+                  engine: str, seed: int, allow_errors: bool = False, register: bool = True) -> BundleResult:
     result = BundleResult(bundle_dir, None, notes=list(dict.fromkeys(notes)))
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives

@@ -4,6 +4,7 @@ Used where mkt must not trust a model's pixels: a headline the diffusion model d
 it back exactly. onnxruntime is imported on first use only."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -34,7 +35,11 @@ def _reader():
 
     # mkt reads crops of known, horizontal text: no angle classifier, and the detector never upscales a crop
     # past 960 px on its long side (its default, min side ≥ 736, made a 1242×120 strip 7,600 px wide)
-    return RapidOCR(det_limit_type="max", det_limit_side_len=960, use_cls=False)
+    # MKT_OCR_THREADS: the ONNX threads of one reader (a worker of a parallel check sets it, so N workers do not
+    # each start a thread per core)
+    threads = int(os.environ.get("MKT_OCR_THREADS", "-1") or -1)
+    return RapidOCR(det_limit_type="max", det_limit_side_len=960, use_cls=False, intra_op_num_threads=threads,
+                    inter_op_num_threads=threads)
 
 
 _lock = threading.Lock()   # one ONNX session, shared by render threads
@@ -66,6 +71,15 @@ def reading_order(lines: list[Line]) -> list[Line]:
         else:
             rows.append([ln])
     return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
+
+
+def read_line(img: Image.Image) -> str:
+    """The text of an image holding one line (a crop of a one-line block), by the recogniser alone: no detection."""
+    import numpy as np
+
+    with _lock:
+        result, _ = _reader()(np.asarray(img.convert("RGB")), use_det=False, use_cls=False, use_rec=True)
+    return "".join(r[0] for r in result or [] if r and isinstance(r[0], str))
 
 
 _SKIP = re.compile(r"[\s\u3000]")
