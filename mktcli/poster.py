@@ -175,7 +175,8 @@ class PosterRenderer:
         return renderer
 
     def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None,
-                   subject: bool = True, segment: Segment | None = None, variant: int = 0) -> VisualResult:
+                   subject: bool = True, segment: Segment | None = None, variant: int = 0,
+                   message: str = "") -> VisualResult:
         """The key visual for a canvas, with its subject in `zone` (the layout's visual slot, px); `subject`
         False: the layout left no room for one (the embedded engine then draws the backdrop alone)."""
         W, H = ch.size
@@ -189,7 +190,7 @@ class PosterRenderer:
                             else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
                             segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
                             theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
-                            bleed=H if ch.safe.bottom > 0.12 else None)
+                            bleed=H if ch.safe.bottom > 0.12 else None, message=message)
         key = self.engine.cache_key(req)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -278,7 +279,7 @@ class PosterRenderer:
                       variant=job.variant, scale=style.type_scale)
         hl = layout.slot("headline")
         visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject,
-                                 seg, job.variant)
+                                 seg, job.variant, " ".join(msg.get(k, "") for k in ("headline", "subhead")))
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),

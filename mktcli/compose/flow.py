@@ -190,7 +190,8 @@ class Measure:
         top = c.family.display * b
         if cap:
             top = min(top, cap if c.W / c.H >= 2.4 else cap / HERO_LEAD)
-        lo = max(c.min_px, b if c.H > 120 else c.min_px)
+        # never smaller than the button's label or the chips beside it (a headline reads as one)
+        lo = max(c.min_px, math.ceil(b * (1.0 if c.W / c.H >= 2.4 else 1.2)) if c.H > 120 else c.min_px)
         if smallest:
             top = lo
         f = fit_text(self.t.headline, c.stacks["display"], width, max_h or 10 * c.H, min_size=lo,
@@ -449,7 +450,7 @@ class Solver:
         if name == "headline":
             if c.short < SMALL_CANVAS:   # thumbnails may leave it out
                 return 0.0
-            size = int(math.ceil(max(c.min_px, b if c.H > 120 else c.min_px)))
+            size = int(math.ceil(max(c.min_px, b * (1.0 if self.row else 1.2) if c.H > 120 else c.min_px)))
             return _narrowest(t.headline, c.stacks["display"], size, c.family.style("headline").max_lines)
         if name == "hero":
             w = [m.hero(b, 1e9, st, "light", smallest=True) for st in ("inline", "stacked")]
@@ -674,16 +675,21 @@ class Solver:
         c = self.c
         comfort = max(1.1 * c.min_px * c.scale, c.shape.comfort * c.short)
         best = None
+        # the picture keeps its share ('share') wherever that holds the creative at all; only where it cannot do the
+        # text columns take the whole width ('full')
         modes = ["share", "full"] if any(col.width is None for col in c.family.columns) else ["share"]
-        for mode, keep in [(m, k) for m in modes for k in self.candidates()]:
-            a = self.best_b(keep, mode)
-            if a is None:
-                continue
-            if a["b"] >= comfort:
-                best = a
+        for mode in modes:
+            for keep in self.candidates():
+                a = self.best_b(keep, mode)
+                if a is None:
+                    continue
+                if a["b"] >= comfort:
+                    best = a
+                    break
+                if best is None or a["b"] > best["b"]:
+                    best = a
+            if best is not None:
                 break
-            if best is None or a["b"] > best["b"]:
-                best = a
         if best is None:
             raise self._why()
         plan = self.place(best)

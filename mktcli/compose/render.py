@@ -32,38 +32,49 @@ def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack]
         shape_ = shapes()[shape]
     else:
         shape_ = shape_for(width, height)
-    name, _ = choose_family(shape_, forced=family, seed=seed, segment=segment, variant=variant)
     box = (width * safe.left, height * safe.top, width * (1 - safe.right), height * (1 - safe.bottom))
-    # the chosen family first; where its arrangement cannot hold this creative — or only cramped — the next family
-    # that holds it comfortably (a segment's sizes keep their family wherever it works); where no family of the
-    # shape can, the families of the next flatter shape (a short landscape card laid out as a row)
+    # The families in the campaign's rotation, from this segment's first: the variant takes the k-th family that
+    # holds this creative comfortably, so a segment's sizes keep their family wherever it works and variants stay
+    # distinct. A family the brief asks for is kept unless it cannot hold the creative at all. Where no family of
+    # the shape can, the families of the next flatter shape (a short landscape card laid out as a row).
+    start, _ = choose_family(shape_, forced=family, seed=seed, segment=segment, variant=0)
     names = sorted(shape_.families)
-    order = [(shape_, n) for n in names[names.index(name):] + names[:names.index(name)]]
+    i0 = names.index(start)
+    order = [(shape_, n) for n in names[i0:] + names[:i0]]
+    if family:
+        order = [(shape_, family)] + [o for o in order if o[1] != family]
     flatter = shapes().get(FLATTER.get(shape_.shape, ""))
     first: LayoutError | None = None
-    cramped: Plan | None = None
-    for k, (sh, n) in enumerate(order):
+    good: list[Plan] = []
+    cramped: list[Plan] = []
+    want = 0 if family else variant
+    k = 0
+    while k < len(order):
+        sh, n = order[k]
+        k += 1
         try:
             out = solve(Ctx(width, height, box, float(min_px), stacks, sh, sh.families[n], n, scale), content)
         except LayoutError as e:
             first = first or e
-            if k == len(order) - 1 and flatter is not None and cramped is None and sh is shape_:
-                order += [(flatter, f) for f in sorted(flatter.families)]
-            continue
-        if out.cramped:
-            if cramped is None or out.body > cramped.body:
-                cramped = out
-            continue
-        if (sh, n) != (shape_, name):
-            out.notes.append(f"layout family '{name}' cannot hold this creative comfortably on {width}×{height}; "
-                             f"used '{n}'" + (f" ({sh.shape})" if sh is not shape_ else ""))
-        return out
-    if cramped is not None:
-        if cramped.family != name:
-            cramped.notes.append(f"layout family '{name}' cannot hold this creative comfortably on {width}×{height}; "
-                                 f"used '{cramped.family}'")
-        return cramped
-    raise first
+        else:
+            if out.cramped and not (family and n == family):
+                cramped.append(out)
+            else:
+                good.append(out)
+                if len(good) > want:
+                    break
+        if k == len(order) and not good and not cramped and flatter is not None and sh is shape_:
+            order += [(flatter, f) for f in sorted(flatter.families)]
+    # variants beyond the comfortable families take the cramped ones (distinct, if smaller type) before repeating
+    pool = good + sorted(cramped, key=lambda p: -p.body)
+    if not pool:
+        raise first
+    out = pool[want % len(pool)]
+    intended = family or names[(i0 + variant) % len(names)]
+    if out.family != intended or out.shape != shape_.shape:
+        out.notes.append(f"layout family '{intended}' cannot hold this creative comfortably on {width}×{height}; "
+                         f"used '{out.family}'" + (f" ({out.shape})" if out.shape != shape_.shape else ""))
+    return out
 
 
 def compose(bg: Image.Image, plan_: Plan, content: Content, palette, stacks: dict[str, FontStack], *,

@@ -50,6 +50,7 @@ class VisualRequest:
     objects: tuple[str, ...] | None = None   # visual.objects: the brief's own cast (hero first)
     variant: int = 0             # --variants: another hero and arrangement per variant
     bleed: int | None = None     # a platform's UI covers the canvas below the zone down to here: decorate, no subject
+    message: str = ""            # the creative's headline and subhead: a season's words there choose a theme
 
 
 @dataclass

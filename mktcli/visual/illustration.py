@@ -68,9 +68,27 @@ def _match(rules: list[dict], text: str) -> dict | None:
     return next((r for r in rules or [] if any(str(w) in text for w in r.get("match", []))), None)
 
 
+def theme_for(words: str) -> str | None:
+    """The theme whose words (configs/visuals.yaml themes.<name>.match) the text contains — the one named first in
+    it (秋收备耕: 秋收) — or None."""
+    best = None
+    for name, th in (visuals_config().get("themes") or {}).items():
+        for w in th.get("match", []):
+            at = words.find(str(w))
+            if at >= 0 and (best is None or at < best[0]):
+                best = (at, str(name))
+    return best[1] if best else None
+
+
+def _stable(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
 def choose_cast(category: str, product: str = "", segment: str = "", theme: str | None = None,
-                objects: tuple[str, ...] | None = None, variant: int = 0, seed: int = 0) -> Cast:
-    """Who appears in the key visual (see configs/visuals.yaml for the order of precedence)."""
+                objects: tuple[str, ...] | None = None, variant: int = 0, seed: int = 0,
+                message: str = "") -> Cast:
+    """Who appears in the key visual (see configs/visuals.yaml for the order of precedence). Segments of one
+    campaign differ: a segment the data does not name still gets its own turn of the hero candidates."""
     cfg = visuals_config()
     cats = cfg["categories"]
     base = cats.get(category) or cats.get("other") or next(iter(cats.values()))
@@ -90,10 +108,11 @@ def choose_cast(category: str, product: str = "", segment: str = "", theme: str 
             heroes = list(seg["hero"]) + [h for h in heroes if h not in seg["hero"]]
         support = list(seg.get("support", [])) + [s for s in support if s not in seg.get("support", [])]
         source = "segment"
-    elif segment and segment not in ("通用", "all", "全部"):
-        notes.append(f"visual: no objects for segment '{segment}' in configs/visuals.yaml; "
+    elif segment and segment.split()[0] not in ("通用", "all", "全部"):
+        notes.append(f"visual: no objects for segment '{segment.split()[0]}' in configs/visuals.yaml; "
                      f"{'the product' if prod else 'the ' + category + ' defaults'} used")
     colors: list[str] = []
+    theme = theme or theme_for(" ".join((message, product)))
     if theme:
         th = (cfg.get("themes") or {}).get(theme) or {}
         objs = list(th.get("objects", []))
@@ -107,13 +126,15 @@ def choose_cast(category: str, product: str = "", segment: str = "", theme: str 
         heroes = [objects[0]]
         support = list(objects[1:]) + [s for s in support if s not in objects]
         source = "objects"
-    hero = heroes[variant % len(heroes)] if heroes else "sparkles"
+    # the hero: the variant's turn; a segment the data does not name takes a turn of its own too, so the segments
+    # of a campaign do not all show the same picture
+    turn = variant + (0 if seg or source in ("objects", "theme") or not segment else _stable(segment.split()[0]))
+    hero = heroes[turn % len(heroes)] if heroes else "sparkles"
     rest = [s for s in dict.fromkeys(support) if s != hero]
-    # the segment's own objects stay first; the rest of the support rotates with the variant
-    k = len(seg.get("support", [])) if seg else 0
+    k = len(seg.get("support", [])) if seg else 0   # the segment's own objects stay first
     tail = rest[k:]
-    if tail and variant:
-        tail = tail[variant % len(tail):] + tail[:variant % len(tail)]
+    if tail and turn:
+        tail = tail[turn % len(tail):] + tail[:turn % len(tail)]
     return Cast(stage, hero, (rest[:k] + tail)[:4], accents[:3], theme, colors, source, notes)
 
 
@@ -250,8 +271,9 @@ def _podium(layer: Image.Image, cx: float, top: float, width: float, pal, rng, p
                fill=(255,) * 4)
     grad = np.linspace(0, 1, big.width, dtype=np.float32)
     shade = np.clip(1 - np.abs(grad - 0.38) * 1.5, 0, 1)[None, :, None]
-    base_col = _rgb(pal.primary_dark) * 0.55 + prim * 0.45
-    cols = (base_col * (0.75 + 0.45 * shade) + light * 0.06 * shade).repeat(big.height, 0)
+    # the side: the palette's colour lit from the front-left, rounding away at both ends (a cylinder, not a slab)
+    base_col = prim * 0.8 + light * 0.08
+    cols = (base_col * (0.62 + 0.5 * shade) + light * 0.1 * shade).repeat(big.height, 0)
     side_rgb = Image.fromarray(np.clip(cols, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
     side_rgb.putalpha(side.getchannel("A"))
     big.alpha_composite(side_rgb)
@@ -260,6 +282,9 @@ def _podium(layer: Image.Image, cx: float, top: float, width: float, pal, rng, p
     ell(top, 0.965, (*_mix(prim * 1.25, light, 0.55 if not plinth else 0.45), 255))
     ell(top + ry * 0.08, 0.8, (*_mix(prim * 1.2, light, 0.42), 255))
     small = big.resize((bw, bh), Image.LANCZOS)
+    # a soft shadow where the podium meets the floor
+    _soft_ellipse(layer, (cx - rx * 1.05, top + depth - ry * 0.6, cx + rx * 1.05, top + depth + ry * 1.1),
+                  (0, 0, 0), 90, ry * 0.5)
     layer.alpha_composite(small, (max(0, ox), max(0, oy)) if ox >= 0 and oy >= 0 else (0, 0))
     return top
 
@@ -320,30 +345,6 @@ def _feather(zone, w: int, h: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- composition
-def _place(zone, aspect: float, n_support: int, mirror: bool):
-    """Where the hero and its supporting objects go in a zone, as (x centre, bottom y, height, depth) per object,
-    depth 0 = behind the hero, 1 = the hero, 2 = in front. Relative to the zone; compact in wide zones."""
-    x0, y0, x1, y1 = zone
-    zw, zh = x1 - x0, y1 - y0
-    wide = zw / max(zh, 1) > 1.7
-    hero_h = min(zh * (0.7 if wide else 0.62), zw * (0.36 if wide else 0.56))
-    cx = x0 + zw / 2
-    floor = y1 - zh * (0.16 if not wide else 0.1)
-    if zh > zw * 1.25:   # a tall, narrow zone: the group sits around its middle, not at its foot
-        floor = y0 + zh / 2 + hero_h * 0.55
-    spots = [(cx, floor, hero_h, 1)]
-    s = -1 if mirror else 1
-    # (dx, dy in hero heights from the hero's foot, height ÷ hero's, depth): one behind on each side, one small in
-    # front, one far back — overlapping the hero only at its edges, so each reads as itself
-    if wide:
-        rel = [(-0.78, 0.0, 0.5, 0), (0.8, 0.03, 0.44, 2), (-1.28, 0.02, 0.34, 0), (1.26, 0.0, 0.3, 0)]
-    else:
-        rel = [(-0.74, -0.04, 0.46, 0), (0.74, 0.06, 0.42, 2), (0.46, -0.34, 0.28, 0), (-0.62, 0.1, 0.3, 2)]
-    for dx, dy, k, depth in rel[:n_support]:
-        spots.append((cx + s * dx * hero_h, floor + dy * hero_h, hero_h * k, depth))
-    return spots, floor, hero_h, wide
-
-
 class IllustrationEngine(VisualEngine):
     name = "illustration"
 
@@ -357,7 +358,7 @@ class IllustrationEngine(VisualEngine):
         salt = int(hashlib.sha256(f"{req.segment}|{req.variant}".encode()).hexdigest()[:8], 16)
         rng = np.random.default_rng([req.seed, w, h, salt])
         cast = choose_cast(req.category, req.product or "", req.segment or "", req.theme, req.objects,
-                           req.variant, req.seed)
+                           req.variant, req.seed, req.message)
         x0, y0, x1, y1 = req.visual_zone
         zone_ok = req.motif != "none" and (x1 - x0) > 8 and (y1 - y0) > 8
         # the spotlight falls where the objects stand; with no room for them, high on the right, away from the text
@@ -372,77 +373,148 @@ class IllustrationEngine(VisualEngine):
             info.update(objects=[], stage="none")
             return VisualResult(img.convert("RGB"), info)
         zone = (x0, y0, x1, y1)
-        spots, floor, hero_h, wide = _place(zone, (x1 - x0) / max(1, y1 - y0), len(cast.support),
-                                            mirror=bool(req.variant % 2))
-        layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-        # glow behind the hero
-        cx = spots[0][0]
+        group = _arrange(zone, cast, mirror=bool(req.variant % 2))
+        if group is None:
+            info.update(objects=[], stage="none")
+            return VisualResult(img.convert("RGB"), info)
+        items, floor, hero_h, stage = group
+        info.update(objects=[cast.hero] + [n for n, *_ in items if n != cast.hero], stage=stage)
+        fx = Image.new("RGBA", (w, h), (0, 0, 0, 0))     # light, stage and accents: fade out at the zone's edges
+        cx = next(bx for n, bx, *_ in items if n == cast.hero)
         glow_r = hero_h * 0.85
-        _soft_ellipse(layer, (cx - glow_r, floor - hero_h * 1.05 - glow_r * 0.6, cx + glow_r,
-                              floor - hero_h * 0.2 + glow_r * 0.3),
+        _soft_ellipse(fx, (cx - glow_r, floor - hero_h * 1.05 - glow_r * 0.6, cx + glow_r,
+                           floor - hero_h * 0.2 + glow_r * 0.3),
                       _mix(_rgb(pal.accent), _rgb(pal.light), 0.4), 120, glow_r * 0.5)
-        stage = cast.stage
+        xs = [bx - ow / 2 for _, bx, _, ow, _ in items] + [bx + ow / 2 for _, bx, _, ow, _ in items]
         if stage == "ground":
-            _ground(layer, zone, floor - hero_h * 0.12, pal, rng)
+            _ground(fx, zone, floor - hero_h * 0.12, pal, rng)
         elif stage in ("podium", "plinth"):
-            width = min((x1 - x0) * (0.86 if wide else 0.82), hero_h * (2.6 if not wide else 3.4))
-            _podium(layer, cx, floor - hero_h * 0.02, width, pal, rng, plinth=stage == "plinth")
-        # objects back to front, each with a contact shadow
-        names = [cast.hero] + cast.support
-        order = sorted(range(len(spots)), key=lambda i: (spots[i][3], -spots[i][1] if spots[i][3] != 1 else 0))
-        placed = []
-        for i in order:
-            sx, sb, sh, depth = spots[i]
-            try:
-                obj = _object(names[i], sh)
-            except AssetError:   # an object name not vendored is left out (the cast notes say which)
-                cast.notes.append(f"visual: object '{names[i]}' is not vendored; left out")
-                continue
-            ox, oy = int(sx - obj.width / 2), int(sb - obj.height)
-            ox = min(max(ox, x0), x1 - obj.width)
-            oy = min(max(oy, y0), y1 - obj.height)
-            sw = obj.width * 0.8
-            _soft_ellipse(layer, (ox + obj.width / 2 - sw / 2, oy + obj.height - sw * 0.07,
-                                  ox + obj.width / 2 + sw / 2, oy + obj.height + sw * 0.07),
-                          (0, 0, 0), 110 if depth else 80, sw * 0.06)
-            if depth == 0 and i != 0:   # behind the hero: a touch of atmosphere
-                obj = obj.copy()
-                a = np.asarray(obj.getchannel("A"), np.float32) * 0.92
-                obj.putalpha(Image.fromarray(a.astype(np.uint8)))
-            layer.alpha_composite(obj, (ox, oy))
-            placed.append((names[i], (ox, oy, ox + obj.width, oy + obj.height)))
-        # floating accents: a few near (sharp), a few far (small, soft), never over the hero's face
-        hx0, hy0, hx1, hy1 = next((b for n, b in placed if n == cast.hero), (0, 0, 0, 0))
-        n_acc = 4 if wide else 7
+            width = min((x1 - x0) * 0.92, (max(xs) - min(xs)) * 1.12)
+            _podium(fx, (min(xs) + max(xs)) / 2, floor - hero_h * 0.02, width, pal, rng,
+                    plinth=stage == "plinth")
+        # the objects — whole, never faded or cut: the group was sized to sit inside the zone's margins
+        obj_layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        boxes = []
+        for name, bx, bottom, ow, oh in items:
+            obj = _object(name, oh)
+            ox, oy = int(round(bx - obj.width / 2)), int(round(bottom - obj.height))
+            sw = obj.width * 0.82
+            _soft_ellipse(obj_layer, (bx - sw / 2, bottom - sw * 0.07, bx + sw / 2, bottom + sw * 0.07),
+                          (0, 0, 0), 100, sw * 0.06)
+            obj_layer.alpha_composite(obj, (ox, oy))
+            boxes.append((ox, oy, ox + obj.width, oy + obj.height))
+        # a few floating accents, sharp, off every object and off the stage
+        n_acc = min(5, max(2, int((x1 - x0) * (y1 - y0) / (hero_h * hero_h * 0.9))))
         for k in range(n_acc):
             name = cast.accents[k % len(cast.accents)]
-            far = k % 3 == 2
-            size = hero_h * (rng.uniform(0.1, 0.16) if not far else rng.uniform(0.06, 0.09))
-            for _ in range(12):
-                ax = rng.uniform(x0 + size / 2, x1 - size / 2)
-                ay = rng.uniform(y0 + size / 2, floor - hero_h * 0.25)
-                if not (hx0 - size < ax < hx1 + size and hy0 - size < ay < hy1):
+            size = hero_h * rng.uniform(0.09, 0.15)
+            for _ in range(16):
+                ax = rng.uniform(x0 + size, x1 - size)
+                ay = rng.uniform(y0 + size, floor - hero_h * 0.4)
+                if not any(b[0] - size < ax < b[2] + size and b[1] - size < ay < b[3] + size for b in boxes):
                     break
             else:
                 continue
             try:
-                acc = _object(name, size)
+                acc = _object(name, max(6, int(size)))
             except AssetError:
                 continue
-            if far:
-                acc = acc.filter(ImageFilter.GaussianBlur(max(0.6, size / 18)))
-            acc = acc.rotate(rng.uniform(-25, 25), resample=Image.BICUBIC, expand=True)
-            layer.alpha_composite(acc, (int(ax - acc.width / 2), int(ay - acc.height / 2)))
+            acc = acc.rotate(rng.uniform(-20, 20), resample=Image.BICUBIC, expand=True)
+            fx.alpha_composite(acc, (int(ax - acc.width / 2), int(ay - acc.height / 2)))
         if req.bleed and req.bleed > y1:   # a platform's UI covers the bottom: the floor runs on beneath it
             _floor(img, (x0, y1, x1, req.bleed), pal, cx)
-        # nothing leaves the zone (the layout keeps it clear of text), and where the zone ends inside the canvas the
-        # picture fades out instead of stopping at a hard edge
         zb = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
-        part = layer.crop(zb)
+        part = fx.crop(zb)
         a = np.asarray(part.getchannel("A"), np.float32) * _feather(zone, w, h)[zb[1]:zb[3], zb[0]:zb[2]]
         part.putalpha(Image.fromarray(a.astype(np.uint8)))
         img.alpha_composite(part, zb[:2])
+        img.alpha_composite(obj_layer.crop(zb), zb[:2])
         info["notes"] = cast.notes or None
         if not info["notes"]:
             info.pop("notes")
         return VisualResult(img.convert("RGB"), info)
+
+
+# the size of a supporting object beside the hero, by what it is (a building stands taller than a person, a person
+# than a cup): the first of its tags found here
+KIND_SCALE = (("bank", 0.82), ("home", 0.7), ("shop", 0.7), ("vehicle", 0.72), ("travel", 0.66),
+              ("people", 0.6), ("livestock", 0.55), ("crops", 0.55), ("insurance", 0.6), ("nature", 0.5))
+SMALL_SCALE = 0.42    # cups, coins, phones, keys, parcels …
+BUILDINGS = {"bank", "house", "house-with-garden", "houses", "office-building", "convenience-store",
+             "department-store", "hospital", "school", "factory"}
+
+
+def _kind_scale(name: str) -> float:
+    from .vector import objects
+
+    if name in BUILDINGS:
+        return 0.86
+    tags = set(objects()[name].tags) if name in objects() else set()
+    return next((k for t, k in KIND_SCALE if t in tags), SMALL_SCALE)
+
+
+def _arrange(zone, cast: Cast, mirror: bool):
+    """The group on its stage: the hero in the middle, supporting objects beside it, alternating sides, each sized
+    by what it is and overlapping its neighbour by at most 12% of its width; outer ones are dropped before the
+    group shrinks, and the whole group sits inside the zone with a 4% margin. Small zones get the hero alone, without
+    a stage. Returns ([(name, centre x, foot y, width, height)], floor y, hero height, stage) or None."""
+    from .vector import objects
+
+    x0, y0, x1, y1 = zone
+    zw, zh = x1 - x0, y1 - y0
+    mx, my = 0.04 * zw, 0.04 * zh
+    aw, ah = zw - 2 * mx, zh - 2 * my
+    known = objects()
+    names = [n for n in [cast.hero, *cast.support] if n in known]
+    if not names or cast.hero not in known:
+        return None
+    small = min(zw, zh) < 110
+    stage = "none" if small else cast.stage
+    hero_h = ah * (0.62 if stage != "none" else 0.86)
+    hero_h = min(hero_h, aw / max(known[cast.hero].aspect, 0.3) * (0.9 if small else 0.5))
+    if hero_h < 12:
+        return None
+
+    def widths(sel: list[str], hh: float) -> list[tuple[str, float, float]]:
+        out = []
+        for i, n in enumerate(sel):
+            k = 1.0 if i == 0 else _kind_scale(n)
+            oh = hh * k
+            out.append((n, oh * known[n].aspect, oh))
+        return out
+
+    support = [] if small else names[1:]
+    sel = [names[0], *support[:4]]
+    while True:
+        ws = widths(sel, hero_h)
+        overlap = 0.12
+        total = sum(w for _, w, _ in ws) - overlap * sum(w for _, w, _ in ws[1:])
+        if total <= aw or len(sel) <= 2:
+            break
+        sel = sel[:-1]          # the outermost supporting object makes way before the group shrinks
+    if total > aw:
+        hero_h *= aw / total
+        ws = widths(sel, hero_h)
+    floor = y0 + my + ah - (ah - hero_h) * (0.22 if stage != "none" else 0.5)
+    if zh > zw * 1.25:          # a tall, narrow zone: the group sits around its middle, not at its foot
+        floor = y0 + zh / 2 + hero_h * 0.5
+    cx = x0 + zw / 2
+    hero_w = ws[0][1]
+    items = [(ws[0][0], cx, floor, hero_w, ws[0][2])]
+    left_edge, right_edge = cx - hero_w / 2, cx + hero_w / 2
+    side = -1 if mirror else 1
+    for n, ow, oh in ws[1:]:
+        if side > 0:
+            bx = right_edge + ow / 2 - overlap * ow
+            right_edge = bx + ow / 2
+        else:
+            bx = left_edge - ow / 2 + overlap * ow
+            left_edge = bx - ow / 2
+        items.append((n, bx, floor + oh * 0.04, ow, oh))
+        side = -side
+    # centre the whole group in the zone, inside its margins
+    shift = (x0 + mx + aw / 2) - (left_edge + right_edge) / 2
+    items = [(n, bx + shift, ft, ow, oh) for n, bx, ft, ow, oh in items]
+    # back to front: the supporting objects behind, the hero, then nothing in front (no object over the hero)
+    items = items[1:] + items[:1]
+    return items, floor, hero_h, stage
