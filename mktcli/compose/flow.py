@@ -762,6 +762,11 @@ class Solver:
                 for m in ms:
                     if m.name == "visual":
                         m.h += left
+            elif any(m.name == "card" for m in ms) and not self.row:
+                for m in ms:   # a text card beside the picture runs the column's height: no hole under it
+                    if m.name == "card":
+                        m.data["extra"] = left
+                        m.h += left
             elif ms:
                 if col.valign == "spread" and gaps:
                     extra = min(left, len(gaps) * (MAX_SPREAD - 1) * u)
@@ -783,12 +788,18 @@ class Solver:
                     box = (cx0, yy, cx0 + m.w, yy + m.h)
                     slots.append(Slot("card", box, m, col.align))
                     p = m.data["pad"]
-                    iy = yy + p
                     inner = m.data["inner"]
+                    igaps = [_gap(a_.name, b_.name) * u for a_, b_ in zip(inner, inner[1:])]
+                    extra = m.data.get("extra", 0.0)
+                    if igaps and extra:   # a card taller than its contents spreads them, then centres the rest
+                        more = min(extra, len(igaps) * (MAX_SPREAD - 1) * u)
+                        igaps = [g + more / len(igaps) for g in igaps]
+                        extra -= more
+                    iy = yy + p + extra / 2
                     for j, im in enumerate(inner):
                         slots.append(Slot(im.name, (cx0 + p, iy, cx0 + m.w - p, iy + im.h), im, col.align,
                                           on_card=True))
-                        iy += im.h + (_gap(im.name, inner[j + 1].name) * u if j + 1 < len(inner) else 0)
+                        iy += im.h + (igaps[j] if j < len(igaps) else 0)
                 else:
                     slots.append(Slot(m.name, box, m, col.align))
                 yy += m.h + (gaps[k] if k < len(gaps) else 0)
