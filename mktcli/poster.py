@@ -278,7 +278,10 @@ class PosterRenderer:
                       family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
                       variant=job.variant, scale=style.type_scale)
         hl = layout.slot("headline")
-        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject,
+        # text_in_image: the model draws the headline across the headline's row of the safe area (the typeset box
+        # is only as wide as the typeset lines)
+        hl_zone = (layout.safe[0], hl.box[1], layout.safe[2], hl.box[3]) if hl else None
+        visual = self.background(ch, layout.visual_zone, msg["headline"], hl_zone, layout.subject,
                                  seg, job.variant, " ".join(msg.get(k, "") for k in ("headline", "subhead")))
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None

@@ -57,8 +57,11 @@ def test_unknown_option_is_usage_error(capsys):
 
 
 def test_partial_failure_exit_3(write_brief, tmp_path, capsys):
-    p = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 补栏周转不误农时春耕备耕资金无忧随借随还线上申请"))
-    code = run(["poster", str(p), "-o", str(tmp_path)])
+    # a 38-character brand name cannot be set on the 1242×290 card at its legible minimum; the feed size can hold it
+    (tmp_path / "long.yaml").write_text("version: 1\nname: long\nshort_name: " + "示例农村商业银行" * 4 + "示例农村商\n",
+                                        encoding="utf-8")
+    p = write_brief(GOOD.replace("version: 1\n", f"version: 1\nbrand: {tmp_path / 'long.yaml'}\n"))
+    code = run(["poster", str(p), "-o", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 3 and "failed" in out
 

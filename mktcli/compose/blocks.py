@@ -283,7 +283,7 @@ class Painter(Canvas):
             n = slot.name
             if n == "brand":
                 self.brand(slot)
-            elif n == "headline":
+            elif n == "headline" and t.headline:   # empty: the model drew it (text_in_image, read back exactly)
                 self.lines("headline", slot, "display")
             elif n == "subhead":
                 self.lines("subhead", slot, "body")
