@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .conftest import EXAMPLES, GOOD, ROOT
+from .conftest import GOOD, ROOT
 
 MEMORY = 3 << 30       # address space of one case: a runaway alias expansion or read of /dev/zero hits it
 TIMEOUT = 90           # seconds of one case (a FIFO that blocks would hang for ever)

@@ -2,12 +2,10 @@
 the compliance rule set. Each returns a Report: items (a segment, a creative, a file), each with its results."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AssetError
 from .rules import Facts, RuleSet, load_rules
 
 UNITS = {"sms": "sms", "call_script": "call", "push": "text"}

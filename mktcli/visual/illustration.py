@@ -257,7 +257,7 @@ def _podium(layer: Image.Image, cx: float, top: float, width: float, pal, rng, p
     big = Image.new("RGBA", (bw * ss, bh * ss), (0, 0, 0, 0))
     d = ImageDraw.Draw(big)
     ox, oy = box[0], box[1]
-    prim, dark, light, acc = _rgb(pal.primary), _rgb(pal.primary_dark), _rgb(pal.light), _rgb(pal.accent)
+    prim, light, acc = _rgb(pal.primary), _rgb(pal.light), _rgb(pal.accent)
 
     def ell(cy, k, fill):
         d.ellipse([(cx - rx * k - ox) * ss, (cy - ry * k - oy) * ss, (cx + rx * k - ox) * ss, (cy + ry * k - oy) * ss],
