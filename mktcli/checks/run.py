@@ -3,6 +3,7 @@ the compliance rule set. Each returns a Report: items (a segment, a creative, a 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from ..errors import AssetError
 from .rules import Facts, RuleSet, load_rules
 
-UNITS = {"sms": "sms", "call_script": "call", "push": "text"}
+UNITS = {"sms": "sms", "call_script": "call", "push": "push"}
 
 
 @dataclass
@@ -49,63 +50,125 @@ def _findings(rs: RuleSet, text: str, **kw) -> list[dict]:
 
 def check_text(text: str, *, unit: str = "text", category: str | None = None, rules: RuleSet | None = None,
                facts: Facts | None = None, name: str = "text") -> Report:
-    """One text; unit text | sms | call | push (push: first line the title ≤ 20, the rest the body ≤ 50)."""
+    """One text; unit text | sms | call | push (push: two lines are the title ≤ 20 and the body ≤ 50; one line is
+    the body). `facts` (a brief's, copywriting.writer.rule_facts) adds the rules that compare with the offer."""
     rs = rules or load_rules()
     rep = Report(name, "text")
     results = []
     if unit == "push":
-        title, _, body = text.strip().partition("\n")
+        title, sep, body = text.strip().partition("\n")
+        if not sep:
+            title, body = "", title
         for part, limit in (("title", 20), ("body", 50)):
             n = len((title if part == "title" else body).strip())
             if n > limit:
                 results.append({"rule": "COPY-LEN", "severity": "error", "passed": False,
                                 "message": f"push {part} is {n} characters; the limit is {limit}"})
-        unit = "text"
     results += _findings(rs, text, unit=unit, category=category, facts=facts)
     rep.items.append(Item(name, "text", results))
     return rep
 
 
+def brief_facts(path: str | Path, category: str | None = None) -> tuple[Facts, str]:
+    """(the facts a text is compared with, the category) from a brief: its offer (APR, perks, product name),
+    provider and purpose — those of its first segment."""
+    from ..brief import load_brief
+    from ..copywriting.writer import facts_for, rule_facts
+
+    b = load_brief(path)
+    return rule_facts(facts_for(b, b.segments()[0])), category or b.product.category
+
+
+def _owner(where: str) -> str:
+    """The part of the brief a key belongs to: message.headline → message, offer.perks[2] → offer,
+    audience.overrides.新市民.message.headline → audience.overrides.新市民."""
+    head = re.sub(r"\[\d+\]$", "", where).rsplit(".", 1)[0] if "." in where else re.sub(r"\[\d+\]$", "", where)
+    return head[:-len(".message")] if head.endswith(".message") else head
+
+
 def check_brief(path: str | Path, *, extra_rules: list = ()) -> Report:
-    """Before rendering: every string the brief will put in front of customers, per segment, and the offer."""
-    from ..brief import load_brief, rate_text
+    """Before rendering: every string the brief puts in front of customers, each checked once at its own key
+    (message.headline, offer.perks[2], audience.overrides.种植户.headline …) against the facts of every segment
+    that shows it — one finding per violation — plus the offer (FIN-CAP) and, with the template engine, the copy
+    mkt would generate for what the brief leaves out (headline, subhead, SMS, push, call script)."""
+    from ..brief import load_brief, rate_text, resolved_message
     from ..copywriting.writer import facts_for, rule_facts
 
     b = load_brief(path)
     rs = load_rules(extra_rules)
     rep = Report(str(path), "brief")
     rate = rate_text(b)
-    for seg in b.segments():
-        facts = rule_facts(facts_for(b, seg))
-        item = Item(seg.name, "brief-segment")
-        strings = {k: getattr(seg.message, k) for k in ("headline", "subhead", "cta", "disclaimer")
-                   if getattr(seg.message, k)}
-        strings |= {f"perks[{i}]": p for i, p in enumerate(seg.perks)}
-        seen = set()
-        for key, text in strings.items():
-            for r in _findings(rs, text, category=b.product.category, facts=facts, apr_shown=rate is not None,
-                               where=f"message.{key}" if not key.startswith("perks") else f"offer.{key}"):
-                if (r["rule"], r.get("match")) not in seen and r["severity"] != "info":
-                    seen.add((r["rule"], r.get("match")))
-                    item.results.append(r)
-        cap = rs.get("FIN-CAP")
-        if cap and cap.limit and facts.apr_figures and (not cap.categories or b.product.category in cap.categories):
-            top = max(facts.apr_figures)
-            item.results.append({"rule": "FIN-CAP", "severity": cap.severity, "passed": top <= cap.limit,
-                                 "message": "" if top <= cap.limit else f"{top:g}% — {cap.message}",
-                                 "where": "offer.apr"})
-        for rid in ("FIN-RISK",):
-            r = rs.get(rid)
-            if r and r.phrase and (not r.categories or b.product.category in r.categories):
-                from ..brief import resolved_message
+    cat = b.product.category
+    items: dict[str, Item] = {}
+    seen: set[tuple] = set()
 
-                disc = resolved_message(b, seg).get("disclaimer", "")
-                ok = r.phrase in disc
-                item.results.append({"rule": rid, "severity": r.severity, "passed": ok,
-                                     "message": "" if ok else f"'{r.phrase}' is not the disclaimer",
-                                     "where": "message.disclaimer", "fix": r.fix})
-        rep.items.append(item)
+    def item(owner: str, kind: str = "brief-field") -> Item:
+        if owner not in items:
+            items[owner] = Item(owner, kind)
+        return items[owner]
+
+    def add(owner: str, result: dict, kind: str = "brief-field") -> None:
+        key = (result["rule"], result.get("where"), result.get("match"), result["passed"])
+        if key not in seen and result["severity"] != "info":
+            seen.add(key)
+            item(owner, kind).results.append(result)
+
+    for owner in ("offer", "message"):
+        item(owner)
+    segs = b.segments()
+    for seg in segs:
+        facts = rule_facts(facts_for(b, seg))
+        for k in ("headline", "subhead", "cta", "disclaimer"):
+            text = getattr(seg.message, k)
+            if text:
+                where = seg.key(k)
+                for r in _findings(rs, text, category=cat, facts=facts, apr_shown=rate is not None, where=where):
+                    add(_owner(where), r)
+        for i, perk in enumerate(seg.perks):
+            where = seg.key(f"perks[{i}]")
+            for r in _findings(rs, perk, category=cat, facts=facts.without(where), apr_shown=rate is not None,
+                               where=where, perk=True):
+                add(_owner(where), r)
+        r = rs.get("FIN-RISK")
+        if r and r.phrase and (not r.categories or cat in r.categories):
+            disc = resolved_message(b, seg).get("disclaimer", "")
+            ok = r.phrase in disc
+            add(_owner(seg.key("disclaimer")), {"rule": r.id, "severity": r.severity, "passed": ok,
+                                                "message": "" if ok else f"'{r.phrase}' is not the disclaimer",
+                                                "where": seg.key("disclaimer"), "fix": r.fix})
+    cap = rs.get("FIN-CAP")
+    facts = rule_facts(facts_for(b, segs[0]))
+    if cap and cap.limit and facts.apr_figures and (not cap.categories or cat in cap.categories):
+        top = max(facts.apr_figures)
+        add("offer", {"rule": "FIN-CAP", "severity": cap.severity, "passed": top <= cap.limit,
+                      "message": "" if top <= cap.limit else f"{top:g}% — {cap.message}", "where": "offer.apr"})
+    _check_generated(b, rs, segs, seen, add, rep)
+    rep.items = list(items.values())
+    rep.notes.append(f"{len(segs)} segment(s): " + "、".join(s.name for s in segs[:8])
+                     + (" …" if len(segs) > 8 else ""))
     return rep
+
+
+def _check_generated(b, rs: RuleSet, segs, seen: set, add, rep: Report) -> None:
+    """The copy the template engine would write for what the brief leaves out, per segment: the generated
+    headline and subhead (when the brief has none) and the brief's text channels. A finding the brief's own
+    field already has (an echo of its headline) is not counted again."""
+    if b.copy.engine != "template":
+        rep.notes.append(f"generated copy (engine {b.copy.engine}) is checked when it is written: mkt copy / mkt poster")
+        return
+    from ..copywriting.writer import write_copy
+
+    chans = [c for c in ("sms", "push", "call_script") if c in b.channels]
+    brief_matches = {(k[0], k[2]) for k in seen}
+    res = write_copy(b, engine="template", n=1)
+    for seg in segs:
+        v = res.first(seg.name)
+        wanted = chans + [k for k in ("headline", "subhead") if not getattr(seg.message, k)]
+        for f in v.findings:
+            unit = f.message.split(":", 1)[0].split(" ", 1)[0].split(".", 1)[0]
+            if unit not in wanted or f.severity == "info" or (f.rule, f.match) in brief_matches:
+                continue
+            add(f"copy · {seg.name}", {**f.as_dict(), "passed": False, "where": f"generated {unit}"}, "copy")
 
 
 def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) -> Report:
@@ -146,22 +209,28 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) 
         if hashlib.sha256(data).hexdigest() != c.get("sha256"):
             item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
                                  "message": f"{c['path']} changed after the bundle was made (sha256 differs)"})
+        facts = Facts(purpose=man.get("brief", {}).get("purpose"))
+        recorded = [r for r in c.get("checks", []) if not r.get("passed")]
         if c.get("format") == "text":
             unit = UNITS.get(c["channel"], "text")
             text = data.decode("utf-8", "replace")
             if unit == "sms":
                 text = c["texts"].get("body", text)
-            item.results += _findings(rs, text.strip(), unit=unit, category=_category(man, c))
+            item.results = _merged(item.results + recorded, _findings(rs, text.strip(), unit=unit, facts=facts,
+                                                                      category=_category(man, c)))
             continue
         generative = bool(c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "image"))
         lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
         if lab:
             item.results.append(lab)
-        item.results += [r for r in c.get("checks", []) if not r.get("passed")]
+        # the recorded checks, and the text rules again on the placed strings (a rules file may have changed):
+        # a finding both hold is listed once
+        rerun = []
         for role, text in c.get("texts", {}).items():
             if role in ("headline", "subhead", "cta") or role.startswith("perk"):
-                item.results += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
-                                          where=role)
+                rerun += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"], facts=facts,
+                                   where=c.get("sources", {}).get(role, "perk" if role.startswith("perk") else role))
+        item.results = _merged(item.results + recorded, rerun)
         if ocr:
             with Image.open(f) as im:
                 r = readback_check(rs, im, c.get("blocks", []), c.get("texts", {}))
@@ -170,6 +239,30 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) 
         if not item.results:
             item.results.append({"rule": "ALL", "severity": "info", "passed": True, "message": ""})
     return rep
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _identity(r: dict) -> tuple[str, str, str]:
+    """What makes a finding one violation: its rule, where, and the words (from the message of a record that
+    predates 'match')."""
+    match = r.get("match")
+    if not match:
+        m = _QUOTED.search(r.get("message", ""))
+        match = m.group(1) if m else r.get("message", "")
+    return r["rule"], r.get("where") or "", match
+
+
+def _merged(*lists: list[dict]) -> list[dict]:
+    """The findings of several lists, each violation once (the first list's record wins)."""
+    out, seen = [], set()
+    for r in (r for lst in lists for r in lst):
+        k = _identity(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
 
 
 def _category(man: dict, c: dict) -> str | None:
