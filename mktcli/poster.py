@@ -214,6 +214,18 @@ class PosterRenderer:
             self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
         return self._rule_facts[seg.name]
 
+    def text_sources(self, seg: Segment) -> dict[str, str]:
+        """The brief key of each text a poster of the segment places (headline → message.headline or
+        audience.overrides.种植户.headline, a perk's text → offer.perks[1]; 'generated headline' when the copy
+        engine wrote it): what a check failure names."""
+        m = seg.message
+        out = {k: seg.key(k) if getattr(m, k) else f"generated {k}" for k in ("headline", "subhead")}
+        out |= {k: seg.key(k) if getattr(m, k) else f"default {k} (configs/categories.yaml)" for k in ("cta",
+                                                                                                   "disclaimer")}
+        for i, p in enumerate(seg.perks):
+            out.setdefault("perk:" + p, seg.key(f"perks[{i}]"))
+        return out
+
     def copy_info(self, seg: Segment) -> dict[str, Any]:
         """Which engine wrote the words: the brief's own message fields win over generated ones."""
         m = seg.message
@@ -268,10 +280,16 @@ class PosterRenderer:
             elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
                 texts[p.role] = p.text
         rs = self.rules
+        sources = self.text_sources(seg)
+        placed = set(texts.values())
+        unplaced = {sources[k]: v for k, v in msg.items() if k in ("headline", "subhead", "cta", "disclaimer")
+                    and v and v not in placed and not (k == "headline" and drawn)}
+        unplaced |= {sources["perk:" + p]: p for p in seg.perks if p not in placed}
         checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
                                category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
                                has_rate=text.rate is not None, disclaimer=text.disclaimer,
-                               generative=visual.generative, label_visible=self.brand.ai_label_visible)
+                               generative=visual.generative, label_visible=self.brand.ai_label_visible,
+                               sources=sources, unplaced=unplaced)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
             checks.append(label_check)
@@ -290,6 +308,10 @@ class PosterRenderer:
             "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg)},
             "checks": checks, "layout": composed.layout, "blocks": blocks,
             "dropped": composed.dropped, "encoder": enc,
+            # where each placed text came from in the brief (what `mkt check BUNDLE` names)
+            "sources": {role: sources.get("perk:" + t if role.startswith("perk") else role, role)
+                        for role, t in texts.items() if role in ("headline", "subhead", "cta", "disclaimer")
+                        or role.startswith("perk")},
         }
         files: dict[str, bytes] = {}
         if layered and composed.layers is not None:
@@ -457,7 +479,9 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
     manifest = {
         "version": MANIFEST_VERSION,
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,
-                  "category": brief.product.category},
+                  "category": brief.product.category,
+                  "purpose": load_rules().purpose_of(brief.product.name, brief.product.category,
+                                                     brief.product.purpose)},
         "created": _created(),
         "generator": {"name": "mkt", "version": _mkt_version(), "engine": engine, "seed": seed},
         "creatives": [c.data for c in result.creatives],

@@ -221,8 +221,11 @@ def test_poster_records_text_rule_failures_and_blocks_approval(tmp_path, write_b
     brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 稳赚周转 秒批到账"))
     res = make_posters(brief, tmp_path, channels=["app_banner"], segments=["养殖户"])
     c = res.creatives[0].data
-    ban = next(k for k in c["checks"] if k["rule"] == "FIN-BAN")
-    assert not ban["passed"] and ban["where"] == "headline" and "稳赚" in ban["message"] and ban["fix"]
+    bans = [k for k in c["checks"] if k["rule"] == "FIN-BAN"]
+    # one finding per banned term, each naming the brief key it came from
+    assert [(k["passed"], k["where"], k["match"]) for k in bans] == [(False, "message.headline", "稳赚"),
+                                                                     (False, "message.headline", "秒批")]
+    assert all(k["fix"] and k["match"] in k["message"] for k in bans)
     man = json.loads(res.manifest_path.read_text())
     assert man["approval"]["blocked"] == [c["id"]] and man["approval"]["ready"] == []
     res2 = make_posters(brief, tmp_path, channels=["app_banner"], segments=["养殖户"], allow_errors=True)
@@ -318,3 +321,123 @@ def test_wealth_texts_carry_the_risk_phrase_and_high_rates_warn(tmp_path, write_
     assert not next(k for k in sms["checks"] if k["rule"] == "FIN-CAP")["passed"]
     cap = next(k for k in img["checks"] if k["rule"] == "FIN-CAP")
     assert not cap["passed"] and cap["where"] == "apr" and cap["severity"] == "warning"
+
+
+# ------------------------------------------------------------------------------------------- issue 15
+
+BIZ = """\
+version: 1
+name: biz-loan
+product:
+  name: 商户经营贷
+  category: loan
+  provider: 示例银行股份有限公司
+offer:
+  apr: "3.45%-12%"
+  perks: [最高可借50万, 最长36期]
+audience:
+  dimensions:
+    who: [新市民, 个体工商户]
+    coupon: [有优惠, 无优惠]
+  overrides:
+    新市民: {headline: 租房安家 轻松周转}
+message:
+  headline: 年化利率2.8%起 轻松借
+  subhead: 经营周转 随借随还
+  disclaimer: 贷款额度、利率以实际审批结果为准
+visual: {engine: procedural}
+channels: [app_banner, dsp_300x250, sms, push]
+"""
+
+
+def _failed(out: dict) -> list[dict]:
+    return [r for i in out["items"] for r in i["results"] if not r["passed"] and r["severity"] != "info"]
+
+
+def test_brief_figures_are_compared_with_the_offer_and_each_violation_counts_once(tmp_path, capsys, write_brief,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")   # the rich table on one line per row
+    brief = write_brief(BIZ)
+    assert run(["check", str(brief), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    errors = [r for r in _failed(out) if r["severity"] == "error"]
+    # the base headline is on 2 of the 4 segments (新市民 has its own) and is reported once, at its key, with the
+    # figure and the brief's value; the override's purpose violation at the override's key
+    assert sorted((r["rule"], r["where"]) for r in errors) == [
+        ("FIN-CONSISTENT", "message.headline"), ("FIN-PURPOSE", "audience.overrides.新市民.headline")]
+    cons = next(r for r in errors if r["rule"] == "FIN-CONSISTENT")
+    assert "2.8%" in cons["message"] and "3.45%-12%" in cons["message"]
+    assert out["errors"] == len(errors) == 2
+    assert run(["check", str(brief)]) == 1
+    rich = capsys.readouterr().out
+    assert "2 errors" in rich and "message.headline" in rich and "audience.overrides.新市民.headline" in rich
+
+
+def test_mkt_poster_blocks_a_brief_figure_that_is_not_the_offers(tmp_path, capsys, write_brief):
+    brief = write_brief(BIZ.replace("    新市民: {headline: 租房安家 轻松周转}\n", "    新市民: {headline: 最高可借一百万}\n"))
+    code = run(["poster", str(brief), "-o", str(tmp_path / "out"), "--no-register", "--no-layers", "--json",
+                "-c", "app_banner"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    got = {(k["segment"], k["rule"], k["where"]) for k in out["failed_checks"]}
+    assert ("个体工商户·有优惠", "FIN-CONSISTENT", "message.headline") in got
+    over = [k for k in out["failed_checks"] if k["where"] == "audience.overrides.新市民.headline"]
+    assert over and all(k["rule"] == "FIN-CONSISTENT" and "一百万" in k["message"] and "最高可借50万" in k["message"]
+                        for k in over)
+
+
+def test_bundle_report_lists_each_finding_once_and_its_totals_match(tmp_path, capsys, write_brief):
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", "headline: 稳赚周转 秒批到账"))
+    res = make_posters(brief, tmp_path, channels=["app_banner", "moments_16x9"])
+    recorded = [k for c in res.creatives for k in c.data["checks"] if not k["passed"] and k["severity"] == "error"]
+    assert len(recorded) == 2 * 2 * 2           # 2 segments × 2 posters × 2 banned terms
+    assert run(["check", str(res.out_dir), "--no-ocr", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    failed = [r for r in _failed(out) if r["severity"] == "error"]
+    assert out["errors"] == len(failed) == len(recorded)
+    assert len({(i["name"], r["rule"], r.get("where"), r.get("match")) for i in out["items"] for r in i["results"]
+                if not r["passed"] and r["severity"] == "error"}) == len(failed)
+    assert run(["check", str(res.out_dir), "--no-ocr"]) == 1
+    assert f"{len(recorded)} errors" in capsys.readouterr().out
+
+
+def test_check_text_takes_the_offer_of_a_brief(capsys, write_brief):
+    brief = write_brief(BIZ)
+    sms = "【示例银行】商户经营贷年化利率3.45%起，最高可借八十万元。拒收请回复R"
+    assert run(["check", "--text", sms, "--as", "sms", "--json"]) == 0       # no offer to compare with
+    capsys.readouterr()
+    assert run(["check", "--text", sms, "--as", "sms", "--brief", str(brief), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["rule"], r["match"]) for r in _failed(out)] == [("FIN-CONSISTENT", "八十万元")]
+    assert run(["check", str(brief), "--brief", str(brief)]) == 2          # --brief is for texts
+
+
+def test_a_headline_squeezed_below_a_headline_size_is_a_typo_size_error(tmp_path, write_brief):
+    long = "春耕备耕资金无忧线上申请审批便捷随借随还按日计息好"   # 25 characters
+    brief = write_brief(GOOD.replace("headline: 补栏周转 不误农时", f"headline: {long}")
+                        .replace("channels: [app_banner, moments_16x9]", "channels: [dsp_728x90, moments_16x9]"))
+    res = make_posters(brief, tmp_path, segments=["养殖户"])
+    by_ch = {c.data["channel"]: c.data for c in res.creatives}
+    typo = next(k for k in by_ch["dsp_728x90"]["checks"] if k["rule"] == "TYPO-SIZE")
+    head = next(b for b in by_ch["dsp_728x90"]["blocks"] if b["role"] == "headline")
+    assert not typo["passed"] and typo["severity"] == "error" and "headline" in typo["message"]
+    assert head["size"] < 10 * 4 / 3                          # the leaderboard's legible minimum is 10 px
+    assert next(k for k in by_ch["moments_16x9"]["checks"] if k["rule"] == "TYPO-SIZE")["passed"]
+
+
+@pytest.mark.parametrize("text", ["第一张卡 从悦享开始", "第一笔借款 线上申请", "首张信用卡 就选悦享", "新户消费满额返50元",
+                                  "满100元减10元", "保额最高50万", "首付最低20%，年化利率3.8%起", "年化利率最高12%"])
+def test_ordinals_amounts_and_stated_bounds_are_no_alarm(text):
+    assert not [f for f in load_rules().check_text(text, category="credit_card") if f.severity != "info"]
+
+
+def test_chinese_numerals_and_figures_are_read_with_their_meaning():
+    from mktcli.checks.figures import cn_number, parse_figures
+
+    assert [cn_number(s) for s in ("三十万", "五十万", "一百万", "两万", "一百五十万", "十二", "一万五", "百万")] == \
+        [300000, 500000, 1000000, 20000, 1500000, 12, 15000, 1000000]
+    figs = parse_figures("最高可借五十万元，最长三年，年化利率3.45%-12%，日息万分之二", load_rules().vocab, "loan")
+    assert [(f.kind, f.value, f.qual) for f in figs] == [("amount", 500000, "most"), ("term", 36, "most"),
+                                                          ("rate", 3.45, ""), ("rate", pytest.approx(7.3), "")]
+    assert figs[2].hi == 12 and figs[3].unit == "day"
+    assert not parse_figures("客服热线95588，2026年12月1日，第一期，一次授信，R2，T+1，7×24小时", load_rules().vocab)
