@@ -45,6 +45,7 @@ class Rule(Strict):
     phrase: str | None = None
     limit: float | None = None
     unless_apr_range: bool = False   # pattern: not where the creative shows the brief's APR range (a poster's badge)
+    scale: dict[str, float] = Field(default_factory=dict)   # typo_size: a role's minimum as a multiple of the channel's
     enabled: bool = True
 
     @field_validator("pattern", "allow", "unless")
@@ -59,6 +60,7 @@ class Rule(Strict):
 
 
 class RuleChange(Strict):
+    scale: dict[str, float] | None = None
     severity: Severity | None = None
     enabled: bool | None = None
     allow: str | None = None
@@ -297,7 +299,7 @@ class RuleSet:
                     for use, words in by_use.items():   # one finding per forbidden use
                         label = self.purposes.classes[cls].label if cls in self.purposes.classes else cls
                         hit(r, f"'{'、'.join(dict.fromkeys(words))}' steers a {label or cls} to "
-                               f"{use.replace('_', ' ')} — {r.message}", words[0])
+                               f"{use.replace('_', ' ')}, which it may not fund", words[0])
             elif r.kind == "apr_cap" and r.limit is not None:
                 # the figures this text states (the offer's own figures are checked once, where the rate is)
                 figs = [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
