@@ -398,10 +398,11 @@ def _check_other(f: Figure, offer: OfferFacts, perk: bool) -> str | None:
             (f" (it states {_stated_list(same)})" if same else "")
     if equal:
         return None
-    if f.kind in ("amount", "term") and f.role in ("", "limit") and top is not None:
-        low = min((s.figure.value for s in least), default=0.0)
-        lows = [s for s in least if s.figure.role in ("", "limit")]
-        if f.value <= top + 1e-9 and (not lows or f.value >= low - 1e-9):
+    lows = [s for s in least if s.figure.role in ("", "limit")]
+    if f.kind in ("amount", "term") and f.role in ("", "limit") and (top is not None or lows):
+        # within the offer's most and least (存50万 where 20万元起存; 12期 where 最长36期)
+        low = min((s.figure.value for s in lows), default=0.0)
+        if (top is None or (f.hi or f.value) <= top + 1e-9) and f.value >= low - 1e-9:
             return None
         return f"'{f.written}' ({_describe(f)}) is outside the offer: {_stated_list(most + lows)}"
     return f"'{f.written}': the offer states no such {what}" + (f" (it states {_stated_list(same)})" if same else "")
