@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 # ------------------------------------------------------------------------------------------------ numerals
@@ -161,7 +161,7 @@ def _tokens(t: str) -> list[tuple[float, str | None, int, int]]:
                 out.append((v * _FRACTION[m.group("frac")], m.group("frac"), s, e))
             continue
         if m.group("half"):
-            out.append((6.0, "个月", s, e))             # 半年
+            out.append((6.0 if m.group("hunit") == "年" else 0.5, "个月", s, e))   # 半年, 半个月
             continue
         if m.group("num"):
             unit, v = m.group("unit"), float(m.group("num"))
@@ -286,9 +286,6 @@ class OfferFacts:
     apr_text: str = ""                   # as written in the brief: 3.45%-12%
     stated: tuple[Stated, ...] = ()      # every figure the offer states (perks, product name)
 
-    def without(self, source: str) -> "OfferFacts":
-        return replace(self, stated=tuple(s for s in self.stated if s.source != source))
-
 
 def offer_facts(apr: str | None, sources: Iterable[tuple[str, str]], vocab: Vocabulary,
                 category: str | None = None) -> OfferFacts:
@@ -328,7 +325,8 @@ def _describe(f: Figure) -> str:
     if f.kind == "term":
         return f"{_fmt(f.value)}{'天' if f.unit == 'day' else '个月'}"
     if f.kind == "rate":
-        return f"{_fmt(f.value)}% a year" + ("" if f.unit in ("year", "") else f" (a {f.unit}ly rate annualized)")
+        basis = {"day": "daily", "month": "monthly"}.get(f.unit)
+        return f"{_fmt(f.value)}% a year" + (f" (a {basis} rate annualized)" if basis else "")
     return f.written
 
 

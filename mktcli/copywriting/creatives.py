@@ -10,12 +10,12 @@ from .writer import Variant
 
 # the rules each text channel is checked against (failed ones come from the guard's findings)
 CHANNEL_RULES = {
-    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
-            "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
-    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
-                    "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
-    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE", "AD-BAIT",
-             "FIN-BAN", "FIN-SOFT"],
+    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+            "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+                    "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS", "AD-STATE",
+             "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
 }
 _SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
@@ -42,15 +42,18 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         data = f"{c.push.title}\n{c.push.body}\n"
     else:
         raise ValueError(channel)
-    failed = {}
-    for f in v.findings:
-        if _unit(channel, f.message):
-            failed.setdefault(f.rule, f)
-    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or (
-        channel in ("sms", "call_script") and v.info.get("category") == "wealth") else [])
-    checks = [{"rule": r, "severity": failed[r].severity if r in failed else _SEVERITY.get(r, "error"),
-               "passed": r not in failed, "message": failed[r].message if r in failed else ""}
-              for r in rules]
+    failed: dict[str, list] = {}
+    for f in v.findings:   # each violation once: a rule may fail on several words
+        if _unit(channel, f.message) and not any(g.match == f.match and g.message == f.message
+                                                 for g in failed.get(f.rule, [])):
+            failed.setdefault(f.rule, []).append(f)
+    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or v.info.get("category") == "wealth"
+                                      else [])
+    rules += [r for r in failed if r not in rules]
+    checks = [c for r in rules for c in (
+        [{"rule": r, "severity": f.severity, "passed": False, "message": f.message,
+          **({"match": f.match} if f.match else {})} for f in failed[r]] if r in failed
+        else [{"rule": r, "severity": _SEVERITY.get(r, "error"), "passed": True, "message": ""}])]
     raw = data.encode("utf-8")
     ident = json.dumps([brief_sha, v.segment, channel, texts, engine], ensure_ascii=False, sort_keys=True)
     entry = {"id": "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16], "segment": v.segment,
