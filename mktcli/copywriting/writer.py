@@ -66,13 +66,11 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
 
 def offer_sources(brief: Brief, seg: Segment) -> tuple[tuple[str, str], ...]:
     """(brief key, text) of everything that states the offer's figures for a segment: the product's name
-    (三年期大额存单), the brief's perks and the segment's own perks. Message fields are not among them: their figures
-    are checked against these (FIN-CONSISTENT), never taken as given."""
-    out = [("product.name", brief.product.name)]
-    out += [(f"offer.perks[{i}]", p) for i, p in enumerate(brief.offer.perks)]
-    if seg.sources.get("perks"):
-        out += [(seg.key(f"perks[{i}]"), p) for i, p in enumerate(seg.perks)]
-    return tuple(out)
+    (三年期大额存单) and the segment's perks — the brief's, or the segment's own where an override replaces them.
+    Message fields are not among them: their figures are checked against these (FIN-CONSISTENT), never taken as
+    given."""
+    return (("product.name", brief.product.name),
+            *((seg.key(f"perks[{i}]"), p) for i, p in enumerate(seg.perks)))
 
 
 _BRANDS: dict[tuple, Any] = {}   # one parse of the brand file per brief, not one per segment
