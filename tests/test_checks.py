@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+import yaml
 from PIL import Image, ImageDraw
 
 from mktcli import make_posters
@@ -441,3 +442,46 @@ def test_chinese_numerals_and_figures_are_read_with_their_meaning():
                                                           ("rate", 3.45, ""), ("rate", pytest.approx(7.3), "")]
     assert figs[2].hi == 12 and figs[3].unit == "day"
     assert not parse_figures("客服热线95588，2026年12月1日，第一期，一次授信，R2，T+1，7×24小时", load_rules().vocab)
+
+
+# wordings the corpus lacks, written by the implementer after it (not blind): each in a brief of its own context
+PROBE_BRIEFS = {
+    "biz": ("商户经营贷", "loan", "3.45%-12%", ["最高可借50万", "最长36期"]),
+    "consumer": ("悦享消费贷", "loan", "3.6%-18%", ["最高可借20万", "最长可分36期"]),
+    "card": ("悦享白金信用卡", "credit_card", "6.2%-16.8%", ["新户消费满额返50元", "刷卡满6次免次年年费", "最长可分24期"]),
+    "deposit": ("三年期大额存单", "deposit", "1.9%", ["20万元起存"]),
+    "insurance": ("安心住院医疗险", "insurance", None, ["首年保费9.9元起", "保额最高50万"]),
+}
+PROBE_BAD = [("biz", "年化3%起 经营无忧", "FIN-CONSISTENT"), ("biz", "3.2%起 轻松借", "FIN-CONSISTENT"),
+             ("biz", "额度可达100万", "FIN-CONSISTENT"), ("consumer", "可借5年 慢慢还", "FIN-CONSISTENT"),
+             ("consumer", "月供低至300元", "FIN-APR"), ("consumer", "买车买房都能用", "FIN-PURPOSE"),
+             ("consumer", "开个小店 消费贷帮你", "FIN-PURPOSE"), ("biz", "投资股票 资金灵活", "FIN-PURPOSE"),
+             ("card", "刷卡返现10%", "FIN-CONSISTENT"), ("card", "最划算的信用卡", "AD-ABS"),
+             ("deposit", "一年期年利率2.1%", "FIN-CONSISTENT"), ("insurance", "保额高达一百万", "FIN-CONSISTENT")]
+PROBE_OK = [("biz", "借款期限1-36期"), ("biz", "额度1万-50万"), ("biz", "最终额度以审批为准"),
+            ("consumer", "贷款资金请勿用于购房"), ("card", "最多可分24期 刷卡满六次免年费"),
+            ("deposit", "存50万元也可以"), ("insurance", "投保年龄：出生满28天至60周岁")]
+
+
+def _probe(tmp_path, key: str, headline: str) -> dict:
+    name, cat, apr, perks = PROBE_BRIEFS[key]
+    data = {"version": 1, "name": "probe", "product": {"name": name, "category": cat,
+                                                         "provider": "示例银行股份有限公司"},
+            "offer": {"perks": perks, **({"apr": apr} if apr else {})}, "message": {"headline": headline},
+            "channels": ["app_banner"]}
+    p = tmp_path / "probe.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    from mktcli.checks.run import check_brief
+
+    return check_brief(p).as_dict()
+
+
+@pytest.mark.parametrize("key,text,rule", PROBE_BAD)
+def test_wordings_beyond_the_corpus_are_caught(tmp_path, key, text, rule):
+    out = _probe(tmp_path, key, text)
+    assert any(r["rule"] == rule and r.get("where") == "message.headline" for r in _failed(out)), _failed(out)
+
+
+@pytest.mark.parametrize("key,text", PROBE_OK)
+def test_ordinary_lines_beyond_the_corpus_pass(tmp_path, key, text):
+    assert _probe(tmp_path, key, text)["errors"] == 0
