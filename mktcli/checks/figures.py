@@ -453,8 +453,11 @@ def check_figures(text: str, offer: OfferFacts, vocab: Vocabulary, *, category: 
     offer without it: `offer.without(key)`)."""
     out: list[Mismatch] = []
     figs = parse_figures(text, vocab, category)
+    yearly = any(f.kind == "rate" and f.unit == "year" for f in figs)
     for f in figs:
-        if f.kind == "rate":
+        if f.kind == "rate" and f.unit == "fee" and yearly:
+            why = None   # a per-instalment fee beside its annualized rate (checked itself): the disclosure PBOC asks
+        elif f.kind == "rate":
             why = _check_rate(f, offer)
         elif f.kind == "amount" and f.role == "cost":
             implied = _cost_rate(figs, f, vocab)
