@@ -122,10 +122,12 @@ def check_brief(path: str | Path, *, extra_rules: list = ()) -> Report:
             text = getattr(seg.message, k)
             if text:
                 where = seg.key(k)
+                item(_owner(where))
                 for r in _findings(rs, text, category=cat, facts=facts, apr_shown=rate is not None, where=where):
                     add(_owner(where), r)
         for i, perk in enumerate(seg.perks):
             where = seg.key(f"perks[{i}]")
+            item(_owner(where))
             for r in _findings(rs, perk, category=cat, facts=facts.without(where), apr_shown=rate is not None,
                                where=where, perk=True):
                 add(_owner(where), r)
