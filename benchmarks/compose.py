@@ -36,9 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mktcli.brief import load_brief
-from mktcli.compose.blocks import figure_runs
+from mktcli.compose.flow import figure_runs
 from mktcli.compose.fonts import registry
-from mktcli.compose.layout import pick_layout
 from mktcli.export.encode import encode
 from mktcli.poster import PosterRenderer, make_posters, plan_jobs
 
@@ -99,30 +98,33 @@ def _ascent(font_id: str) -> float:
     return ImageFont.truetype(str(registry()[font_id].path), 1000).getmetrics()[0] / 1000
 
 
-def html_for(entry: dict, bg_url: str, base: str, pal, plate: str) -> str:
+def html_for(entry: dict, bg_url: str, base: str, pal) -> str:
     """The creative as an HTML page: the same background image, then the shapes and text blocks of mkt's placement
     record (boxes, sizes, fonts, colours), each text on the baseline mkt drew it on."""
     w, h, blocks = entry["width"], entry["height"], entry["blocks"]
+    plate = entry["engines"]["layout"].get("hero") or "none"
+    shapes = {s["role"]: s["box"] for s in entry.get("shapes", [])}
     sh = "box-shadow:0 {0:.0f}px {1:.0f}px rgba(0,0,0,.27);"  # mkt: alpha 70 mask, blurred, offset down
     parts = [(f"<html><head><style>{font_faces(base)}body{{margin:0}}#c{{position:relative;width:{w}px;"
               f"height:{h}px;background:url('{bg_url}');overflow:hidden}}div{{position:absolute}}.b{{white-space:pre}}"
               ".p{display:flex;align-items:center;justify-content:center;white-space:pre}"
               "</style></head><body><div id='c'>")]
-    legal = [b for b in blocks if b["role"] in ("disclaimer", "provider")]
-    if legal:  # the calm band under the legal lines, to the canvas bottom (alpha 225 as in mkt)
-        top = min(b["box"][1] - b["size"] * 0.75 for b in legal)
-        parts.append(f"<div style='left:0;top:{top:.1f}px;width:{w}px;height:{h}px;background:{pal.band};"
+    if "legal_band" in shapes:  # the calm band under the legal lines (alpha 225 as in mkt)
+        x0, y0, x1, y1 = shapes["legal_band"]
+        parts.append(f"<div style='left:0;top:{y0:.1f}px;width:{w}px;height:{y1 - y0:.1f}px;background:{pal.band};"
                      "opacity:.88'></div>")
-    rate = [b for b in blocks if b["role"] in ("apr", "apr_label")]
-    apr = next((b for b in rate if b["role"] == "apr"), None)
-    if apr and plate != "none":  # the rate plate: mkt pads the label+figure box by (.22, .14, .22, .1) × size
-        d = apr["size"]
-        x0, y0 = min(b["box"][0] for b in rate) - d * .22, min(b["box"][1] for b in rate) - d * .14
-        x1, y1 = max(b["box"][2] for b in rate) + d * .22, max(b["box"][3] for b in rate) + d * .1
-        r = min(x1 - x0, y1 - y0) * 0.14
+    if "card" in shapes:  # the opaque text card
+        x0, y0, x1, y1 = shapes["card"]
         parts.append(f"<div style='left:{x0:.1f}px;top:{y0:.1f}px;width:{x1 - x0:.1f}px;height:{y1 - y0:.1f}px;"
-                     f"border-radius:{r:.0f}px;background:{pal.light if plate == 'light' else pal.accent};"
-                     f"opacity:.96;{sh.format(r * .3, r * 1.2)}'></div>")
+                     f"border-radius:{min(x1 - x0, y1 - y0) * .06:.0f}px;background:{pal.light};"
+                     f"{sh.format(8, 24)}'></div>")
+    if "rate_plate" in shapes and plate != "none":  # the hero's opaque plate
+        x0, y0, x1, y1 = shapes["rate_plate"]
+        r = min(x1 - x0, y1 - y0) * 0.16
+        parts.append(f"<div style='left:{x0:.1f}px;top:{y0:.1f}px;width:{x1 - x0:.1f}px;height:{y1 - y0:.1f}px;"
+                     f"border-radius:{r:.0f}px;background:"
+                     f"{ {'light': pal.light, 'dark': pal.primary_dark}.get(plate, pal.accent)};"
+                     f"{sh.format(r * .3, r * 1.2)}'></div>")
     for b in blocks:
         x0, y0, x1, y1 = b["box"]
         fonts = ",".join(f'"{f}"' for f in b["fonts"]) or "sans-serif"
@@ -141,9 +143,10 @@ def html_for(entry: dict, bg_url: str, base: str, pal, plate: str) -> str:
         # box top → baseline: legal lines use the ideographic em box, the rate label its size, the figure ~cap
         # height, every other block the font's ascent
         asc = _ascent(b["fonts"][0]) if b["fonts"] else 1.0
-        down = {"disclaimer": .88, "provider": .88, "apr_label": 1.0, "apr": .78 * asc}.get(b["role"], asc)
-        if b["role"] == "apr":  # the figure only (the label is its own block), digits large, signs smaller
-            label = next((a["text"] for a in blocks if a["role"] == "apr_label"), "")
+        down = {"disclaimer": .88, "provider": .88, "apr_label": 1.0, "offer_label": 1.0, "apr": .78 * asc,
+                "offer": .78 * asc}.get(b["role"], asc)
+        if b["role"] in ("apr", "offer"):  # the figure only (the label is its own block), digits large, signs smaller
+            label = next((a["text"] for a in blocks if a["role"] in ("apr_label", "offer_label")), "")
             figure = b["text"][len(label):]
             suffix = "起" if figure.endswith("起") else ""
             runs = figure_runs(figure[: len(figure) - len(suffix)], suffix)
@@ -151,10 +154,6 @@ def html_for(entry: dict, bg_url: str, base: str, pal, plate: str) -> str:
         parts.append(f"<div class='b' style='{style}top:{y0 + (down - asc) * b['size']:.1f}px'>{text}</div>")
     parts.append("</div></body></html>")
     return "".join(parts)
-
-
-def layout_of(job):
-    return pick_layout(job.channel.width, job.channel.height, job.channel.layout)
 
 
 def chromium_rates(renderer: PosterRenderer, jobs: dict, seconds: float) -> dict[str, float]:
@@ -173,8 +172,9 @@ def chromium_rates(renderer: PosterRenderer, jobs: dict, seconds: float) -> dict
         pal = renderer.palette
         for name, job in jobs.items():
             _, entry = renderer.render(job)
-            renderer.background(job.channel, layout_of(job)).image.save(root / f"{name}.png")  # drawn once
-            doc = html_for(entry, f"{assets.base}/{name}.png", assets.base, pal, layout_of(job).blocks["rate"].plate)
+            zone = tuple(entry["engines"]["layout"]["zone"])
+            renderer.background(job.channel, zone).image.save(root / f"{name}.png")  # drawn once
+            doc = html_for(entry, f"{assets.base}/{name}.png", assets.base, pal)
             clip = {"x": 0, "y": 0, "width": entry["width"], "height": entry["height"]}
             page.set_viewport_size({"width": clip["width"], "height": clip["height"]})
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefError, MktError
-from .export.files import check_out_dir, safe_join
+from .errors import BriefError, MktError, as_mkt_error
+from .export.files import check_out_dir, make_dir, safe_join
 
 STATE_DIR = ".mkt-batch"
 BRIEF_SUFFIXES = (".yaml", ".yml")
@@ -46,6 +46,7 @@ class BatchOptions:
     allow_errors: bool = False
     layered: bool = True
     register: bool = True
+    variants: int | None = None   # per segment × channel (default: the brief's variants:)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Item:
     channel: str
     text: bool          # a text creative (sms, call_script, push) rather than a poster
     key: str
+    variant: int = 0    # posters: which visually distinct alternative (--variants)
 
 
 @dataclass
@@ -95,13 +97,14 @@ class Outcome:
 @dataclass
 class BundleOutcome:
     name: str
-    status: str                        # written | unchanged | incomplete
+    status: str                        # written | unchanged | incomplete | failed
     manifest: Path | None
     creatives: int = 0
     failures: int = 0
     failed_checks: int = 0
     notes: list[str] = field(default_factory=list)
     unregistered: bool = False
+    error: MktError | None = None      # status failed: why the bundle could not be written
 
 
 @dataclass
@@ -134,7 +137,7 @@ class BatchResult:
         if not self.plan.briefs:
             return 2
         if (self.plan.bad or self.counts["failed"] or self.stopped_early
-                or any(b.status == "incomplete" or b.unregistered or b.failures for b in self.bundles)):
+                or any(b.status in ("incomplete", "failed") or b.unregistered or b.failures for b in self.bundles)):
             return 3
         return 1 if any(b.failed_checks for b in self.bundles) else 0
 
@@ -147,10 +150,10 @@ def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in inputs:
         p = Path(raw)
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.suffix in BRIEF_SUFFIXES and f.is_file()
+        if p.is_dir():   # a FIFO or a device named *.yaml is listed too: it becomes that brief's error, not a hang
+            found += sorted(f for f in p.rglob("*") if f.suffix in BRIEF_SUFFIXES and not f.is_dir()
                             and not any(part.startswith(".") for part in f.relative_to(p).parts))
-        elif p.is_file():
+        elif p.exists():
             found.append(p)
         else:
             raise MktError(f"no such brief file or folder: {p}", "give brief YAML files or folders holding them")
@@ -188,12 +191,13 @@ def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
     content = content_digest(brief, brand, engine, seed, options)
     rules = rules_fingerprint(tuple(str(r) for r in opts.rules))
 
-    def key(seg: str, channel: str) -> str:
+    def key(seg: str, channel: str, variant: int = 0) -> str:
         return creative_key(content, seg, brief.channel(channel), rules=rules, verify=opts.verify,
-                            layered=opts.layered)
+                            layered=opts.layered, variant=variant)
 
-    items = [Item(str(path), brief.name, j.segment.name, j.channel.name, False, key(j.segment.name, j.channel.name))
-             for j in plan_jobs(brief)]
+    items = [Item(str(path), brief.name, j.segment.name, j.channel.name, False,
+                  key(j.segment.name, j.channel.name, j.variant), j.variant)
+             for j in plan_jobs(brief, variants=opts.variants)]
     items += [Item(str(path), brief.name, s.name, ch, True, key(s.name, ch))
               for s in brief.segments() for ch in text_channels(brief)]
     return PlannedBrief(path, brief, items, engine)
@@ -211,8 +215,8 @@ def make_plan(inputs: Iterable[str | Path], opts: BatchOptions) -> Plan:
                                  hint="give each brief its own name: it names the bundle folder")
             owner[name] = path
             plan.briefs.append(planned)
-        except MktError as e:
-            plan.bad.append(BadBrief(path, e))
+        except Exception as e:  # noqa: BLE001 — whatever one brief does, it is that brief's error, not the batch's
+            plan.bad.append(BadBrief(path, as_mkt_error(e)))
             if opts.fail_fast:
                 break
     return plan
@@ -239,10 +243,14 @@ def load_record(out: Path, item: Item) -> dict[str, Any] | None:
     """The item's record, if it is there and its files are still as written (same size and sha256)."""
     from .inputs import file_digest
 
+    from .userfiles import read_user_file
+
     path = _record_path(out, item.key)
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:   # a regular file within files.json: anything else planted in OUT/.mkt-batch is not a record
+        record = json.loads(read_user_file(path, "record", "json").decode("utf-8"))
+    except (OSError, ValueError, RecursionError, MktError):
+        return None
+    if not isinstance(record, dict):
         return None
     if record.get("key") != item.key:
         return None
@@ -289,12 +297,11 @@ def render_item(item: Item, opts: BatchOptions) -> Outcome:
         renderer, notes = _renderer(item, opts)
         brief = renderer.brief
         seg = next(s for s in brief.segments() if s.name == item.segment)
-        bundle = safe_join(Path(opts.out), brief.name)
-        bundle.mkdir(parents=True, exist_ok=True)
+        bundle = make_dir(safe_join(Path(opts.out), brief.name), "bundle folder")
         if item.text:
             made = render_text(renderer, seg, item.channel, bundle)
         else:
-            made = render_poster(renderer, Job(seg, brief.channel(item.channel)), bundle, opts.layered)
+            made = render_poster(renderer, Job(seg, brief.channel(item.channel), item.variant), bundle, opts.layered)
         record: dict[str, Any] = {"key": item.key, "brief": item.name, "segment": item.segment,
                                   "channel": item.channel, "engine": renderer.engine.name, "seed": renderer.seed,
                                   "notes": notes}
@@ -302,15 +309,21 @@ def render_item(item: Item, opts: BatchOptions) -> Outcome:
             record["creative"] = made.data
         else:
             record["failure"] = _failure_dict(made.error)
-    except MktError as e:   # the brief changed under us, a model that cannot load …: this item fails, not the batch
-        record = {"key": item.key, "brief": item.name, "segment": item.segment, "channel": item.channel,
-                  "failure": _failure_dict(e), "notes": []}
+    except Exception as e:  # noqa: BLE001 — the brief changed under us, a model that cannot load, a bug …: this
+        # item fails, not the batch
+        record = failure_record(item, e)
     atomic_write_json(_record_path(Path(opts.out), item.key), record)
     return Outcome(item, "failed" if "failure" in record else "rendered", record, time.perf_counter() - t0)
 
 
-def _failure_dict(e: MktError) -> dict[str, Any]:
+def _failure_dict(e: BaseException) -> dict[str, Any]:
+    e = as_mkt_error(e)
     return {"error": str(e), "message": e.message, "hint": e.hint, "exit_code": int(e.exit_code)}
+
+
+def failure_record(item: Item, e: BaseException) -> dict[str, Any]:
+    return {"key": item.key, "brief": item.name, "segment": item.segment, "channel": item.channel,
+            "failure": _failure_dict(e), "notes": []}
 
 
 class RecordedError(MktError):
@@ -332,6 +345,7 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
         return
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     # A worker's first creative of a brief pays for the brief's set-up (renderer, copy, the SVG font subsets:
     # ~0.5 s), so a brief's creatives stay with one worker ("lane"), and a lane that runs dry takes the next
@@ -344,18 +358,24 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
     # spawn: workers are this process's own children (the parent may hold threads, e.g. rich's refresh, that fork
     # would copy mid-flight), and each one leaves when it sees this process gone (a kill -9 leaves no orphans)
     ctx = mp.get_context("spawn")
-    lanes = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),))
-             for _ in range(jobs)]
+
+    def new_lane() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_watch_parent,
+                                   initargs=(os.getpid(),))
+
+    jobs = min(jobs, len(units))
+    lanes = [new_lane() for _ in range(jobs)]
     queued: list[list[Item]] = [[] for _ in lanes]   # each lane's brief in progress
-    in_flight: dict[Any, int] = {}
+    in_flight: dict[Any, tuple[int, Item, Any]] = {}
 
     def feed(lane: int) -> None:   # two in flight per lane: the worker never waits for the parent
-        while sum(1 for v in in_flight.values() if v == lane) < 2:
+        while sum(1 for v, _, _ in in_flight.values() if v == lane) < 2:
             if not queued[lane]:
                 if not units:
                     return
                 queued[lane] = list(units.pop())
-            in_flight[lanes[lane].submit(render_item, queued[lane].pop(0), opts)] = lane
+            item = queued[lane].pop(0)
+            in_flight[lanes[lane].submit(render_item, item, opts)] = (lane, item, lanes[lane])
 
     try:
         for lane in range(len(lanes)):
@@ -363,8 +383,16 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
         while in_flight:
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in done:
-                lane = in_flight.pop(fut)
-                yield fut.result()
+                lane, item, pool = in_flight.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as e:  # noqa: BLE001 — a worker that died (out of memory, a crash in a C
+                    # library): this creative failed, its lane gets a new worker, and the batch goes on
+                    outcome = Outcome(item, "failed", failure_record(item, e))
+                    if isinstance(e, BrokenProcessPool) and lanes[lane] is pool:
+                        lanes[lane].shutdown(wait=False, cancel_futures=True)
+                        lanes[lane] = new_lane()
+                yield outcome
                 feed(lane)
     finally:
         for pool in lanes:
@@ -412,12 +440,14 @@ def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: Bat
     n_failed_checks = sum(1 for c in creatives if failed_errors(c.data.get("checks")))
     failures = [Failure(r["segment"], r["channel"], RecordedError(r["failure"])) for r in records if "failure" in r]
     manifest = bundle / "manifest.json"
+    from .userfiles import read_user_file
+
     try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        if (state.get("key") == bundle_key and manifest.is_file()
-                and sha256(manifest.read_bytes()) == state.get("manifest_sha256")):
+        state = json.loads(read_user_file(state_path, "bundle state", "json").decode("utf-8"))
+        if (isinstance(state, dict) and state.get("key") == bundle_key and manifest.is_file()
+                and sha256(read_user_file(manifest, "manifest", "json")) == state.get("manifest_sha256")):
             return BundleOutcome(brief.name, "unchanged", manifest, len(creatives), len(failures), n_failed_checks)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError, MktError):
         pass
     start_bundle(opts.out, brief)   # after the barrier: no process is writing temp files any more
     first = next((r for r in records if "engine" in r), {})
@@ -470,7 +500,25 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
         if getattr(vo, "device", None) is None:
             opts = replace(opts, visual_options=replace(vo, device=f"cuda:{state.local_process_index}"))
     check_out_dir(opts.out)
-    plan = make_plan(inputs, opts)
+    plan = make_plan(inputs, opts)   # reads briefs only: nothing is written before the lock below
+    if not plan.briefs or (opts.fail_fast and plan.bad):   # nothing to render: OUT is left as it is
+        result = BatchResult(plan, Path(opts.out), main, stopped_early=bool(plan.briefs))
+        if hooks.on_plan and main:
+            hooks.on_plan(plan, 0, 0)
+        result.seconds = time.perf_counter() - t0
+        return result
+    out = make_dir(Path(opts.out))
+    from contextlib import nullcontext
+
+    from .export.lock import hold_out
+
+    # one writer per OUT: no mkt poster or other batch writes into these bundles while this batch runs (the
+    # other processes of a sharded run are part of this one)
+    with hold_out(out) if main else nullcontext():
+        return _run(plan, opts, hooks, state, main, t0)
+
+
+def _run(plan: Plan, opts: BatchOptions, hooks: Hooks, state, main: bool, t0: float) -> BatchResult:
     result = BatchResult(plan, Path(opts.out), main)
     out = Path(opts.out)
     items = plan.items
@@ -526,7 +574,11 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
             if any(r is None for r in records):   # another process failed to finish its share
                 b = BundleOutcome(planned.brief.name, "incomplete", None)
             else:
-                b = merge_bundle(planned, records, opts)
+                try:
+                    b = merge_bundle(planned, records, opts)
+                except Exception as e:  # noqa: BLE001 — one bundle that cannot be written is its own failure
+                    err = as_mkt_error(e)
+                    b = BundleOutcome(planned.brief.name, "failed", None, notes=[str(err)], error=err)
             result.bundles.append(b)
             if hooks.on_bundle:
                 hooks.on_bundle(b)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from .errors import BriefError
+from .errors import BriefError, clip
 from .paths import configs_dir, user_dir
 from .schema import Strict, invalid, suggest, validate
 from .yamlio import load_yaml
@@ -52,6 +52,8 @@ class Brand(Strict):
     short_name: str | None = None
     logo: str | None = None
     fonts: dict[str, list[str]] = Field(default_factory=dict)
+    # per product category: font roles that differ from `fonts` (a calm sans for deposits, wealth, insurance)
+    category_fonts: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     style: str | None = None      # the brand's look in words, for generative key visuals (default: from the palette)
     ai_label: str = "AI生成"
     ai_label_visible: bool = True
@@ -66,8 +68,9 @@ class Brand(Strict):
             return self.palette
         return self.palette.model_copy(update={k: v for k, v in ov.model_dump().items() if v})
 
-    def font_stack(self, role: str) -> list[str]:
-        return self.fonts.get(role) or {"display": ["display", "sans-bold", "sans"],
+    def font_stack(self, role: str, category: str | None = None) -> list[str]:
+        by_cat = self.category_fonts.get(category or "", {})
+        return by_cat.get(role) or self.fonts.get(role) or {"display": ["display", "sans-bold", "sans"],
                                         "hero": ["sans-bold", "sans"]}.get(role, ["sans", "sans-bold"])
 
     def logo_path(self) -> Path | None:
@@ -91,7 +94,8 @@ def resolve_brand_path(ref: str, base_dir: Path | None = None) -> Path | None:
         candidates = [(base_dir or Path.cwd()) / ref]
     else:
         candidates = [user_dir() / "brands" / f"{ref}.yaml", configs_dir() / "brands" / f"{ref}.yaml"]
-    return next((p for p in candidates if p.is_file()), None)
+    # a path the user gave is taken when it exists, so a folder or a FIFO there is named as such, not "not found"
+    return next((p for p in candidates if (p.exists() if len(candidates) == 1 else p.is_file())), None)
 
 
 def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | None = None,
@@ -100,18 +104,24 @@ def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | Non
     path = resolve_brand_path(ref, base_dir)
     if path is None:
         guess = suggest(ref, brand_names())
-        raise BriefError(f"brand '{ref}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
+        raise BriefError(f"brand '{clip(ref)}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
                          file=brief_file, line=brief_line, key="brand",
                          hint="known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
     loaded = load_yaml(path, what="brand file")
     brand = validate(Brand, loaded)
     brand._dir = path.parent
-    for role, stack in brand.fonts.items():
-        if role not in ROLES:
-            raise BriefError(f"unknown font role '{role}'", file=path, line=loaded.line_of(("fonts", role)),
-                             key=f"fonts.{role}", hint="roles are: " + ", ".join(ROLES))
+    for keys, roles in [(("fonts",), brand.fonts)] + [(("category_fonts", c), r)
+                                                      for c, r in brand.category_fonts.items()]:
+        for role in roles:
+            if role not in ROLES:
+                raise BriefError(f"unknown font role '{clip(role)}'", file=path, line=loaded.line_of((*keys, role)),
+                                 key=".".join((*keys, role)), hint="roles are: " + ", ".join(ROLES))
     lp = brand.logo_path()
-    if lp is not None and not lp.is_file():
-        raise BriefError(f"logo '{brand.logo}' does not exist", file=path, line=loaded.line_of(("logo",)),
+    if lp is not None and not lp.exists():
+        raise BriefError(f"logo '{clip(brand.logo)}' does not exist", file=path, line=loaded.line_of(("logo",)),
                          key="logo", hint="give a PNG path relative to the brand file, or logo: null")
+    if lp is not None:   # a regular file within the limits that decodes whole (read again by the renderer)
+        from .userfiles import load_image
+
+        load_image(lp, "logo", {"file": path, "line": loaded.line_of(("logo",)), "key": "logo"}).close()
     return brand

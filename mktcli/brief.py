@@ -15,12 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from .channels import Channel, load_channels
-from .errors import BriefError, BriefErrors, ConfigError
+from .errors import BriefError, BriefErrors, ConfigError, clip
 from .paths import configs_dir
 from .schema import Strict, invalid, suggest, validate
 from .yamlio import LoadedYaml, load_yaml
 
 BRIEF_VERSION = 1
+SEED_MAX = 2**32 - 1          # numpy and torch generators take 32-bit seeds
 SEGMENT_JOIN = "·"
 MESSAGE_FIELDS = ("headline", "subhead", "cta", "disclaimer")
 DEFAULT_SEGMENT = "通用"
@@ -36,7 +37,7 @@ def check_safe_name(value: str, what: str) -> str:
     if not value or not value.strip():
         raise invalid(f"{what} is empty", f"give the {what} a short name, e.g. farm-loan-spring")
     if _UNSAFE.search(value) or value.startswith(".") or ".." in value or len(value) > 80:
-        raise invalid(f"{what} '{value}' is not a safe file name",
+        raise invalid(f"{what} '{clip(value)}' is not a safe file name",
                       "use letters, digits, Chinese characters, '-', '_' or '·' (no / \\ : * ? \" < > | or '..')")
     return value
 
@@ -44,12 +45,20 @@ def check_safe_name(value: str, what: str) -> str:
 def parse_rate(text: str) -> list[float]:
     """'3.2%' → [3.2]; '3.2%-7.2%' → [3.2, 7.2]; raises a located error with the fix otherwise."""
     s = text.strip()
+    shown = clip(text)
+    from .limits import limit_hint, limits
+
+    longest = max((len(f) for f in re.findall(_NUM, s)), default=0)
+    cap = limits().brief.max_figure_chars
+    if longest > cap:
+        raise invalid(f"'{shown}': a figure of {longest} characters; at most {cap} are shown on a rate badge",
+                      "write the rate as printed, e.g. '3.2%' or '3.85%'; " + limit_hint("brief.max_figure_chars"))
     if _RATE_ONE.match(s):
         return [float(re.findall(_NUM, s)[0])]
     if _RATE_RANGE.match(s):
         lo, hi = (float(x) for x in re.findall(_NUM, s))
         if lo > hi:
-            raise invalid(f"'{text}': the range goes down ({lo}% > {hi}%)", f"write it low to high: '{hi}%-{lo}%'")
+            raise invalid(f"'{shown}': the range goes down ({lo}% > {hi}%)", f"write it low to high: '{hi}%-{lo}%'")
         return [lo, hi]
     fixed = unicodedata.normalize("NFKC", s).replace(",", ".").replace("，", ".").replace(" ", "")
     hint = "write '3.2%' or a range '3.2%-7.2%' (in quotes)"
@@ -57,7 +66,7 @@ def parse_rate(text: str) -> list[float]:
         hint = f"write '{fixed}'"
     elif re.fullmatch(_NUM, fixed):
         hint = f"add the percent sign: '{fixed}%'"
-    raise invalid(f"'{text}' is not a rate", hint)
+    raise invalid(f"'{shown}' is not a rate", hint)
 
 
 class Product(Strict):
@@ -82,12 +91,13 @@ class Offer(Strict):
         if v is None:
             return v
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            raise invalid(f"the number {v} is not a rate", f"write it as text with a percent sign: apr: \"{v}%\"")
+            raise invalid(f"the number {clip(v)} is not a rate",
+                          f"write it as text with a percent sign: apr: \"{clip(v, 20)}%\"")
         if not isinstance(v, str):
             raise invalid("expected a rate such as '3.2%'", "write apr: \"3.2%\" or \"3.2%-7.2%\"")
         figures = parse_rate(v)
         if any(f > 100 for f in figures):
-            raise invalid(f"'{v}' is over 100%", "check the figure; an annualized rate is e.g. '3.2%'")
+            raise invalid(f"'{clip(v)}' is over 100%", "check the figure; an annualized rate is e.g. '3.2%'")
         return v.strip()
 
     @field_validator("perks")
@@ -97,7 +107,7 @@ class Offer(Strict):
             if not p.strip():
                 raise invalid("a perk is empty", "remove the empty '-' line")
             if len(p) > 20:
-                raise invalid(f"perk '{p}' is {len(p)} characters; at most 20 fit a chip",
+                raise invalid(f"perk '{clip(p)}' is {len(p)} characters; at most 20 fit a chip",
                               "shorten it, e.g. '最高可借30万'")
         return v
 
@@ -145,15 +155,50 @@ class Audience(Strict):
             return [{"name": s} if isinstance(s, (str, int)) and not isinstance(s, bool) else s for s in v]
         return v
 
+    @field_validator("segments")
+    @classmethod
+    def _segment_count(cls, v):
+        from .limits import limit_hint, limits
+
+        cap = limits().brief.max_segments
+        if v is not None and len(v) > cap:
+            raise invalid(f"{len(v):,} segments; at most {cap:,} are made from one brief",
+                          "split the campaign into several briefs; " + limit_hint("brief.max_segments"))
+        return v
+
     @field_validator("dimensions")
     @classmethod
     def _dims(cls, v):
-        if v is not None:
-            for dim, values in v.items():
-                if not values:
-                    raise invalid(f"dimension '{dim}' has no values", "list at least one, e.g. [养殖户, 种植户]")
-                for val in values:
-                    check_safe_name(str(val), f"value of dimension '{dim}'")
+        """Each dimension a list of distinct safe names; their product (the segments) counted before it is made."""
+        from .limits import limit_hint, limits
+
+        if v is None:
+            return v
+        lim = limits().brief
+        if len(v) > lim.max_dimensions:
+            raise invalid(f"{len(v)} dimensions; at most {lim.max_dimensions}",
+                          "combine or drop some; " + limit_hint("brief.max_dimensions"))
+        total = 1
+        for dim, values in v.items():
+            d = clip(dim, 40)
+            if not values:
+                raise invalid(f"dimension '{d}' has no values", "list at least one, e.g. [养殖户, 种植户]")
+            if len(values) > lim.max_dimension_values:
+                raise invalid(f"dimension '{d}' has {len(values):,} values; at most {lim.max_dimension_values}",
+                              limit_hint("brief.max_dimension_values"))
+            seen: set[str] = set()
+            for val in values:
+                check_safe_name(str(val), f"value of dimension '{d}'")
+                if str(val) in seen:
+                    raise invalid(f"dimension '{d}' lists '{clip(val, 40)}' twice",
+                                  "remove the duplicate (every segment would be made twice)")
+                seen.add(str(val))
+            total *= len(values)
+        if total > lim.max_segments:
+            sizes = " × ".join(str(len(x)) for x in v.values())
+            raise invalid(f"{sizes} = {total:,} segments; at most {lim.max_segments:,} are made from one brief",
+                          "use fewer dimension values, or split the campaign into several briefs; "
+                          + limit_hint("brief.max_segments"))
         return v
 
     @model_validator(mode="after")
@@ -173,7 +218,10 @@ class Visual(Strict):
     profile: str | None = None    # engine diffusers: quality | fast | low-vram … (mkt models lists them)
     negative_prompt: str | None = None   # engine diffusers: replaces the model's default negative prompt
     text_in_image: bool = False   # engine diffusers: the model draws the headline, verified by OCR, else typeset
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
+    layout: str | None = None     # a layout family (configs/layouts/: hero | split | editorial | card); default by seed
+    theme: str | None = None      # engine illustration: a season or festival (configs/visuals.yaml: 春节, 中秋, 618 …)
+    objects: list[str] | None = Field(None, min_length=1, max_length=5)   # engine illustration: hero first
 
     @field_validator("focus")
     @classmethod
@@ -183,7 +231,7 @@ class Visual(Strict):
         return v
 
 
-_WINDOW = re.compile(r"^([01]\d|2[0-4]):[0-5]\d\s*[-–~～至]\s*([01]\d|2[0-4]):[0-5]\d$")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\s*[-–~～至]\s*(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
 def check_window(v: str | None) -> str | None:
@@ -192,10 +240,11 @@ def check_window(v: str | None) -> str | None:
         return v
     s = unicodedata.normalize("NFKC", str(v)).strip()
     if not _WINDOW.match(s):
-        raise invalid(f"'{v}' is not a time window", "write it as HH:MM-HH:MM, e.g. '08:00-20:00' (in quotes)")
+        raise invalid(f"'{clip(v)}' is not a time window",
+                      "write it as HH:MM-HH:MM with hours 00-23 (or an end of 24:00), e.g. '08:00-20:00' (in quotes)")
     a, b = re.split(r"\s*[-–~～至]\s*", s)
     if a >= b:
-        raise invalid(f"the window '{v}' ends before it starts", "e.g. '08:00-20:00'")
+        raise invalid(f"the window '{clip(v)}' ends before it starts", "e.g. '08:00-20:00'")
     return f"{a}-{b}"
 
 
@@ -206,7 +255,7 @@ def check_url(v: str | None) -> str | None:
 
     u = urlsplit(str(v).strip())
     if u.scheme not in ("https", "http") or not u.netloc or any(c.isspace() for c in str(v).strip()):
-        raise invalid(f"'{v}' is not a web address", "write the full link, e.g. https://m.example-bank.cn/loan")
+        raise invalid(f"'{clip(v)}' is not a web address", "write the full link, e.g. https://m.example-bank.cn/loan")
     return str(v).strip()
 
 
@@ -242,7 +291,7 @@ class Placement(Strict):
         try:
             return date.fromisoformat(unicodedata.normalize("NFKC", str(v)).strip())
         except ValueError:
-            raise invalid(f"'{v}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-12-01") from None
+            raise invalid(f"'{clip(v)}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-12-01") from None
 
     @field_validator("end")
     @classmethod
@@ -260,7 +309,7 @@ class Placement(Strict):
         try:
             ZoneInfo(v)
         except (ValueError, KeyError, OSError):
-            raise invalid(f"unknown timezone '{v}'", "an IANA name, e.g. Asia/Shanghai") from None
+            raise invalid(f"unknown timezone '{clip(v)}'", "an IANA name, e.g. Asia/Shanghai") from None
         return v
 
 
@@ -282,6 +331,7 @@ class Brief(Strict):
     copy_: CopySettings = Field(default_factory=CopySettings, alias="copy")
     placement: Placement = Field(default_factory=Placement)
     channels: list[str] = Field(min_length=1)
+    variants: int = Field(1, ge=1, le=8)   # visually distinct creatives per segment × channel (layout family …)
 
     @property
     def copy(self) -> CopySettings:  # noqa: A003 — the brief's key is 'copy'
@@ -419,17 +469,38 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in keypath).replace(".[", "[")
         errs.append(BriefError(msg, file=f, line=loaded.line_of(keypath), key=key, hint=hint))
 
+    from .limits import limit_hint, limits
+
+    lim = limits().brief
+    if len(brief.channels) > lim.max_channels:
+        err(("channels",), f"{len(brief.channels):,} channels; at most {lim.max_channels} in one brief",
+            limit_hint("brief.max_channels"))
+        return errs
     seen: set[str] = set()
     for i, ch in enumerate(brief.channels):
         if ch not in presets:
             guess = suggest(ch, presets)
-            err(("channels", i), f"unknown channel '{ch}'" + (f" — did you mean '{guess}'?" if guess else ""),
+            err(("channels", i), f"unknown channel '{clip(ch)}'" + (f" — did you mean '{guess}'?" if guess else ""),
                 "known channels: " + ", ".join(sorted(presets)) + " (add your own with --channels FILE)")
         elif presets[ch].refuse:
             err(("channels", i), f"channel '{ch}' is refused: {presets[ch].refuse}")
         elif ch in seen:
             err(("channels", i), f"channel '{ch}' is listed twice", "remove the duplicate")
         seen.add(ch)
+    segments = brief.segments()
+    n_creatives = len(segments) * len(brief.channels)
+    if n_creatives > lim.max_creatives:
+        err(("audience",), f"{len(segments):,} segments × {len(brief.channels)} channels = {n_creatives:,} creatives; "
+            f"at most {lim.max_creatives:,} from one brief", "split the campaign into several briefs; "
+            + limit_hint("brief.max_creatives"))
+    names: dict[str, int] = {}
+    for seg in segments:
+        names[seg.name] = names.get(seg.name, 0) + 1
+    twice = [n for n, k in names.items() if k > 1]
+    if twice and aud_dims(brief):
+        err(("audience", "dimensions"), f"the segment name '{clip(twice[0])}' comes out of the dimensions twice",
+            f"dimension values are joined with '{SEGMENT_JOIN}': a value containing '{SEGMENT_JOIN}' can make the "
+            "same name as two others; rename one")
 
     if brief.product.category in ("loan", "credit_card") and not brief.offer.apr:
         err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
@@ -451,39 +522,71 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
 
     if resolve_brand_path(brief.brand, brief.base_dir) is None:
         guess = suggest(brief.brand, brand_names())
-        err(("brand",), f"brand '{brief.brand}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
+        err(("brand",), f"brand '{clip(brief.brand)}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
             "known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
 
     vis = brief.visual
+    if vis.layout is not None:
+        from .compose.layout import family_names
+
+        if vis.layout not in family_names():
+            guess = suggest(vis.layout, family_names())
+            err(("visual", "layout"), f"unknown layout family '{vis.layout}'"
+                + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(family_names()))
+    if vis.theme is not None or vis.objects:
+        from .visual.illustration import themes
+        from .visual.vector import objects as known_objects
+
+        if vis.theme is not None and vis.theme not in themes():
+            guess = suggest(vis.theme, themes())
+            err(("visual", "theme"), f"unknown theme '{vis.theme}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                "themes: " + ", ".join(themes()) + " (configs/visuals.yaml)")
+        names = known_objects()
+        for i, o in enumerate(vis.objects or []):
+            if o not in names:
+                guess = suggest(o, list(names))
+                err(("visual", "objects", i), f"unknown object '{o}'" + (f" — did you mean '{guess}'?" if guess else ""),
+                    "objects are the names in assets/visuals/fluent-emoji/objects.yaml, e.g. money-bag, tractor")
     from .visual.base import available
 
     engines = {"auto", "diffusers", *available()}
     if vis.engine not in engines:
         guess = suggest(vis.engine, engines)
-        err(("visual", "engine"), f"unknown visual engine '{vis.engine}'" + (f" — did you mean '{guess}'?" if guess else ""),
+        err(("visual", "engine"), f"unknown visual engine '{clip(vis.engine)}'"
+            + (f" — did you mean '{guess}'?" if guess else ""),
             "engines: " + ", ".join(sorted(engines)))
     if vis.engine == "image" and not vis.image:
         err(("visual", "engine"), "engine 'image' needs a picture", "add visual.image: hero.jpg (relative to the brief)")
     if vis.image:
         p = brief.base_dir / vis.image
-        if not p.is_file():
-            err(("visual", "image"), f"image '{vis.image}' does not exist (looked for {p})",
+        if not p.exists():
+            err(("visual", "image"), f"image '{clip(vis.image)}' does not exist (looked for {clip(p)})",
                 "put the file next to the brief or give a path relative to the brief")
-        else:
-            from PIL import Image, UnidentifiedImageError
+        else:   # a regular file within the limits that decodes whole: a truncated JPEG stops here, before any output
+            from .userfiles import load_image
 
             try:
-                with Image.open(p) as im:
-                    im.verify()
-            except (UnidentifiedImageError, OSError, SyntaxError) as e:
-                err(("visual", "image"), f"'{vis.image}' is not a readable image ({e.__class__.__name__})",
-                    "use a JPEG or PNG photo")
+                load_image(p, "image", _where(loaded, ("visual", "image")), draft=(256, 256)).close()
+            except BriefError as e:
+                errs.append(e)
+    if brief.copy.knowledge:
+        from .copywriting.writer import knowledge_path
+        from .userfiles import check_regular
+
+        try:
+            st = check_regular(knowledge_path(brief), "knowledge file", _where(loaded, ("copy", "knowledge")))
+            cap = limits().files.yaml
+            if st.st_size > cap:
+                err(("copy", "knowledge"), f"knowledge file '{clip(brief.copy.knowledge)}' is over the "
+                    f"{cap:,}-byte limit ({st.st_size:,} bytes)", limit_hint("files.yaml"))
+        except BriefError as e:
+            errs.append(e)
 
     from .copywriting.base import available as copy_engines
 
     if brief.copy.engine not in copy_engines():
         guess = suggest(brief.copy.engine, copy_engines())
-        err(("copy", "engine"), f"unknown copy engine '{brief.copy.engine}'"
+        err(("copy", "engine"), f"unknown copy engine '{clip(brief.copy.engine)}'"
             + (f" — did you mean '{guess}'?" if guess else ""), "copy engines: " + ", ".join(sorted(copy_engines())))
 
     aud = brief.audience
@@ -493,24 +596,33 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         for key in aud.overrides:
             if key not in names and key not in values and _JOINERS.sub(SEGMENT_JOIN, key.strip()) not in names:
                 guess = suggest(key, names | values)
-                err(("audience", "overrides", key), f"override '{key}' matches no segment"
+                err(("audience", "overrides", key), f"override '{clip(key)}' matches no segment"
                     + (f" — did you mean '{guess}'?" if guess else ""),
-                    "segments are: " + ", ".join(sorted(names)))
+                    "segments are: " + clip(", ".join(sorted(names)), 200))
     if brief.placement.landing:
         segs = brief.segments()
         known = {s.name for s in segs} | {v for s in segs for v in s.values.values()} | set(brief.channels)
         for key in brief.placement.landing:
             if key not in known:
                 guess = suggest(key, known)
-                err(("placement", "landing", key), f"landing link for '{key}' matches no segment, dimension value "
+                err(("placement", "landing", key), f"landing link for '{clip(key)}' matches no segment, dimension value "
                     "or channel" + (f" — did you mean '{guess}'?" if guess else ""),
-                    "keys are segments, dimension values or channels: " + ", ".join(sorted(known)))
+                    "keys are segments, dimension values or channels: " + clip(", ".join(sorted(known)), 200))
     if aud and aud.segments:
         dup = [s.name for s in aud.segments]
         for i, name in enumerate(dup):
             if name in dup[:i]:
-                err(("audience", "segments", i), f"segment '{name}' is listed twice", "remove the duplicate")
+                err(("audience", "segments", i), f"segment '{clip(name)}' is listed twice", "remove the duplicate")
     return errs
+
+
+def aud_dims(brief: Brief) -> bool:
+    return brief.audience is not None and brief.audience.dimensions is not None
+
+
+def _where(loaded: LoadedYaml, keypath: tuple) -> dict:
+    """file / line / key of a brief's key, for an error about the file that key names."""
+    return {"file": loaded.path, "line": loaded.line_of(keypath), "key": ".".join(str(p) for p in keypath)}
 
 
 def _check_glyphs(brief: Brief, err) -> None:
@@ -545,8 +657,6 @@ def _check_glyphs(brief: Brief, err) -> None:
 
 def load_brief(path: str | Path, *, channel_files: list[str | Path] | None = None) -> Brief:
     """Load and validate a brief. Raises BriefError / BriefErrors naming file, line and key."""
-    import hashlib
-
     path = Path(path)
     loaded = load_yaml(path, what="brief")
     if not isinstance(loaded.data, dict):
@@ -554,7 +664,7 @@ def load_brief(path: str | Path, *, channel_files: list[str | Path] | None = Non
                          file=path, line=1, hint="see examples/briefs/farm-loan.yaml")
     brief = validate(Brief, loaded)
     brief._path = path
-    brief._sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    brief._sha256 = loaded.sha256
     presets = load_channels(channel_files)
     errs = _semantic_checks(brief, loaded, presets)
     if errs:

@@ -30,7 +30,8 @@ class Channel(Strict):
     formats: list[Literal["jpeg", "png", "webp"]] | None = None
     safe: SafeZone | None = None
     min_text_px: float | None = Field(None, gt=0)
-    layout: str | None = None
+    layout: str | None = None        # force a layout shape (portrait | square | landscape | wide | strip)
+    tappable: bool = True            # False where the slot cannot be tapped (an article cover): no button drawn
     refuse: str | None = None
     checked: date | None = None
     notes: str | None = None

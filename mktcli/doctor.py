@@ -70,7 +70,7 @@ def diagnose() -> dict[str, Any]:
         if not torch_info.get("installed") or extras["gpu"]["diffusers"] is None:
             advice.append("for generated key visuals: pip install 'mktcli[gpu]' on a machine with an NVIDIA GPU")
         elif not torch_info.get("cuda_available"):
-            advice.append("torch sees no CUDA GPU: generated key visuals need one (posters still work, procedural)")
+            advice.append("torch sees no CUDA GPU: generated key visuals need one (posters still work: the embedded illustration engine)")
     else:
         gpus = torch_info.get("gpus") or [{}]
         if gpus[0].get("memory_gb", 0) < 60:

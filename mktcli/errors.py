@@ -2,8 +2,30 @@
 (mktcli/cli/app.py). A traceback for a user's mistake is a bug."""
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
 from pathlib import Path
+
+
+QUOTE_CHARS = 80   # a user's value quoted in a message: at most this many characters (messages.quote_chars)
+
+
+def clip(value: object, n: int | None = None) -> str:
+    """A user's value for a message: at most ~n characters (its start and end, and its length when cut), control
+    characters shown as escapes, so a message stays on one screen and cannot move the terminal's cursor."""
+    s = value if isinstance(value, str) else str(value)
+    if n is None:
+        n = QUOTE_CHARS
+        try:
+            from .limits import limits
+
+            n = limits().messages.quote_chars
+        except Exception:  # noqa: BLE001 — a broken limits file must not stop an error message from being shown
+            pass
+    if len(s) > n:
+        s = f"{s[: n - 12]}…{s[-10:]} ({len(s):,} characters)"
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in s)
 
 
 class ExitCode(IntEnum):
@@ -84,3 +106,41 @@ class EngineError(MktError):
 
 class PathEscapeError(MktError):
     """An output path that would leave the output folder."""
+
+
+class InternalError(MktError):
+    """An exception mkt did not expect (a bug), carried as an error of one item (a brief of a batch, a creative)
+    so the rest of the work goes on: exit 70 for that item."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+# OS errors about the user's paths or machine (a folder that cannot be created, a full disk), not bugs: exit 2
+_USER_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
+                errno.ENAMETOOLONG, errno.ELOOP, errno.ENOSPC, errno.EDQUOT, errno.EEXIST, errno.ENXIO,
+                errno.ENODEV, errno.EMFILE, errno.ENFILE, errno.EFBIG, errno.EXDEV, errno.EBUSY, errno.ETXTBSY}
+_ERRNO_HINTS = {errno.ENOSPC: "free some disk space, or write elsewhere with -o",
+                errno.EDQUOT: "free some disk space, or write elsewhere with -o",
+                errno.EACCES: "check the permissions, or write elsewhere with -o",
+                errno.EPERM: "check the permissions, or write elsewhere with -o",
+                errno.EROFS: "that file system is read-only: write elsewhere with -o"}
+
+
+def user_os_error(err: BaseException) -> MktError | None:
+    """An OS error about a path the user gave or the machine (permission, missing folder, full disk) as an exit-2
+    error naming the path; None for anything else."""
+    if isinstance(err, OSError) and err.errno in _USER_ERRNOS:
+        what = f"{clip(os.fsdecode(err.filename))}: " if err.filename is not None else ""
+        return MktError(f"{what}{err.strerror or err}", _ERRNO_HINTS.get(err.errno, "check the path"))
+    return None
+
+
+def as_mkt_error(err: BaseException) -> MktError:
+    """Any exception as an MktError: itself, a user's OS error (exit 2), or an InternalError (exit 70)."""
+    if isinstance(err, MktError):
+        return err
+    user = user_os_error(err)
+    if user is not None:
+        return user
+    return InternalError(f"internal error: {type(err).__name__}: {clip(str(err), 300)}",
+                         "this is a bug in mkt; re-run with MKT_DEBUG=1 and report the traceback")

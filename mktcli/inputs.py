@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import asdict, is_dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,8 @@ def file_digest(path: str | Path | None) -> str | None:
     try:
         st = p.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):   # a FIFO or /dev/zero would block or never end (load_brief refuses them)
         return None
     return _file_sha(str(p.resolve()), st.st_size, st.st_mtime_ns)
 
@@ -73,7 +76,8 @@ def rules_fingerprint(extra: tuple[str, ...] = ()) -> str:
     return _digest([(str(p), file_digest(p)) for p in _rules_files(tuple(str(e) for e in extra))])
 
 
-def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool) -> str:
+def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool,
+                 variant: int = 0) -> str:
     """The cache key of one creative (see the module docstring)."""
     preset = channel.model_dump(mode="json") if hasattr(channel, "model_dump") else channel
-    return _digest([content, segment, preset, rules, verify, layered])[:32]
+    return _digest([content, segment, preset, rules, verify, layered] + ([variant] if variant else []))[:32]

@@ -19,18 +19,21 @@ from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
 from .checks import failed_errors
-from .checks.image import implicit_label_check, poster_checks
+from .checks.image import check_inputs, implicit_label_check, poster_checks_from
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
-from .compose.layout import Layout, pick_layout
-from .compose.render import Placed, PosterText, check_no_overlap, compose
+from .compose.hero import hero_for
+from .compose.layout import audience_style
+from .compose.render import Content, Placed, check_no_overlap, compose, plan
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.encode import EXTENSIONS, encode
-from .export.files import (atomic_write_json, check_out_dir, remove_stale_temp_files, safe_join, sha256,
+from .export.files import (atomic_write_json, check_out_dir, make_dir, remove_stale_temp_files, safe_join, sha256,
                            write_listed)
 from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
 
 MANIFEST_VERSION = 1
+# shapes the manifest lists beside the texts (their boxes): the hero's plate, the text card, the legal band
+SHAPE_ROLES = ("rate_plate", "card", "legal_band")
 PRODUCER = "mkt (mktcli)"
 
 
@@ -38,6 +41,12 @@ PRODUCER = "mkt (mktcli)"
 class Job:
     segment: Segment
     channel: Channel
+    variant: int = 0             # 0 … brief.variants - 1: a visually distinct alternative (layout family …)
+
+    @property
+    def stem(self) -> str:
+        """The creative's file path without extension: <segment>/<channel>, and -v2, -v3 … for variants."""
+        return f"{self.segment.name}/{self.channel.name}" + (f"-v{self.variant + 1}" if self.variant else "")
 
 
 @dataclass
@@ -72,14 +81,13 @@ def _mkt_version() -> str:
     return __version__
 
 
-def zone_px(ch: Channel, box) -> tuple[int, int, int, int]:
-    """A layout box (fractions of the safe area) in canvas pixels, clamped to the canvas."""
-    W, H = ch.size
-    safe = ch.safe
-    vx, vy, vw, vh = box
-    sx0, sy0 = W * safe.left, H * safe.top
-    sw, sh = W * (1 - safe.left - safe.right), H * (1 - safe.top - safe.bottom)
-    z = (int(sx0 + vx * sw), int(sy0 + vy * sh), int(sx0 + (vx + vw) * sw), int(sy0 + (vy + vh) * sh))
+def zone_grid(zone, W: int, H: int, step: int = 8) -> tuple[int, int, int, int]:
+    """A visual zone snapped inwards to a grid of `step` px (edges stay edges), so segments whose texts differ by a
+    few pixels share one background render."""
+    x0, y0, x1, y1 = zone
+    snap_in = lambda v, hi: v if v in (0, hi) else (-(-int(v) // step)) * step   # noqa: E731
+    snap_out = lambda v, hi: v if v in (0, hi) else (int(v) // step) * step       # noqa: E731
+    z = (snap_in(int(x0), W), snap_in(int(y0), H), snap_out(int(x1), W), snap_out(int(y1), H))
     return (max(0, z[0]), max(0, z[1]), min(W, max(z[2], z[0] + 1)), min(H, max(z[3], z[1] + 1)))
 
 
@@ -93,8 +101,10 @@ def _diffusion_options(brief: Brief, given: Any):
     return replace(opts, model=opts.model or brief.visual.model, profile=opts.profile or brief.visual.profile)
 
 
-def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[str] | None = None) -> list[Job]:
-    """Every segment × image channel the run will render, after the --segment/--channel filters."""
+def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[str] | None = None,
+              variants: int | None = None) -> list[Job]:
+    """Every segment × image channel × variant the run will render, after the --segment/--channel filters.
+    `variants` (the --variants option) wins over the brief's `variants:`."""
     segs = brief.segments()
     if segments:
         names = [s.name for s in segs]
@@ -110,7 +120,8 @@ def plan_jobs(brief: Brief, segments: list[str] | None = None, channels: list[st
             raise BriefError(f"channel '{bad[0]}' is not in the brief's channels", file=brief.path, key="--channel",
                              hint="the brief's channels: " + ", ".join(chans))
         chans = [c for c in chans if c in channels]
-    return [Job(s, brief.channel(c)) for s in segs for c in chans if brief.channel(c).is_image]
+    n = variants or brief.variants
+    return [Job(s, brief.channel(c), v) for s in segs for c in chans if brief.channel(c).is_image for v in range(n)]
 
 
 class PosterRenderer:
@@ -123,8 +134,8 @@ class PosterRenderer:
         self.brief, self.brand, self.engine, self.seed = brief, brand, engine, seed
         self.visual_options = visual_options
         self.palette = brand.palette_for(brief.product.category)
-        self.stacks = {role: FontStack(brand.font_stack(role)) for role in ("display", "hero", "body", "emphasis",
-                                                                            "small")}
+        self.stacks = {role: FontStack(brand.font_stack(role, brief.product.category))
+                       for role in ("display", "hero", "body", "emphasis", "small")}
         self.motif = category_defaults().get(brief.product.category, {}).get("motif", "waves")
         self._bg: dict[tuple, VisualResult] = {}
         self._locks: dict[tuple, threading.Lock] = {}
@@ -135,7 +146,12 @@ class PosterRenderer:
         self._digest: str | None = None
         self._lock = threading.Lock()
         logo = brand.logo_path()
-        self.logo = Image.open(logo).convert("RGBA") if logo else None
+        if logo:
+            from .userfiles import load_image
+
+            self.logo = load_image(logo, "logo").convert("RGBA")
+        else:
+            self.logo = None
 
     @classmethod
     def for_brief(cls, brief: Brief, *, seed: int | None = None, engine: str | None = None,
@@ -158,15 +174,23 @@ class PosterRenderer:
                                    engine_options={"model": brief.copy.model} if brief.copy.model else None)
         return renderer
 
-    def background(self, ch: Channel, layout: Layout, headline: str | None = None) -> VisualResult:
+    def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None,
+                   subject: bool = True, segment: Segment | None = None, variant: int = 0,
+                   message: str = "") -> VisualResult:
+        """The key visual for a canvas, with its subject in `zone` (the layout's visual slot, px); `subject`
+        False: the layout left no room for one (the embedded engine then draws the backdrop alone)."""
         W, H = ch.size
-        zone = zone_px(ch, layout.visual_zone)
         v = self.brief.visual
-        req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif, self.seed, zone,
-                            scene=v.scene, image_path=self.brief.image_path(), focus=v.focus, model=v.model,
-                            options=self.visual_options, style=self.brand.style, negative_prompt=v.negative_prompt,
-                            headline=headline if v.text_in_image else None,
-                            headline_zone=zone_px(ch, layout.blocks["headline"].box) if v.text_in_image else None)
+        req = VisualRequest(W, H, self.palette, self.brief.product.category, self.motif if subject else "none",
+                            self.seed,
+                            zone_grid(zone, W, H), scene=v.scene, image_path=self.brief.image_path(), focus=v.focus,
+                            model=v.model, options=self.visual_options, style=self.brand.style,
+                            negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
+                            headline_zone=tuple(int(x) for x in headline_zone) if v.text_in_image and headline_zone
+                            else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
+                            segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
+                            theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
+                            bleed=H if ch.safe.bottom > 0.12 else None, message=message)
         key = self.engine.cache_key(req)
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -205,6 +229,13 @@ class PosterRenderer:
         """The segment's words: the brief's message fields, else the run's copy (one guarded variant)."""
         variant = self.copy.first(seg.name) if self.copy else None
         return resolved_message(self.brief, seg, variant.copy if variant else None)
+
+    def ordered_perks(self, seg: Segment) -> list[str]:
+        """The segment's perks with its own first (those not every segment has: 首期利息8折 for 有优惠): when a small
+        size has room for fewer chips, the ones common to all segments make way and the segment's offer stays."""
+        segs = self.brief.segments()
+        common = set.intersection(*(set(s.perks) for s in segs)) if len(segs) > 1 else set()
+        return [p for p in seg.perks if p not in common] + [p for p in seg.perks if p in common]
 
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
@@ -245,26 +276,46 @@ class PosterRenderer:
     def render_layered(self, job: Job, layered: bool = True) -> tuple[bytes, dict[str, Any], dict[str, bytes]]:
         """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`."""
         ch, seg, brief = job.channel, job.segment, self.brief
-        layout = pick_layout(ch.width, ch.height, ch.layout)
         msg = self.message(seg)
-        visual = self.background(ch, layout, msg["headline"])
-        label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
+        hero, perks = hero_for(rate_text(brief), self.ordered_perks(seg))
+        audience, style = audience_style(seg.name, seg.values)
+        if style.max_perks is not None:
+            perks = perks[:style.max_perks]
+        content = Content(brand_name=self.brand.short(brief.product.provider), headline=msg["headline"],
+                          cta=msg["cta"] if ch.tappable else "", disclaimer=msg.get("disclaimer", ""),
+                          provider=msg["provider"], hero=hero, subhead=msg.get("subhead", ""), perks=perks,
+                          ai_label=self.brand.ai_label if (self.engine.generative and self.brand.ai_label_visible)
+                          else None, logo=self.logo)
+        layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
+                      family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
+                      variant=job.variant, scale=style.type_scale)
+        hl = layout.slot("headline")
+        visual = self.background(ch, layout.visual_zone, msg["headline"], hl.box if hl else None, layout.subject,
+                                 seg, job.variant, " ".join(msg.get(k, "") for k in ("headline", "subhead")))
+        if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
+            content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
+            layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
+                          family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
+                          variant=job.variant, scale=style.type_scale)
         drawn = visual.drawn.get("headline")
-        text = PosterText(headline="" if drawn else msg["headline"], subhead=msg.get("subhead", ""), cta=msg["cta"],
-                          disclaimer=msg.get("disclaimer", ""), provider=msg["provider"], rate=rate_text(brief),
-                          perks=seg.perks, brand_name=self.brand.short(brief.product.provider), ai_label=label)
-        composed = compose(visual.image, layout, self.palette, self.stacks, text, safe=ch.safe,
-                           min_px=ch.legible_px(), calm_background=visual.calm, logo=self.logo, record=layered)
+        if drawn:   # the model drew the headline and OCR read it back exactly: it is not typeset again
+            content.headline = ""
+        composed = compose(visual.image, layout, content, self.palette, self.stacks, min_px=ch.legible_px(),
+                           calm_background=visual.calm, record=layered)
         if drawn:  # the model drew it and OCR read it back exactly: record it like a typeset block
             box = drawn[1]
             composed.placed.insert(0, Placed("headline", drawn[0], box, size=int(box[3] - box[1]),
                                              fonts=("model:" + str(visual.info.get("model")),)))
             check_no_overlap(composed.placed, ch.width, ch.height)
+        notes = list(layout.notes)
         # the creative's identity: everything that determines its pixels (rendering is deterministic), hashed
         # without touching the 8 MB of raw pixels
         blocks = [p.as_dict() for p in composed.placed if p.text]
+        shapes = [{"role": p.role, "box": [round(v, 1) for v in p.box]} for p in composed.placed
+                  if p.role in SHAPE_ROLES]
         ident = json.dumps([self.content_digest, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
-                            composed.layout, _mkt_version()], ensure_ascii=False, sort_keys=True, default=str)
+                            composed.layout, job.variant, _mkt_version()], ensure_ascii=False, sort_keys=True,
+                           default=str)
         content_id = "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16]
         label = {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}
         if visual.generative:  # the implicit label names what generated the picture
@@ -277,19 +328,23 @@ class PosterRenderer:
             if p.role == "perk":
                 perk_n += 1
                 texts[f"perk{perk_n}"] = p.text
-            elif p.role in ("headline", "subhead", "apr", "cta", "disclaimer", "provider", "ai_label", "brand"):
+            elif p.role in ("headline", "subhead", "apr", "offer", "cta", "disclaimer", "provider", "ai_label",
+                            "brand"):
                 texts[p.role] = p.text
         rs = self.rules
+        # each text's brief key, and the segment's texts this size had no room for (checked all the same)
         sources = self.text_sources(seg)
         placed = set(texts.values())
         unplaced = {sources[k]: v for k, v in msg.items() if k in ("headline", "subhead", "cta", "disclaimer")
                     and v and v not in placed and not (k == "headline" and drawn)}
         unplaced |= {sources["perk:" + p]: p for p in seg.perks if p not in placed}
-        checks = poster_checks(rs, blocks, min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe,
-                               category=brief.product.category, channel=ch.name, facts=self.rule_facts(seg),
-                               has_rate=text.rate is not None, disclaimer=text.disclaimer,
-                               generative=visual.generative, label_visible=self.brand.ai_label_visible,
-                               sources=sources, unplaced=unplaced)
+        # recorded in the manifest: `mkt check BUNDLE` runs the same checks on the same inputs
+        inputs = check_inputs(min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe, category=brief.product.category,
+                              channel=ch.name, facts=self.rule_facts(seg),
+                              has_rate=hero is not None and hero.kind == "rate", disclaimer=content.disclaimer,
+                              generative=visual.generative, label_visible=self.brand.ai_label_visible,
+                              sources=sources, unplaced=unplaced)
+        checks = poster_checks_from(rs, blocks, inputs)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
             checks.append(label_check)
@@ -299,20 +354,23 @@ class PosterRenderer:
             from .checks.readback import readback_check
 
             with Image.open(io.BytesIO(data)) as im:
-                rb = readback_check(rs, im, blocks, {**texts, "apr": "".join(text.rate) if text.rate else ""})
+                rb = readback_check(rs, im, blocks, texts)
             if rb:
+                rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
                 checks.append(rb)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
-            "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg)},
-            "checks": checks, "layout": composed.layout, "blocks": blocks,
-            "dropped": composed.dropped, "encoder": enc,
-            # where each placed text came from in the brief (what `mkt check BUNDLE` names)
-            "sources": {role: sources.get("perk:" + t if role.startswith("perk") else role, role)
-                        for role, t in texts.items() if role in ("headline", "subhead", "cta", "disclaimer")
-                        or role.startswith("perk")},
+            "engines": {"visual": {**visual.info}, "copy": self.copy_info(seg),
+                        "layout": {"shape": layout.shape, "family": layout.family, "variant": job.variant,
+                                   "hero": layout.slot("hero").m.data["plate"] if layout.slot("hero") else None,
+                                   "body_px": layout.body, "zone": list(layout.visual_zone),
+                                   **({"audience": audience} if audience else {})}},
+            "checks": checks, "layout": composed.layout, "variant": job.variant, "blocks": blocks, "shapes": shapes,
+            "dropped": composed.dropped, "encoder": enc, "check_inputs": inputs,
         }
+        if notes:
+            entry["notes"] = notes
         files: dict[str, bytes] = {}
         if layered and composed.layers is not None:
             from .export.layered import psd_bytes, svg_bytes
@@ -352,8 +410,11 @@ def prepare_renderer(brief: Brief, *, seed: int | None = None, engine: str | Non
         if not (renderer.engine_note and renderer.engine.name == "diffusers"):
             raise   # asked for explicitly: never a silent downgrade
         # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
-        renderer.engine = get_engine("procedural")
-        renderer.engine_note = f"visual.engine auto: diffusers could not start ({e.message}); using procedural"
+        from .visual.base import embedded_engine
+
+        renderer.engine = get_engine(embedded_engine())
+        renderer.engine_note = (f"visual.engine auto: diffusers could not start ({e.message}); using "
+                                f"{renderer.engine.name}")
         renderer._digest = None
         prepared = None
     finally:
@@ -374,9 +435,13 @@ def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
 
 
 def start_bundle(out: str | Path, brief: Brief) -> Path:
-    """OUT/<name>/, marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
-    bundle_dir = safe_join(check_out_dir(out), brief.name)
-    bundle_dir.mkdir(parents=True, exist_ok=True)
+    """OUT/<name>/, locked for this run (export/lock.py: a second run waits, then exits 2; write_bundle releases
+    it), marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
+    from .export.lock import hold_bundle
+
+    out = make_dir(check_out_dir(out))
+    bundle_dir = make_dir(safe_join(out, brief.name), "bundle folder")
+    hold_bundle(out, bundle_dir)
     (bundle_dir / "manifest.json").unlink(missing_ok=True)
     remove_stale_temp_files(bundle_dir)
     return bundle_dir
@@ -390,7 +455,7 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
     """Render one poster and write it (and its layered files) into the bundle: the manifest entry, or why not."""
     try:
         data, entry, extra = renderer.render_layered(job, layered=layered)
-        stem = f"{job.segment.name}/{job.channel.name}"
+        stem = job.stem
         entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
         for ext, blob in extra.items():   # the designer's layered files, beside the image
             entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
@@ -405,10 +470,14 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
     """One text creative (the copy's SMS, call script or push) written beside the images."""
     from .copywriting.creatives import EXT, text_creative
+    from .copywriting.writer import push_limits
 
     try:
         data, entry = text_creative(channel, renderer.copy.first(seg.name), renderer.content_digest,
-                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")})
+                                    renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")},
+                                    rules=renderer.rules, facts=renderer.rule_facts(seg),
+                                    category=renderer.brief.product.category,
+                                    push_limits=push_limits(renderer.brief))
         entry |= write_listed(bundle_dir, f"{seg.name}/{channel}.{EXT[channel]}", data)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
     except MktError as e:
@@ -423,16 +492,18 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
                  on_status: Callable[[str | None], None] | None = None,
                  on_detail: Callable[[str], None] | None = None, verify: bool = False,
                  allow_errors: bool = False, rules: list[str | Path] | None = None, layered: bool = True,
-                 register: bool = True) -> BundleResult:
+                 register: bool = True, variants: int | None = None) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
     A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written.
+    `variants` (default: the brief's `variants:`) renders that many visually distinct posters per segment ×
+    channel (another layout family each), with their own ids.
     `layered` adds a PSD and an SVG per poster; `register` records the creatives in the registry (SQLite)."""
     if not isinstance(brief, Brief):
         brief = load_brief(brief, channel_files=channel_files)
     renderer, notes = prepare_renderer(brief, seed=seed, engine=engine, visual_options=visual_options, verify=verify,
                                        rules=rules, on_status=on_status)
-    job_list = plan_jobs(brief, segments, channels)
+    job_list = plan_jobs(brief, segments, channels, variants)
     bundle_dir = start_bundle(out, brief)
     if on_start:
         on_start(job_list, renderer.engine.name)
@@ -458,7 +529,18 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
     """The bundle's closing files around rendered creatives: placement.json, the approval request, manifest.json
     (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
     processes or machines rendered) both end here, so their bundles are the same. The bundle was begun with
-    start_bundle, so it has no manifest until this one lands."""
+    start_bundle, so it has no manifest until this one lands; its lock is released here."""
+    from .export.lock import release_bundle
+
+    try:
+        return _write_bundle(brief, bundle_dir, outcomes, notes, engine=engine, seed=seed, allow_errors=allow_errors,
+                             register=register)
+    finally:
+        release_bundle(bundle_dir)
+
+
+def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failure], notes: list[str], *,
+                  engine: str, seed: int, allow_errors: bool = False, register: bool = True) -> BundleResult:
     result = BundleResult(bundle_dir, None, notes=list(dict.fromkeys(notes)))
     result.creatives = [o for o in outcomes if isinstance(o, Creative)]
     tii = [c.data["engines"].get("visual", {})["headline_in_image"] for c in result.creatives
@@ -468,6 +550,11 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
         result.notes.append(f"text_in_image: the model's headline read back exactly on {ok} of {len(tii)} posters"
                             + ("" if ok == len(tii) else "; the others have it typeset ("
                                + next(r.get("reason", "") for r in tii if not r.get("verified")) + ")"))
+    per_channel: dict[tuple[str, str], None] = {}
+    for c in result.creatives:   # a layout note (a family that could not hold it, legal over budget) once per channel
+        for n in c.data.get("notes", []):
+            per_channel.setdefault((c.data["channel"], n))
+    result.notes += [f"{ch}: {n}" for ch, n in per_channel]
     result.failures = [o for o in outcomes if isinstance(o, Failure)]
     approval = _approval(result.creatives, allow_errors)
     files = []

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .errors import BriefError, BriefErrors
+from .errors import BriefError, BriefErrors, clip
 from .yamlio import LoadedYaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,12 +71,13 @@ def _dotted(loc: tuple) -> str:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, str):
-        return f"the text '{value}'"
+    if isinstance(value, str):   # a long one is not quoted: it may be a whole file given where a mapping belongs
+        return f"the text '{value}'" if len(value) <= 40 and "\n" not in value else \
+            f"a text of {len(value):,} characters"
     if isinstance(value, bool):
         return f"'{str(value).lower()}'"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {clip(value, 40)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -218,7 +218,8 @@ def test_markdown_has_the_same(bundle):
         row = next(line for line in md.splitlines() if f"`{c['id']}`" in line)
         assert f"| {c['channel']} |" in row and "| ready |" in row
         if c["format"] == "text":
-            assert "```text\n" + (bundle / c["path"]).read_text(encoding="utf-8").strip() + "\n```" in md
+            text = (bundle / c["path"]).read_text(encoding="utf-8")
+            assert "\n>\n".join(f"> {ln}" for ln in text.splitlines() if ln.strip()) in md
         else:
             assert f"| {c['texts']['headline']} | {c['texts']['apr']} |" in row
             assert f"{c['width']}×{c['height']}" in row

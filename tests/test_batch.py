@@ -136,15 +136,18 @@ def test_only_changed_creatives_render_again(tmp_path, capsys):
 def test_a_failed_creative_fails_alone_and_exit_codes(tmp_path, capsys):
     d = tmp_path / "briefs"
     d.mkdir()
+    # a 38-character brand name: no family can set it at 30 px on the 1242×290 card; the small feed leaves the brand
+    # row out (a thumbnail), so it renders
+    (tmp_path / "long-brand.yaml").write_text("version: 1\nname: long\nshort_name: " + "示例农村商业银行" * 4
+                                              + "示例农村商\n", encoding="utf-8")
     (d / "long.yaml").write_text(
-        GOOD.replace("channels: [app_banner, moments_16x9]", "channels: [app_banner, kuaishou_small]")
-        .replace("headline: 补栏周转 不误农时", "headline: 补栏周转不误农时春耕备耕资金无忧随借随还线上申请"),
+        GOOD.replace("version: 1\n", "version: 1\nbrand: ../long-brand.yaml\n")
+        .replace("channels: [app_banner, moments_16x9]", "channels: [app_banner, kuaishou_small]"),
         encoding="utf-8")
     out = tmp_path / "out"
     code, ev = _batch([str(d), "-o", str(out), "--no-register", "--no-layers"], capsys)
     failed = [e for e in ev if e["event"] == "creative" and e["status"] == "failed"]
-    # the one-line headline slot of the 1242×290 card cannot hold 24 characters legibly; the small feed can
-    assert code == 3 and failed and all(e["channel"] == "app_banner" and "headline" in e["error"] for e in failed)
+    assert code == 3 and failed and all(e["channel"] == "app_banner" and "brand name" in e["error"] for e in failed)
     man = json.loads((out / "test-loan" / "manifest.json").read_text())
     assert {f["channel"] for f in man["failures"]} == {"app_banner"}
     assert {c["channel"] for c in man["creatives"]} == {"kuaishou_small"}

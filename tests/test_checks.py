@@ -324,6 +324,53 @@ def test_wealth_texts_carry_the_risk_phrase_and_high_rates_warn(tmp_path, write_
     assert not cap["passed"] and cap["where"] == "apr" and cap["severity"] == "warning"
 
 
+def test_check_bundle_agrees_with_poster_on_every_rule(tmp_path, write_brief):
+    """One code path: the checks mkt poster records and the ones mkt check BUNDLE evaluates again from the manifest
+    are the same, rule by rule, for images and text creatives — including a segment name (高额度客户) that reads as
+    an easy-credit claim in call_script.md's heading, which the customer never hears (it made check fail alone)."""
+    from mktcli.checks.run import check_bundle
+
+    brief = write_brief(GOOD.replace("  segments: [养殖户, 种植户]\n", "  segments: [养殖户, 高额度客户]\n  overrides:\n"
+                                     "    养殖户: {headline: 稳赚周转 秒批到账}\n")
+                        .replace("[app_banner, moments_16x9]", "[app_banner, dsp_300x250, sms, push, call_script]"))
+    res = make_posters(brief, tmp_path, register=False)
+    man = json.loads(res.manifest_path.read_text(encoding="utf-8"))
+    rep = check_bundle(res.out_dir, ocr=False)
+    assert len(rep.items) == len(man["creatives"]) == 10
+    for c, item in zip(man["creatives"], rep.items):
+        assert item.name == f"{c['segment']} / {c['channel']}"
+        recorded = {(k["rule"], k["severity"], k["passed"]) for k in c["checks"]}
+        again = {(k["rule"], k["severity"], k["passed"]) for k in item.results}
+        assert again == recorded, (item.name, again ^ recorded)
+    failed = {(c["segment"], c["channel"]) for c in man["creatives"] if any(not k["passed"] and k["severity"] == "error"
+                                                                            for k in c["checks"])}
+    assert ("养殖户", "app_banner") in failed and not any(seg == "高额度客户" for seg, _ in failed)
+    assert rep.errors() == sum(1 for c in man["creatives"] for k in c["checks"]
+                               if not k["passed"] and k["severity"] == "error")
+
+
+def test_check_bundle_reuses_the_posters_readback_while_files_are_unchanged(tmp_path, write_brief, monkeypatch):
+    pytest.importorskip("rapidocr_onnxruntime")
+    import mktcli.checks.readback as readback
+    from mktcli.checks.run import check_bundle
+
+    brief = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户]"))
+    res = make_posters(brief, tmp_path, verify=True, register=False)
+    reads = []
+    real = readback.read_back_file
+    monkeypatch.setattr(readback, "read_back_file", lambda *a: reads.append(a[0]) or real(*a))
+    rep = check_bundle(res.out_dir)
+    assert reads == [] and "2 reused" in " ".join(rep.notes)
+    ocr_results = [r for i in rep.items for r in i.results if r["rule"] == "OCR-READBACK"]
+    assert len(ocr_results) == 2 and all(r["passed"] for r in ocr_results)
+    c = next(c for c in res.creatives if c.data["channel"] == "app_banner").data
+    _paint(res.out_dir / c["path"], next(x for x in c["blocks"] if x["role"] == "apr")["box"], "3.5%起")
+    rep = check_bundle(res.out_dir)
+    assert len(reads) == 1 and reads[0].endswith("app_banner.jpg")   # only the changed file is read again
+    item = next(i for i in rep.items if i.name.endswith("app_banner"))
+    assert {"OCR-READBACK", "BUNDLE-FILE"} <= {r["rule"] for r in item.failed}
+
+
 # ------------------------------------------------------------------------------------------- issue 15
 
 BIZ = """\

@@ -78,9 +78,20 @@ def test_internal_errors_are_one_screen_with_hint(monkeypatch, tmp_path, capsys)
     code = run(["poster", str(EXAMPLES / "deposit.yaml"), "-o", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 70 and "MKT_DEBUG=1" in err and "Traceback" not in err
+    monkeypatch.setenv("MKT_DEBUG", "1")   # the traceback is added; the exit code stays
+    assert run(["poster", str(EXAMPLES / "deposit.yaml"), "-o", str(tmp_path)]) == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: boom" in err and "internal error" in err
+
+
+def test_debug_keeps_the_exit_code_of_an_expected_error(write_brief, tmp_path, monkeypatch, capsys):
+    p = write_brief(GOOD.replace('apr: "3.2%"', 'apr: "3,2%"'))
+    assert run(["poster", str(p), "-o", str(tmp_path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
     monkeypatch.setenv("MKT_DEBUG", "1")
-    with pytest.raises(RuntimeError):
-        run(["poster", str(EXAMPLES / "deposit.yaml"), "-o", str(tmp_path)])
+    assert run(["poster", str(p), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "offer.apr" in err
 
 
 def test_channels_json(capsys):
@@ -126,7 +137,7 @@ def test_help_is_fast_and_light():
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0 and "poster" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
-    for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL"):
+    for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL", "resvg"):
         assert heavy not in imported, f"`mkt --help` imports {heavy}"
     assert elapsed < 1.5, f"mkt --help took {elapsed:.2f}s"
 

@@ -313,14 +313,14 @@ def test_without_the_gpu_extra_says_how_to_install(monkeypatch):
         DiffusersEngine().prepare(DiffusionOptions(device="cpu"))
     assert "[gpu]" in ei.value.message and "mktcli[gpu]" in ei.value.hint
     name, note = base.resolve_engine_name("auto", has_image=False)
-    assert name == "procedural" and "mktcli[gpu]" in note
+    assert name == "illustration" and "mktcli[gpu]" in note
 
 
 def test_auto_on_cpu_falls_back_and_says_why():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     name, note = base.resolve_engine_name("auto", has_image=False)
-    assert name == "procedural" and "no CUDA GPU" in note
+    assert name == "illustration" and "no CUDA GPU" in note
 
 
 def test_model_not_in_cache_offline_says_how_to_get_it(monkeypatch, tmp_path):
@@ -428,7 +428,7 @@ def test_mkt_doctor_reports_torch_extras_fonts_and_auto(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["torch"]["installed"] and d["torch"]["cuda_available"] == torch.cuda.is_available()
     assert d["extras"]["gpu"]["diffusers"] and all(f["ok"] for f in d["fonts"].values())
-    assert d["engines"]["auto_picks"] == ("diffusers" if torch.cuda.is_available() else "procedural")
+    assert d["engines"]["auto_picks"] == ("diffusers" if torch.cuda.is_available() else "illustration")
     assert "hf_cache" in d["dirs"] and "Qwen/Qwen-Image" in d["models"]
     assert run(["doctor"]) == 0
     assert "visual.engine auto" in capsys.readouterr().out
@@ -494,7 +494,7 @@ def test_auto_with_cuda_but_no_model_falls_back_and_says_why(monkeypatch, tmp_pa
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     base.get_engine.cache_clear()
     res = make_posters(write_brief(), tmp_path / "out", channels=["app_banner"])
-    assert not res.failures and res.creatives[0].data["engines"]["visual"]["name"] == "procedural"
+    assert not res.failures and res.creatives[0].data["engines"]["visual"]["name"] == "illustration"
     assert any("diffusers could not start" in n and "not in the local cache" in n for n in res.notes)
 
 

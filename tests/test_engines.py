@@ -34,9 +34,9 @@ def test_unknown_engine_named_in_brief(write_brief):
     assert ei.value.key == "visual.engine" and "procedural" in ei.value.message
 
 
-def test_auto_without_gpu_uses_procedural_and_says_so():
+def test_auto_without_gpu_uses_the_illustration_engine_and_says_so():
     name, note = base.resolve_engine_name("auto", has_image=False)
-    assert name == "procedural" and "procedural" in note
+    assert name == "illustration" and "illustration" in note
 
 
 @pytest.fixture

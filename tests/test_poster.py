@@ -10,7 +10,7 @@ from PIL import Image
 
 from mktcli import load_brief, make_posters
 from mktcli.compose.color import hex_rgb
-from mktcli.errors import BriefError, FontError
+from mktcli.errors import BriefError, FontError, LayoutError
 
 from .conftest import EXAMPLES, GOOD
 
@@ -56,7 +56,7 @@ def test_farm_bundle_files_and_manifest(farm):
         assert c["texts"]["apr"] == "年化利率3.2%起"
         assert c["texts"]["disclaimer"] == "贷款额度、利率以实际审批结果为准"
         assert c["texts"]["provider"] == "本产品由示例农村商业银行股份有限公司提供"
-        assert c["engines"]["visual"]["name"] == "procedural" and c["engines"]["visual"]["seed"] == 7
+        assert c["engines"]["visual"]["name"] == "illustration" and c["engines"]["visual"]["seed"] == 7
         assert not Path(c["path"]).is_absolute() and ".." not in Path(c["path"]).parts
         ids.add(c["id"])
     assert len(ids) == 16
@@ -160,15 +160,18 @@ def test_brand_stack_without_the_glyph_fails_that_creative(tmp_path, write_brief
 
 
 def test_text_that_cannot_fit_fails_that_creative_only(tmp_path, write_brief):
-    p = write_brief(GOOD.replace("channels: [app_banner, moments_16x9]", "channels: [app_banner, kuaishou_small]")
-                    .replace("headline: 补栏周转 不误农时", "headline: 补栏周转不误农时春耕备耕资金无忧随借随还线上申请"))
-    res = _render(p, tmp_path)
+    # a 38-character brand name: no layout family can set it at 30 px on the 1242×290 card (1142 px of safe width)
+    # — the brand is never dropped there, so it is a located error; the 800×450 feed (16 px) holds it
+    (tmp_path / "long.yaml").write_text("version: 1\nname: long\nshort_name: 示例农村商业银行示例农村商业银行示例农村商业银行示例农村商业银行示例农村商业银行示例\n",
+                                        encoding="utf-8")
+    p = write_brief(GOOD.replace("version: 1\n", "version: 1\nbrand: long.yaml\n"))
+    res = _render(p, tmp_path / "out")
     failed = {(f.segment, f.channel) for f in res.failures}
-    # a one-line headline slot on the 1242×290 card cannot hold 24 characters at 30 px; the small feed can
     assert failed == {("养殖户", "app_banner"), ("种植户", "app_banner")}
-    assert {c.data["channel"] for c in res.creatives} == {"kuaishou_small"}
+    assert {c.data["channel"] for c in res.creatives} == {"moments_16x9"}
     man = json.loads(res.manifest_path.read_text(encoding="utf-8"))
-    assert man["failures"] and "headline" in man["failures"][0]["error"]
+    assert man["failures"] and "brand name" in man["failures"][0]["error"] and "1242×290" in man["failures"][0]["error"]
+    assert "short_name" in man["failures"][0]["hint"]
 
 
 def test_manifest_is_removed_while_rewriting(tmp_path, monkeypatch):
@@ -234,11 +237,30 @@ def test_thumbnail_keeps_rate_and_legal_text_when_space_runs_out(tmp_path, write
         assert "headline" in c.data["dropped"]
 
 
-def test_long_headline_on_a_real_poster_is_an_error_not_dropped(tmp_path, write_brief):
+def test_long_headline_on_a_real_poster_is_set_legibly_or_is_an_error_never_dropped(tmp_path, write_brief):
+    # 26 characters: the 800×450 feed and the 1242×290 card both hold it on two lines at or above the channel's
+    # legible minimum (a family with a two-line headline column); it is never dropped on a real poster
     text = GOOD.replace("headline: 补栏周转 不误农时", "headline: " + "补栏周转不误农时" * 3 + "春耕")
     res = _render(write_brief(text), tmp_path)
-    assert {f.channel for f in res.failures} == {"app_banner"}  # two lines fit the 800×450 feed
-    assert "headline" in res.failures[0].error.message and res.failures[0].error.hint
+    assert not res.failures
+    for c in res.creatives:
+        assert "headline" not in c.data["dropped"] and c.data["texts"]["headline"] == "补栏周转不误农时" * 3 + "春耕"
+        min_px = 30 if c.data["channel"] == "app_banner" else 16
+        head = next(b for b in c.data["blocks"] if b["role"] == "headline")
+        assert head["size"] >= min_px
+    # 80 characters cannot be set at 30 px in two lines in any family of the card: a located error, not a tiny one
+    text = GOOD.replace("headline: 补栏周转 不误农时", "headline: " + "补栏周转不误农时" * 3 + "春耕")
+    brief = load_brief(write_brief(text))
+    from mktcli.compose.render import Content, plan
+    from mktcli.compose.fonts import FontStack
+
+    stacks = {r: FontStack(["sans-bold", "sans"]) for r in ("display", "hero", "body", "emphasis", "small")}
+    long = Content("示例农村商业银行", "补栏周转不误农时" * 10, "立即申请", "贷款额度、利率以实际审批结果为准",
+                   "本产品由示例农村商业银行股份有限公司提供", None)
+    ch = brief.channel("app_banner")
+    with pytest.raises(LayoutError) as e:
+        plan(ch.width, ch.height, long, stacks, safe=ch.safe, min_px=ch.legible_px())
+    assert "headline" in e.value.message and "1242×290" in e.value.message and e.value.hint
 
 
 def test_checks_recorded_per_creative(farm):

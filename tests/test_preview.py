@@ -231,11 +231,81 @@ def test_other_host_names_are_refused(served):
 
 
 def test_reload_shows_bundles_finished_since(served):
+    import time
+
     server, out = served
     assert b"brief-late" not in raw_get(server, "/")[2]
     fake_bundle(out / "late", "brief-late")
+    time.sleep(server.rescan_seconds)   # OUT is looked at again for an unlisted file at most this often
     assert raw_get(server, "/files/late/%E5%85%BB%E6%AE%96%E6%88%B7/sms.txt")[0] == 200   # no page load needed
     assert b"brief-late" in raw_get(server, "/")[2]
+
+
+def test_unlisted_requests_do_not_read_the_manifests_again(served, monkeypatch):
+    """Any web page can send requests to 127.0.0.1: a burst of unlisted paths must not parse every manifest each."""
+    import mktcli.export.preview as preview
+
+    server, out = served
+    for i in range(5):
+        fake_bundle(out / f"b{i}", f"b{i}")
+    server.refresh()
+    reads = []
+    real = preview.load_manifest
+    monkeypatch.setattr(preview, "load_manifest", lambda folder: reads.append(folder) or real(folder))
+    server._scanned = 0.0   # as if the last look at OUT were long ago: one rescan, then none for rescan_seconds
+    for i in range(100):
+        assert raw_get(server, f"/files/nothing-{i}.png")[0] == 404
+    assert reads == []   # the rescan found every bundle unchanged (same stat): no manifest parsed again
+    fake_bundle(out / "new", "new")
+    server._scanned = 0.0
+    for i in range(50):
+        raw_get(server, f"/files/nothing-{i}.png")
+    assert len(reads) == 1   # the new bundle, once
+
+
+def test_bundle_whose_files_changed_is_not_served(served):
+    server, out = served
+    rel = "/files/loan/%E5%85%BB%E6%AE%96%E6%88%B7/sms.txt"
+    assert raw_get(server, rel)[0] == 200
+    (out / "loan" / "养殖户" / "sms.txt").write_bytes("【示例银行】全网最低。拒收请回复R\n".encode())   # edited after
+    assert raw_get(server, rel)[0] == 404
+    page = raw_get(server, "/")[2].decode("utf-8")
+    assert "do not match" in page and ("sha256 differs" in page or "bytes, manifest says" in page)
+    with pytest.raises(BriefError, match="do not match"):
+        load_gallery(out / "loan", require_bundle=True)
+
+
+def test_idle_connections_are_closed(served):
+    import time
+
+    server, _ = served
+    server.idle_timeout = 0.5
+    port = server.server_address[1]
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:   # connects, then sends nothing
+        s.sendall(b"GET / HT")                                              # … or half a request line
+        assert s.recv(1024) == b""                                          # the server hangs up
+    assert time.monotonic() - t0 < 5
+    assert raw_get(server, "/")[0] == 200
+
+
+def test_connections_beyond_the_limit_are_closed_at_once(served):
+    import time
+
+    server, _ = served
+    server.idle_timeout = 3
+    server._slots = threading.BoundedSemaphore(2)
+    port = server.server_address[1]
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+    time.sleep(0.3)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            t0 = time.monotonic()
+            s.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            assert s.recv(1024) == b"" and time.monotonic() - t0 < 2   # refused, not queued behind the idle ones
+    finally:
+        for s in idle:
+            s.close()
 
 
 def test_safe_rel():

@@ -143,6 +143,49 @@ def text_source(block: dict, sources: dict[str, str] | None) -> str:
     return sources.get(block["role"], block["role"])
 
 
+def check_inputs(*, min_px: float, canvas: tuple[int, int], safe, category: str, channel: str, facts: Facts,
+                 has_rate: bool, disclaimer: str, generative: bool, label_visible: bool,
+                 sources: dict[str, str] | None = None, unplaced: dict[str, str] | None = None) -> dict[str, Any]:
+    """poster_checks' inputs besides the rule set and the blocks, as JSON for the manifest (`check_inputs`), so
+    `mkt check BUNDLE` evaluates the very same function on the very same inputs as `mkt poster` did."""
+    return {"min_px": min_px, "canvas": list(canvas), "category": category, "channel": channel,
+            "safe": None if safe is None else {k: getattr(safe, k) for k in ("left", "top", "right", "bottom")},
+            "facts": facts_json(facts), "has_rate": has_rate, "disclaimer": disclaimer, "generative": generative,
+            "label_visible": label_visible, "sources": sources or {}, "unplaced": unplaced or {}}
+
+
+def facts_json(facts: Facts | None) -> dict[str, Any] | None:
+    if facts is None:
+        return None
+    return {"apr_phrase": facts.apr_phrase, "apr_figures": list(facts.apr_figures),
+            "numbers_from": list(facts.numbers_from), "provider": facts.provider, "apr": facts.apr,
+            "offer_sources": [list(s) for s in facts.offer_sources], "purpose": facts.purpose}
+
+
+def facts_from(d: dict[str, Any] | None) -> Facts | None:
+    if not isinstance(d, dict):
+        return None
+    return Facts(d.get("apr_phrase"), tuple(float(x) for x in d.get("apr_figures") or ()),
+                 tuple(str(x) for x in d.get("numbers_from") or ()), d.get("provider"), apr=d.get("apr"),
+                 offer_sources=tuple((str(k), str(t)) for k, t in d.get("offer_sources") or ()
+                                     if isinstance(k, str)), purpose=d.get("purpose"))
+
+
+def poster_checks_from(rs: RuleSet, blocks: list[dict], inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """poster_checks on inputs recorded with check_inputs (a manifest's creative)."""
+    from types import SimpleNamespace
+
+    safe = inputs.get("safe")
+    return poster_checks(rs, blocks, min_px=float(inputs["min_px"]), canvas=tuple(inputs["canvas"]),
+                         safe=SimpleNamespace(**safe) if isinstance(safe, dict) else None,
+                         category=inputs.get("category"), channel=inputs.get("channel"),
+                         facts=facts_from(inputs.get("facts")) or Facts(), has_rate=bool(inputs.get("has_rate")),
+                         disclaimer=str(inputs.get("disclaimer") or ""), generative=bool(inputs.get("generative")),
+                         label_visible=bool(inputs.get("label_visible")),
+                         sources=inputs.get("sources") if isinstance(inputs.get("sources"), dict) else None,
+                         unplaced=inputs.get("unplaced") if isinstance(inputs.get("unplaced"), dict) else None)
+
+
 def implicit_label(data: bytes) -> dict | None:
     """The implicit AIGC label written into a JPEG's EXIF ImageDescription or a PNG's text chunk, or None."""
     from PIL import Image

@@ -4,6 +4,7 @@ Used where mkt must not trust a model's pixels: a headline the diffusion model d
 it back exactly. onnxruntime is imported on first use only."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -34,7 +35,11 @@ def _reader():
 
     # mkt reads crops of known, horizontal text: no angle classifier, and the detector never upscales a crop
     # past 960 px on its long side (its default, min side ≥ 736, made a 1242×120 strip 7,600 px wide)
-    return RapidOCR(det_limit_type="max", det_limit_side_len=960, use_cls=False)
+    # MKT_OCR_THREADS: the ONNX threads of one reader (a worker of a parallel check sets it, so N workers do not
+    # each start a thread per core)
+    threads = int(os.environ.get("MKT_OCR_THREADS", "-1") or -1)
+    return RapidOCR(det_limit_type="max", det_limit_side_len=960, use_cls=False, intra_op_num_threads=threads,
+                    inter_op_num_threads=threads)
 
 
 _lock = threading.Lock()   # one ONNX session, shared by render threads
@@ -50,7 +55,31 @@ def read_lines(img: Image.Image) -> list[Line]:
     for quad, text, score in result or []:
         xs, ys = [p[0] for p in quad], [p[1] for p in quad]
         lines.append(Line(text, (min(xs), min(ys), max(xs), max(ys)), float(score)))
-    return sorted(lines, key=lambda ln: (round(ln.box[1] / 8), ln.box[0]))
+    return reading_order(lines)
+
+
+def reading_order(lines: list[Line]) -> list[Line]:
+    """Lines as a reader takes them: rows of lines whose vertical extents overlap (a small label beside a large
+    figure on one baseline is one row: 年化利率 3.2%起), rows top to bottom, each row left to right."""
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        cy = (ln.box[1] + ln.box[3]) / 2
+        row = rows[-1] if rows else None
+        if row is not None and any(o.box[1] <= cy <= o.box[3] or ln.box[1] <= (o.box[1] + o.box[3]) / 2 <= ln.box[3]
+                                   for o in row):
+            row.append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
+
+
+def read_line(img: Image.Image) -> str:
+    """The text of an image holding one line (a crop of a one-line block), by the recogniser alone: no detection."""
+    import numpy as np
+
+    with _lock:
+        result, _ = _reader()(np.asarray(img.convert("RGB")), use_det=False, use_cls=False, use_rec=True)
+    return "".join(r[0] for r in result or [] if r and isinstance(r[0], str))
 
 
 _SKIP = re.compile(r"[\s\u3000]")

@@ -13,28 +13,45 @@ from PIL import Image
 from . import ocr
 
 # role in the manifest's `texts` → the block roles it is drawn with
-REQUIRED = {"apr": ("apr_label", "apr"), "disclaimer": ("disclaimer",), "provider": ("provider",),
-            "headline": ("headline",)}
+REQUIRED = {"apr": ("apr_label", "apr"), "offer": ("offer_label", "offer"), "disclaimer": ("disclaimer",),
+            "provider": ("provider",), "headline": ("headline",)}
 
 
 def _union(boxes: list[list[float]]) -> tuple[float, float, float, float]:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-def _read(img: Image.Image, box, pad: float) -> str:
+def _crop(img: Image.Image, box, pad_x: float, pad_y: float) -> Image.Image:
     W, H = img.size
     x0, y0, x1, y1 = box
     h = y1 - y0
-    crop = img.crop((max(0, int(x0 - pad * h)), max(0, int(y0 - pad * h)), min(W, int(x1 + pad * h) + 1),
-                     min(H, int(y1 + pad * h) + 1)))
+    crop = img.crop((max(0, int(x0 - pad_x * h)), max(0, int(y0 - pad_y * h)), min(W, int(x1 + pad_x * h) + 1),
+                     min(H, int(y1 + pad_y * h) + 1)))
     if crop.height < 48:   # the detector misses very small text: give it pixels
         f = 48 / max(1, crop.height)
         crop = crop.resize((max(1, int(crop.width * f)), 48), Image.LANCZOS)
-    return "".join(ocr.normalise(ln.text) for ln in ocr.read_lines(crop))
+    return crop
+
+
+def _read(img: Image.Image, box, pad: float) -> str:
+    return "".join(ocr.normalise(ln.text) for ln in ocr.read_lines(_crop(img, box, pad, pad)))
+
+
+def _one_line(b: dict) -> bool:
+    """A block drawn as one line (its box about one font size high): the recogniser alone reads it."""
+    size = b.get("size") or 0
+    return size > 0 and (b["box"][3] - b["box"][1]) <= 1.5 * size
+
+
+def _read_lines_of(img: Image.Image, parts: list[dict], order: tuple[str, ...]) -> str:
+    """The blocks read one line each by the recogniser alone (no text detection: 3-5x faster), in drawing order."""
+    ordered = sorted(parts, key=lambda b: (order.index(b["role"]) if b["role"] in order else 99, b["box"][1],
+                                           b["box"][0]))
+    return "".join(ocr.normalise(ocr.read_line(_crop(img, b["box"], 0.35, 0.12))) for b in ordered)
 
 
 def read_back(img: Image.Image, blocks: list[dict], texts: dict[str, str],
-              roles: tuple[str, ...] = ("apr", "disclaimer", "provider", "headline")) -> list[dict[str, Any]]:
+              roles: tuple[str, ...] = ("apr", "offer", "disclaimer", "provider", "headline")) -> list[dict[str, Any]]:
     """One result per required string present in `texts`: {role, expected, read, found}."""
     out = []
     img = img.convert("RGB")
@@ -50,6 +67,11 @@ def read_back(img: Image.Image, blocks: list[dict], texts: dict[str, str],
             out.append({"role": role, "expected": want, "read": "", "found": False})
             continue
         target = ocr.normalise(want)
+        if all(_one_line(b) for b in parts):   # the fast path; anything it misses is read again in full below
+            read = _read_lines_of(img, parts, REQUIRED.get(role, (role,)))
+            if target in read:
+                out.append({"role": role, "expected": want, "read": read, "found": True})
+                continue
         read = _read(img, _union([b["box"] for b in parts]), 0.35)
         found = target in read
         if not found and len(parts) > 1:   # label and figure side by side: each block must read as itself
@@ -78,7 +100,20 @@ def readback_check(rs, img: Image.Image, blocks: list[dict], texts: dict[str, st
     if not ocr.available():
         return {"rule": "OCR-READBACK", "severity": "info", "passed": False,
                 "message": "not run: no OCR engine (pip install 'mktcli[ocr]')"}
-    res = read_back(img, blocks, texts)
+    return readback_result(rs, read_back(img, blocks, texts))
+
+
+def read_back_file(path: str, blocks: list[dict], texts: dict[str, str]) -> list[dict[str, Any]]:
+    """read_back of an image file (what a worker process of `mkt check BUNDLE` runs)."""
+    with Image.open(path) as im:
+        return read_back(im, blocks, texts)
+
+
+def readback_result(rs, res: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The OCR-READBACK check from read_back's results."""
+    sev = rs.severity("OCR-READBACK")
+    if sev is None:
+        return None
     missing = [r for r in res if not r["found"]]
     d = {"rule": "OCR-READBACK", "severity": sev, "passed": not missing,
          "message": "; ".join(f"{r['role']} '{r['expected']}' read as '{r['read']}'" for r in missing),

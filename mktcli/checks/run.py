@@ -69,6 +69,69 @@ def check_text(text: str, *, unit: str = "text", category: str | None = None, ru
     return rep
 
 
+# the rules each text channel is checked against (any other rule that fails is recorded too)
+CHANNEL_RULES = {
+    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+            "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+                    "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS", "AD-STATE",
+             "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+}
+_PASSED_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
+CALL_PARTS = (("opening", "开场"), ("value", "介绍"), ("apr", "利率"), ("refusal", "拒绝选项"), ("closing", "结束"))
+
+
+def text_unit(channel: str, texts: dict[str, str]) -> tuple[str, str]:
+    """(the text a customer reads or hears, its unit for the rules) of a text creative, from its `texts`: what the
+    copy guard checked — never the file's decoration (call_script.md's heading names the segment, which is not
+    said to the customer)."""
+    if channel == "sms":
+        return texts.get("body", ""), "sms"
+    if channel == "call_script":
+        return "\n".join(f"{label}：{texts[k]}" for k, label in CALL_PARTS if texts.get(k)), "call"
+    return f"{texts.get('title', '')}\n{texts.get('body', '')}", "push"
+
+
+def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: str | None, facts: Facts | None,
+                push_limits: tuple[int, int] = (20, 50)) -> list[dict[str, Any]]:
+    """Every rule result of one text creative (sms, call_script, push): one code path for `mkt poster`, which
+    records them, and `mkt check BUNDLE`, which evaluates them again from the manifest's texts and inputs."""
+    text, unit = text_unit(channel, texts)
+    failed: dict[str, list[dict]] = {}
+
+    def fail(rule: str, severity: str, message: str, **extra) -> None:   # each violation once (a rule, its words)
+        if not any(r["message"] == message for r in failed.get(rule, [])):
+            failed.setdefault(rule, []).append({"rule": rule, "severity": severity, "passed": False,
+                                                "message": message, **extra})
+
+    if channel == "push":
+        for part, limit in (("title", push_limits[0]), ("body", push_limits[1])):
+            value = texts.get(part, "")
+            if limit and len(value) > limit:
+                fail("COPY-LEN", "error", f"push {part} is {len(value)} characters; the limit is {limit}")
+            if not value.strip():
+                fail("COPY-EMPTY", "error", f"push {part} is empty")
+    for f in rs.check_text(text, unit=unit, category=category, facts=facts, apr_shown=False):
+        if f.severity != "info":
+            fail(f.rule, f.severity, f.message, **{k: v for k, v in (("match", f.match), ("fix", f.fix)) if v})
+    phrase = facts.apr_phrase if facts else None
+    if phrase and phrase not in text and channel == "call_script":
+        fail("FIN-APR", "error", f"the call must state '{phrase}'")
+    if phrase and phrase not in text and channel == "sms":
+        fail("FIN-APR", "warning", f"the SMS does not state '{phrase}'")
+    rules = list(CHANNEL_RULES.get(channel, []))
+    if category == "wealth":
+        rules.append("FIN-RISK")
+    out = []
+    for r in rules:
+        if r in failed:
+            out += failed.pop(r)
+        elif (sev := rs.severity(r, _PASSED_SEVERITY.get(r, "error"))) is not None:   # None: switched off
+            out.append({"rule": r, "severity": sev, "passed": True, "message": ""})
+    return out + [r for rs_ in failed.values() for r in rs_]
+
+
 def brief_facts(path: str | Path, category: str | None = None) -> tuple[Facts, str]:
     """(the facts a text is compared with, the category) from a brief: its offer (APR, perks, product name),
     provider and purpose — those of its first segment."""
@@ -173,74 +236,129 @@ def _check_generated(b, rs: RuleSet, segs, seen: set, add, rep: Report) -> None:
             add(f"copy · {seg.name}", {**f.as_dict(), "passed": False, "where": f"generated {unit}"}, "copy")
 
 
-def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = ()) -> Report:
-    """A finished bundle: each image's implicit label, its recorded checks re-evaluated on the placement record,
-    its placed strings against the text rules, and (ocr) the required strings read back from the pixels; each
-    text creative against the text and SMS/call rules. Files are re-hashed against the manifest."""
+def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), jobs: int | None = None) -> Report:
+    """A finished bundle, checked as `mkt poster` checked it — the same functions on the inputs its manifest records
+    (`check_inputs`: poster_checks for an image, text_checks for a text creative) with the rules in force now —
+    plus what only the files can tell: every file re-hashed against the manifest, each image's implicit label, and
+    (ocr) the required strings read back from the pixels. The poster's own read-back (--verify) is reused for a
+    file whose sha256 is the one it read; the others are read in `jobs` processes (default: one per core)."""
     import hashlib
 
-    from PIL import Image
+    from ..export.bundle import load_manifest
+    from .image import implicit_label_check, poster_checks_from
 
-    from ..export.bundle import find_manifest
-    from .image import implicit_label_check
-    from .readback import readback_check
-
-    mp = find_manifest(path)
-    try:
-        man = json.loads(mp.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise AssetError(f"cannot read {mp}: {e}", "is it a bundle's manifest.json written by mkt?") from None
+    root, man = load_manifest(path)
     rs = load_rules(extra_rules)
-    root = mp.parent
-    rep = Report(str(mp), "bundle")
+    rep = Report(str(root / "manifest.json"), "bundle")
     if ocr:
         from . import ocr as ocr_mod
 
         if not ocr_mod.available():
             rep.notes.append("OCR read-back skipped: pip install 'mktcli[ocr]'")
             ocr = False
+    to_read: list[tuple[Item, dict, Path]] = []
+    reused = 0
     for c in man.get("creatives", []):
+        if not isinstance(c, dict) or not isinstance(c.get("path"), str):
+            continue
         item = Item(f"{c.get('segment')} / {c.get('channel')}", "text" if c.get("format") == "text" else "image")
         rep.items.append(item)
-        f = root / c["path"]
-        if not f.is_file():
+        f = _inside(root, c["path"])
+        if f is None or not f.is_file():
             item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
                                  "message": f"missing file {c['path']}"})
             continue
         data = f.read_bytes()
-        if hashlib.sha256(data).hexdigest() != c.get("sha256"):
+        unchanged = hashlib.sha256(data).hexdigest() == c.get("sha256")
+        if not unchanged:
             item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
                                  "message": f"{c['path']} changed after the bundle was made (sha256 differs)"})
-        facts = Facts(purpose=man.get("brief", {}).get("purpose"))
-        recorded = [r for r in c.get("checks", []) if not r.get("passed")]
+        inputs = c.get("check_inputs")
         if c.get("format") == "text":
-            unit = UNITS.get(c["channel"], "text")
-            text = data.decode("utf-8", "replace")
-            if unit == "sms":
-                text = c["texts"].get("body", text)
-            item.results = _merged(item.results + recorded, _findings(rs, text.strip(), unit=unit, facts=facts,
-                                                                      category=_category(man, c)))
+            if isinstance(inputs, dict):
+                from .image import facts_from
+
+                limits = tuple(inputs.get("push_limits") or (20, 50))
+                item.results += text_checks(rs, c["channel"], c.get("texts") or {}, category=inputs.get("category"),
+                                            facts=facts_from(inputs.get("facts")), push_limits=limits)
+            else:   # a bundle made before check_inputs were recorded: the recorded checks and the text rules on the
+                # texts alone, each finding once
+                text, unit = text_unit(c["channel"], c.get("texts") or {})
+                item.results = _merged(item.results + [r for r in c.get("checks", []) if not r.get("passed")],
+                                       _findings(rs, text.strip(), unit=unit, category=_category(man, c)))
             continue
-        generative = bool(c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "image"))
+        generative = bool(inputs.get("generative")) if isinstance(inputs, dict) else \
+            c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image")
         lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
+        if isinstance(inputs, dict):
+            item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
+        else:   # before check_inputs: the recorded checks and the text rules again, each finding once
+            rerun = []
+            for role, text in c.get("texts", {}).items():
+                if role in ("headline", "subhead", "cta") or role.startswith("perk"):
+                    rerun += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
+                                       where=role)
+            item.results = _merged(item.results + [r for r in c.get("checks", []) if not r.get("passed")], rerun)
         if lab:
             item.results.append(lab)
-        # the recorded checks, and the text rules again on the placed strings (a rules file may have changed):
-        # a finding both hold is listed once
-        rerun = []
-        for role, text in c.get("texts", {}).items():
-            if role in ("headline", "subhead", "cta") or role.startswith("perk"):
-                rerun += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"], facts=facts,
-                                   where=c.get("sources", {}).get(role, "perk" if role.startswith("perk") else role))
-        item.results = _merged(item.results + recorded, rerun)
         if ocr:
-            with Image.open(f) as im:
-                r = readback_check(rs, im, c.get("blocks", []), c.get("texts", {}))
+            recorded = next((k for k in c.get("checks", []) if k.get("rule") == "OCR-READBACK"
+                             and k.get("sha256") and "read" in k), None)
+            if recorded is not None and unchanged and recorded["sha256"] == c.get("sha256"):
+                item.results.append(recorded)   # the poster read these very bytes (mkt poster --verify)
+                reused += 1
+            else:
+                to_read.append((item, c, f))
+    if to_read:
+        from .readback import readback_result
+
+        for (item, c, _), res in zip(to_read, _read_back_all([(str(f), c.get("blocks", []), c.get("texts", {}))
+                                                              for _, c, f in to_read], jobs)):
+            r = readback_result(rs, res)
             if r:
                 item.results.append(r)
+    if ocr and (reused or to_read):
+        rep.notes.append(f"OCR read-back: {len(to_read)} image(s) read now"
+                         + (f", {reused} reused from mkt poster --verify (files unchanged)" if reused else ""))
+    for item in rep.items:
         if not item.results:
             item.results.append({"rule": "ALL", "severity": "info", "passed": True, "message": ""})
     return rep
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    from ..errors import MktError
+    from ..export.files import safe_join
+
+    try:
+        return safe_join(root, *rel.split("/"))
+    except MktError:
+        return None
+
+
+def _ocr_worker(threads: int) -> None:
+    import os
+
+    os.environ["MKT_OCR_THREADS"] = str(threads)
+
+
+def _read_back_all(jobs_in: list[tuple[str, list, dict]], jobs: int | None) -> list[list[dict]]:
+    """read_back of many image files, in worker processes when there are enough of them (each worker loads the
+    OCR models once, ~1 s; ONNX threads shared out so the workers do not oversubscribe the cores)."""
+    import os
+
+    from .readback import read_back_file
+
+    cores = os.cpu_count() or 1
+    n = max(1, min(jobs or cores, len(jobs_in)))
+    if n == 1 or len(jobs_in) < 4:
+        return [read_back_file(*j) for j in jobs_in]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_ocr_worker,
+                             initargs=(max(1, cores // n),)) as pool:
+        return list(pool.map(read_back_file, *zip(*jobs_in), chunksize=max(1, len(jobs_in) // (n * 4))))
 
 
 _QUOTED = re.compile(r"'([^']+)'")
@@ -274,19 +392,14 @@ def _category(man: dict, c: dict) -> str | None:
 def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), category: str | None = None) -> Report:
     """One image on its own: its implicit label, and (ocr) every text line read off it against the text rules
     (no brief: FIN-APR looks for any annualized rate in the image's text)."""
-    from PIL import Image, UnidentifiedImageError
-
     from . import ocr as ocr_mod
     from .image import implicit_label
 
+    from ..userfiles import load_image, read_user_file
+
     p = Path(path)
-    try:
-        data = p.read_bytes()
-        with Image.open(p) as im:
-            im.load()
-            img = im.convert("RGB")
-    except (OSError, UnidentifiedImageError) as e:
-        raise AssetError(f"cannot read image {p}: {e}", "give a JPEG or PNG file") from None
+    data = read_user_file(p, "image", "image")   # regular file, within files.image
+    img = load_image(p, "image").convert("RGB")   # within image.max_pixels / max_side, decoded whole
     rs = load_rules(extra_rules)
     rep = Report(str(p), "image")
     item = Item(p.name, "image")

@@ -64,7 +64,7 @@ app.add_typer(learn_cmd.app, name="learn", help=learn_cmd.HELP)
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
-    from .errors import debug, report
+    from .errors import debug, report, show_traceback
     from ..errors import MktError
 
     try:
@@ -89,13 +89,9 @@ def run(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 141
-    except (MktError, KeyboardInterrupt) as e:
-        if debug():
-            raise
-        return _json_error(e, report(e), argv)
-    except Exception as e:  # noqa: BLE001 — the one place that catches everything
-        if debug():
-            raise
+    except (MktError, KeyboardInterrupt, Exception) as e:  # noqa: BLE001 — the one place that catches everything
+        if debug():   # the traceback, then the same message and the same exit code as without MKT_DEBUG
+            show_traceback(e)
         return _json_error(e, report(e), argv)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt
+from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt, VariantsOpt
 
 HELP = """Render many briefs (files or folders of *.yaml) into OUT/<brief name>/ bundles: every segment × channel,
 in parallel processes, skipping creatives whose inputs did not change (re-run after a crash or Ctrl-C to resume).
@@ -21,11 +21,12 @@ Example: mkt batch briefs/ -o out"""
 def batch(
     briefs: Annotated[list[Path], typer.Argument(help="Brief YAML files and/or folders holding them.", show_default=False)],
     out: OutOpt = Path("out"),
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU core; 1 with the diffusers engine).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=512, help="Worker processes (default: one per CPU core; 1 with the diffusers engine).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Render every creative again, even when its inputs did not change.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first bad brief or failed creative (a re-run resumes).")] = False,
     seed: SeedOpt = None,
     engine: EngineOpt = None,
+    variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
     model: ModelOpt = None,
     profile: ProfileOpt = None,
@@ -43,7 +44,8 @@ def batch(
     vo = DiffusionOptions(model=model, profile=profile, device=device)
     opts = BatchOptions(out=out, jobs=jobs, force=force, fail_fast=fail_fast, seed=seed, engine=engine,
                         channel_files=tuple(channel_files or ()), rules=tuple(rules or ()), visual_options=vo,
-                        verify=verify, allow_errors=allow_errors, layered=layers, register=register)
+                        verify=verify, allow_errors=allow_errors, layered=layers, register=register,
+                        variants=variants)
     lines = as_json or not sys.stdout.isatty()
     view = _Lines() if lines else _Terminal()
     try:
@@ -73,6 +75,7 @@ def _summary_dict(result) -> dict:
             "bundles_written": sum(1 for b in result.bundles if b.status == "written"),
             "bundles_unchanged": sum(1 for b in result.bundles if b.status == "unchanged"),
             "bundles_incomplete": sum(1 for b in result.bundles if b.status == "incomplete"),
+            "bundles_failed": sum(1 for b in result.bundles if b.status == "failed"),
             "failed_checks": sum(b.failed_checks for b in result.bundles),
             "interrupted": result.interrupted, "stopped_early": result.stopped_early,
             "seconds": round(result.seconds, 2),
@@ -105,9 +108,14 @@ class _Lines:
         self._emit(d)
 
     def bundle(self, b) -> None:
-        self._emit({"event": "bundle", "brief": b.name, "status": b.status,
-                    "manifest": str(b.manifest) if b.manifest else None, "creatives": b.creatives,
-                    "failures": b.failures, "failed_checks": b.failed_checks, "unregistered": b.unregistered})
+        d = {"event": "bundle", "brief": b.name, "status": b.status,
+             "manifest": str(b.manifest) if b.manifest else None, "creatives": b.creatives,
+             "failures": b.failures, "failed_checks": b.failed_checks, "unregistered": b.unregistered}
+        if b.error is not None:
+            from .errors import error_dicts
+
+            d |= {"exit_code": int(b.error.exit_code), "errors": error_dicts(b.error)}
+        self._emit(d)
 
     def summary(self, result) -> None:
         self._emit(_summary_dict(result))
@@ -126,10 +134,10 @@ class _Terminal:
     """A progress bar with ETA on stderr while it runs, a summary table at the end."""
 
     def __init__(self):
-        from rich.console import Console
+        from ._console import console
 
-        self.err = Console(stderr=True, highlight=False)
-        self.con = Console(highlight=False)
+        self.err = console(stderr=True)
+        self.con = console()
         self.progress = None
         self.task = None
         self.failed: list = []
@@ -138,10 +146,12 @@ class _Terminal:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
+        from rich.markup import escape
+
         from .errors import report
 
         for b in plan.bad:   # reported as they are found; the rest of the batch goes on
-            self.err.print(f"[red]bad brief[/red] {b.path}")
+            self.err.print(f"[red]bad brief[/red] {escape(str(b.path))}")
             report(b.error, self.err)
         self.progress = Progress(TextColumn("[bold]batch[/bold]"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
@@ -175,7 +185,7 @@ class _Terminal:
             for col in ("brief", "creatives", "failed checks", "failed", "bundle"):
                 table.add_column(col, justify="right" if col in ("creatives", "failed checks", "failed") else "left")
             shown = result.bundles if len(result.bundles) <= 30 else \
-                [b for b in result.bundles if b.failures or b.failed_checks or b.status == "incomplete"][:30]
+                [b for b in result.bundles if b.failures or b.failed_checks or b.status in ("incomplete", "failed")][:30]
             for b in shown:
                 table.add_row(escape(b.name), str(b.creatives), _red(b.failed_checks), _red(b.failures),
                               b.status + (" (not registered)" if b.unregistered else ""))
@@ -188,7 +198,11 @@ class _Terminal:
                            f" {escape(f['error'])}" + (f"\n    [cyan]hint:[/cyan] {escape(f['hint'])}"
                                                          if f.get("hint") else ""))
         for b in result.plan.bad:
-            self.con.print(f"[red]bad brief[/red] {escape(str(b.path))}: {escape(str(b.error))}")
+            self.con.print(f"[red]bad brief[/red] {escape(str(b.path))}: {escape(_short(str(b.error), 300))}")
+        for b in result.bundles:
+            if b.error is not None:
+                self.con.print(f"[red]bundle not written[/red] {escape(b.name)}: {escape(_short(str(b.error), 300))}"
+                               + (f"\n    [cyan]hint:[/cyan] {escape(b.error.hint)}" if b.error.hint else ""))
         rate = f", {s['rendered_per_second']}/s" if s["rendered"] and s["rendered_per_second"] else ""
         head = ("[yellow]interrupted[/yellow]: finished creatives are kept; re-run to resume. "
                 if result.interrupted else "")

@@ -64,7 +64,13 @@ def check(
         elif suffix in (".jpg", ".jpeg", ".png", ".webp"):
             rep = runner.check_image(p, ocr=ocr, extra_rules=extra, category=category)
         elif suffix in (".txt", ".md", ""):
-            content = p.read_text(encoding="utf-8").strip()
+            from ..userfiles import read_user_file
+
+            try:   # a regular file within files.text: /dev/zero or a FIFO is refused, not read forever
+                content = read_user_file(p, "text file", "text").decode("utf-8").strip()
+            except UnicodeDecodeError as e:
+                raise BriefError(f"{p} is not UTF-8 text (byte {e.start})", key="PATH",
+                                 hint="save it as UTF-8") from None
             guess = "call" if p.stem.startswith("call") else _guess_unit(content)
             rep = runner.check_text(content, unit=unit or guess, category=category, rules=load_rules(extra),
                                     name=p.name, facts=facts)
@@ -84,11 +90,11 @@ def _guess_unit(text: str) -> str:
 
 
 def _show(rep) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(highlight=False)
+    con = console()
     failed_items = [i for i in rep.items if i.failed]
     for item in failed_items[:40]:
         t = Table(title=f"{escape(item.name)}", title_justify="left", show_header=True)

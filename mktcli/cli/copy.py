@@ -26,11 +26,11 @@ def copy(
     segment: Annotated[Optional[list[str]], typer.Option("--segment", "--segments", "-s", help="Only these segments (repeatable, or comma-separated).")] = None,
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help=f"Only these in the table (repeatable): {', '.join(CHANNELS)}.")] = None,
     n: Annotated[int, typer.Option("--n", min=1, max=20, help="Variants per segment.")] = 3,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for the wording (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=4294967295, help="Seed for the wording, 0 … 2^32−1 (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
 
     from ..brief import load_brief
     from ..copywriting.writer import write_copy
@@ -47,7 +47,7 @@ def copy(
     bad = [c for c in channel or [] if c not in CHANNELS]
     if bad:
         raise BriefError(f"unknown copy channel '{bad[0]}'", key="--channel", hint="one of: " + ", ".join(CHANNELS))
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
     name = engine or b.copy.engine
     options = {k: v for k, v in (("model", model or b.copy.model), ("device", device)) if v} if name == "llm" else {}
     status = err.status(f"writing copy with the {name} engine …") if err.is_terminal and not as_json else None
@@ -75,19 +75,21 @@ def copy(
                                     indent=2) + "\n")
         return code
     _table(res, channel or ["headline", "sms", "push"])
-    con = Console(highlight=False)
+    from rich.markup import escape
+
+    con = console()
     for seg, v in failed:
         for f in v.findings:
             if f.severity == "error":
-                con.print(f"[red]check {f.rule}[/red] {seg} #{v.variant + 1}: {f.message}")
+                con.print(f"[red]check {escape(f.rule)}[/red] {escape(seg)} #{v.variant + 1}: {escape(f.message)}")
     for note in res.notes:
-        con.print(f"[dim]note: {note}[/dim]")
-    con.print(f"copy: {path}  (every field and the call script in full: --json, or the file)")
+        con.print(f"[dim]note: {escape(note)}[/dim]")
+    con.print(f"copy: {escape(str(path))}  (every field and the call script in full: --json, or the file)")
     return code
 
 
 def _table(res, channels: list[str]) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -101,10 +103,10 @@ def _table(res, channels: list[str]) -> None:
         for v in vs:
             c = v.copy
             cells = {"headline": c.headline, "subhead": c.subhead,
-                     "sms": f"{c.sms.text} [dim]({len(c.sms.text)})[/dim]",
+                     "sms": f"{escape(c.sms.text)} [dim]({len(c.sms.text)})[/dim]",
                      "call_script": c.call_script.text, "push": f"{c.push.title}\n{c.push.body}",
                      "feed": f"{c.feed.title}\n{c.feed.description}"}
             mark = "" if v.ok else " [red]✗[/red]"
             t.add_row(escape(seg) if v.variant == 0 else "", f"{v.variant + 1}{mark}",
                       *[cells[ch] if ch == "sms" else escape(cells[ch]) for ch in channels])
-    Console(highlight=False).print(t)
+    console().print(t)

@@ -1,33 +1,48 @@
 """One place that turns exceptions into a one-screen message and a documented exit code.
-MKT_DEBUG=1 shows the full traceback instead."""
+MKT_DEBUG=1 adds the full traceback before the message; the exit code stays the same."""
 from __future__ import annotations
 
 import os
 import sys
 
-from rich.console import Console
 from rich.markup import escape
 
-from ..errors import BriefError, BriefErrors, ExitCode, MktError
+from ..errors import BriefError, BriefErrors, ExitCode, MktError, clip, user_os_error
+from ._console import console as make_console
+
+MAX_PROBLEMS = 12   # problems listed of a BriefErrors
+MAX_MESSAGE = 600   # characters of one message: a last guard (values in messages are clipped where they are quoted)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else clip(text, MAX_MESSAGE)
 
 
 def _line(err: MktError) -> str:
-    where = err.where()
+    where = _short(err.where())
     head = f"[bold]{escape(where)}[/bold]: " if where else ""
-    out = f"{head}{escape(err.message)}"
+    out = f"{head}{escape(_short(err.message))}"
     if err.hint:
-        out += f"\n    [cyan]hint:[/cyan] {escape(err.hint)}"
+        out += f"\n    [cyan]hint:[/cyan] {escape(_short(err.hint))}"
     return out
 
 
-def report(err: BaseException, console: Console | None = None) -> int:
-    console = console or Console(stderr=True, highlight=False, soft_wrap=True)
+def as_user_error(err: BaseException) -> MktError | None:
+    return None if isinstance(err, MktError) else user_os_error(err)
+
+
+def report(err: BaseException, console=None) -> int:
+    console = console or make_console(stderr=True, soft_wrap=True)
+    user = as_user_error(err)
+    if user is not None:
+        err = user
     if isinstance(err, BriefErrors):
         console.print(f"[red bold]error:[/red bold] {len(err.errors)} problems")
-        for e in err.errors[:20]:
+        shown = err.errors[:MAX_PROBLEMS]   # one screen: a file with 10,000 mistakes gets the first few
+        for e in shown:
             console.print("  • " + _line(e))
-        if len(err.errors) > 20:
-            console.print(f"  … and {len(err.errors) - 20} more")
+        if len(err.errors) > len(shown):
+            console.print(f"  … and {len(err.errors) - len(shown)} more")
         return int(err.exit_code)
     if isinstance(err, MktError):
         console.print("[red bold]error:[/red bold] " + _line(err))
@@ -35,16 +50,24 @@ def report(err: BaseException, console: Console | None = None) -> int:
     if isinstance(err, KeyboardInterrupt):
         console.print("[yellow]interrupted[/yellow]: finished files are kept; re-run to complete the bundle")
         return 130
-    console.print(f"[red bold]internal error:[/red bold] {escape(type(err).__name__)}: {escape(str(err))}\n"
+    console.print(f"[red bold]internal error:[/red bold] {escape(type(err).__name__)}: {escape(_short(str(err)))}\n"
                   "    [cyan]hint:[/cyan] this is a bug in mkt; re-run with MKT_DEBUG=1 and report the traceback")
     return int(ExitCode.INTERNAL)
+
+
+def show_traceback(err: BaseException) -> None:
+    """MKT_DEBUG=1: the full traceback on stderr, before the usual message (the exit code stays the same)."""
+    import traceback
+
+    traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
 
 
 def error_dicts(err: BaseException) -> list[dict]:
     """The error as JSON for scripts: one dict per problem (a BriefErrors holds several), with file, line and key
     where known."""
     def one(e) -> dict:
-        d = {"error": getattr(e, "message", str(e)), "hint": getattr(e, "hint", None)}
+        e = as_user_error(e) or e
+        d = {"error": _short(getattr(e, "message", str(e))), "hint": getattr(e, "hint", None)}
         for k in ("file", "line", "key"):
             v = getattr(e, k, None)
             if v is not None:

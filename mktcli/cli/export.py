@@ -32,10 +32,10 @@ def export(
     if as_json:
         sys.stdout.write(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False, indent=2) + "\n")
         return 0
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
-    con = Console(highlight=False)
+    con = console()
     con.print(f"[green]zip[/green] {escape(summary['zip'])}: {summary['files']} files, "
               f"{summary['bytes'] / 1024:,.0f} KB (sha256 {summary['sha256'][:12]}…)")
     a = summary["approval"]

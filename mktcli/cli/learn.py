@@ -54,20 +54,21 @@ def ingest(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..export.registry import open_registry
-    from ..learn.store import parse, write
+    from ..learn.store import check_file, ingest
 
-    parsed = [parse(f) for f in files]   # every file readable before the registry changes
-    with open_registry(registry) as reg:
-        results = [write(reg, p) for p in parsed]
+    for f in files:   # every file a readable click log before the registry is opened
+        check_file(f)
+    with open_registry(registry) as reg:   # streamed, in one transaction: all files or none
+        results = ingest(reg, *files)
     code = 3 if any(r.bad for r in results) else 0
     if as_json:
         _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
         return code
-    con = Console(highlight=False)
+    con = console()
     for r in results:
         con.print(f"{escape(str(r.file))}: {r.rows} rows · [green]{r.added} added[/green] · {r.updated} updated · "
                   f"{r.unchanged} unchanged" + (f" · [red]{len(r.bad)} bad (skipped)[/red]" if r.bad else ""))
@@ -91,12 +92,12 @@ def plan(
     status: Annotated[Optional[str], typer.Option("--status", help="Creatives to plan for, comma-separated (default: draft,approved,live).")] = None,
     max_new: Annotated[float, typer.Option("--max-new", min=0.05, max=1.0, help="Most traffic all creatives with no traffic yet may take together (1 = no cap).")] = 0.5,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Also plan creatives with a failed error-level check (they are blocked from approval).")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=4294967295, help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the plan JSON to this file.")] = None,
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -118,14 +119,14 @@ def plan(
     if as_json:
         _out(p)
         return 0
-    con = Console(highlight=False)
+    con = console()
     for seg, s in p["segments"].items():
-        t = Table(title=f"{slot} · {seg} · from {p['period_start']}", title_justify="left")
+        t = Table(title=escape(f"{slot} · {seg} · from {p['period_start']}"), title_justify="left")
         for col in ("creative", "share", "new", "impressions", "clicks", "CTR", "status", "headline"):
             t.add_column(col, justify="right" if col in ("share", "impressions", "clicks", "CTR") else "left")
         for e in s["creatives"]:
-            t.add_row(e["id"], f"{e['share'] * 100:.1f}%", "new" if e["new"] else "", f"{e['impressions']:,}",
-                      f"{e['clicks']:,}", f"{e['ctr'] * 100:.2f}%" if e["ctr"] is not None else "—", e["status"],
+            t.add_row(escape(e["id"]), f"{e['share'] * 100:.1f}%", "new" if e["new"] else "", f"{e['impressions']:,}",
+                      f"{e['clicks']:,}", f"{e['ctr'] * 100:.2f}%" if e["ctr"] is not None else "—", escape(e["status"]),
                       escape(e["headline"] or ""))
         con.print(t)
     for n in p["notes"]:
@@ -147,7 +148,7 @@ def distill(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..errors import MktError
@@ -164,13 +165,14 @@ def distill(
         if not r["texts"]:   # creatives made elsewhere: their words are unknown, nothing to learn from them
             continue
         k = (r["creative_id"], r["segment"], r["channel"])
-        a = agg.setdefault(k, {"texts": r["texts"], "impressions": 0, "clicks": 0})
+        a = agg.setdefault(k, {"texts": r["texts"], "look": r.get("look") or {}, "impressions": 0, "clicks": 0})
         a["impressions"] += r["impressions"]
         a["clicks"] += r["clicks"]
     if not agg:
         raise MktError("no feedback on registered creatives to learn from",
                        "ingest click logs first: mkt learn ingest clicks.csv")
-    obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"]) for (cid, seg, ch), a in agg.items()]
+    obs = [Observation(cid, seg, ch, a["texts"], a["impressions"], a["clicks"], a["look"])
+           for (cid, seg, ch), a in agg.items()]
     knowledge = run_distill(obs, min_impressions=min_impressions, fdr=fdr, min_lift=min_lift, creative_sd=creative_sd)
     path = check_output_file(out, "--out") if out else default_knowledge_path()
     knowledge.to_yaml(path)
@@ -178,7 +180,7 @@ def distill(
     if as_json:
         _out({"ok": True, "knowledge": str(path), "observations": len(obs), "summary": summary})
         return 0
-    con = Console(highlight=False)
+    con = console()
     con.print(f"{len(obs)} creative × segment × channel observations, {sum(o.impressions for o in obs):,} impressions")
     for seg, sk in knowledge.segments.items():
         for label, entries in (("[green]works[/green]", sk.works), ("[yellow]avoid[/yellow]", sk.avoid),
@@ -193,14 +195,14 @@ def distill(
 
 @app.command("report", help=REPORT_HELP)
 def report(
-    by: Annotated[str, typer.Option("--by", help="Creative family: brief, headline, channel or origin.")] = "brief",
+    by: Annotated[str, typer.Option("--by", help="Group creatives by: brief, headline, channel, origin or layout (the poster's layout family).")] = "brief",
     channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only this channel (slot).")] = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and the PNG charts.")] = Path("learn-report"),
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -228,8 +230,8 @@ def report(
     if as_json:
         _out({"ok": True, "report": str(page), **s})
         return 0
-    con = Console(highlight=False)
-    t = Table(title=f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})", title_justify="left")
+    con = console()
+    t = Table(title=escape(f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})"), title_justify="left")
     for col in ("segment", by, "impressions", "clicks", "CTR", "95% interval", "creatives"):
         t.add_column(col, justify="right" if col in ("impressions", "clicks", "CTR", "creatives") else "left")
     for c in s["cells"][:60]:

@@ -18,7 +18,7 @@ def models(
     as_json: JsonOpt = False,
     all_profiles: Annotated[bool, typer.Option("--profiles", help="Show every profile's settings.")] = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -44,7 +44,7 @@ def models(
                                      "models": rows, "profile_notes": reg.profile_notes},
                                     ensure_ascii=False, indent=2) + "\n")
         return 0
-    con = Console(highlight=False)
+    con = console()
     t = Table(title="diffusion models (visual.engine: diffusers)", title_justify="left")
     for col in ("model", "licence", "CN text", "local"):  # fits 80 columns
         t.add_column(col, no_wrap=col != "licence", min_width=13 if col == "licence" else None)
@@ -81,7 +81,7 @@ def models(
 
 
 def doctor(as_json: JsonOpt = False) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..doctor import diagnose
@@ -90,7 +90,7 @@ def doctor(as_json: JsonOpt = False) -> int:
     if as_json:
         sys.stdout.write(json.dumps(d, ensure_ascii=False, indent=2) + "\n")
         return 0
-    con = Console(highlight=False)
+    con = console()
     ok, bad = "[green]✓[/green]", "[red]✗[/red]"
     con.print(f"[bold]mkt {d['mkt']}[/bold] · Python {d['python']} · {escape(d['platform'])}")
     t = d["torch"]

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt
+from ._options import (ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt,
+                       VariantsOpt)
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
 with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
@@ -22,8 +23,9 @@ def poster(
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")] = None,
     seed: SeedOpt = None,
     engine: EngineOpt = None,
+    variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel render threads (default: up to 4).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=512, help="Parallel render threads (default: up to 4).")] = None,
     model: ModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
@@ -40,12 +42,12 @@ def poster(
 ) -> int:
     if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
         return _watch(brief, {k: v for k, v in locals().items() if k != "watch"})
-    from rich.console import Console
+    from ._console import console
 
     from ..poster import make_posters
     from ..visual.diffusion import DiffusionOptions
 
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
     show_bar = not as_json and err.is_terminal
     progress = None
     task = None
@@ -85,7 +87,8 @@ def poster(
         result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
                               channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
                               on_start=on_start, on_status=on_status, on_detail=on_detail, verify=verify,
-                              allow_errors=allow_errors, rules=rules, layered=layers, register=register)
+                              allow_errors=allow_errors, rules=rules, layered=layers, register=register,
+                              variants=variants)
     finally:
         on_status(None)
         if progress is not None:
@@ -113,12 +116,12 @@ def poster(
 
 
 def _watch(brief: Path, options: dict) -> int:
-    from rich.console import Console
+    from ._console import console
 
     from ..watch import watch_brief
     from .errors import report
 
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
     try:
         watch_brief(brief, lambda _path: poster(**options), channel_files=options["channel_files"] or (),
                     rules=options["rules"] or (), on_error=report,
@@ -145,11 +148,11 @@ def exit_code(result) -> tuple[int, list]:
 
 
 def _summary(result, failed_checks) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(highlight=False)
+    con = console()
     n_text = sum(1 for c in result.creatives if c.data.get("format") == "text")
     title = f"{len(result.creatives) - n_text} posters" + (f" + {n_text} text creatives" if n_text else "")
     table = Table(title=f"{title} → {result.out_dir}", title_justify="left")
@@ -196,7 +199,7 @@ def channels(
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.table import Table
 
     from ..channels import load_channels
@@ -213,5 +216,5 @@ def channels(
         size = f"{c.width}×{c.height}" if c.is_image else "text"
         kb = f"{c.max_bytes / 1024:.0f}" if c.max_bytes else "—"
         table.add_row(n + (" [red](refused)[/red]" if c.refuse else ""), c.label, size, kb, str(c.checked or ""))
-    Console().print(table)
+    console().print(table)
     return 0

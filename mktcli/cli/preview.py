@@ -62,8 +62,8 @@ def _emit(payload: dict, indent: int | None = 2) -> None:
 
 
 def _say(text: str) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
-    Console(highlight=False, soft_wrap=True).print(escape(text))
+    console(soft_wrap=True).print(escape(text))
     sys.stdout.flush()

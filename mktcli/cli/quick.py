@@ -31,17 +31,18 @@ def quick(
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db).")] = True,
     as_json: JsonOpt = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
 
     from ..quick import quick as make_quick
 
     _check_options(engine, channel_files)
-    err = Console(stderr=True, highlight=False)
+    err = console(stderr=True)
 
     def show(path: Path, text: str) -> None:
+        from rich.markup import escape
         from rich.syntax import Syntax
 
-        err.print(f"[bold]brief[/bold] → {path}")
+        err.print(f"[bold]brief[/bold] → {escape(str(path))}")
         err.print(Syntax(text, "yaml", word_wrap=False), soft_wrap=True)   # copyable: wrapping would break comments
 
     chans = [c.strip() for item in channel or [] for c in item.split(",") if c.strip()] or None
@@ -92,12 +93,12 @@ def _payload(result, code: int, failed_checks: list) -> dict:
 
 
 def _summary(result, failed_checks: list) -> None:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from .poster import _summary as bundle_summary
 
-    con = Console(highlight=False)
+    con = console()
     for clause in result.parsed.ignored:
         con.print(f"[yellow]not understood[/yellow]: {escape(clause)} (edit the brief to add it)")
     for n in result.notes:
@@ -115,12 +116,12 @@ def init(
     category: Annotated[str, typer.Option("--category", help="Example values for: loan, credit_card, deposit, wealth, insurance, retail or other.")] = "loan",
     force: Annotated[bool, typer.Option("--force", "--yes", "-y", help="Replace an existing file.")] = False,
 ) -> int:
-    from rich.console import Console
+    from ._console import console
     from rich.markup import escape
 
     from ..starter import write_starter
 
     path = write_starter(file, category, force)
-    Console(highlight=False).print(f"[green]wrote[/green] {escape(str(path))} ({category}); edit it, then: "
+    console().print(f"[green]wrote[/green] {escape(str(path))} ({category}); edit it, then: "
                                    f"mkt poster {escape(str(path))}")
     return 0

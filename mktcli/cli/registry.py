@@ -45,9 +45,9 @@ def _emit(payload: dict[str, Any], code: int = 0) -> int:
 
 
 def _console():
-    from rich.console import Console
+    from ._console import console
 
-    return Console(highlight=False)
+    return console()
 
 
 def register(
@@ -68,7 +68,7 @@ def register(
         line = f"{escape(r.brief)}: {len(r.added)} new, {len(r.updated)} updated ← {escape(str(r.manifest))}"
         con.print(line)
         if r.recalled:
-            con.print(f"  [yellow]{len(r.recalled)} stay recalled[/yellow]: {', '.join(r.recalled[:6])}"
+            con.print(f"  [yellow]{len(r.recalled)} stay recalled[/yellow]: {escape(', '.join(r.recalled[:6]))}"
                       + (" …" if len(r.recalled) > 6 else ""))
     con.print(f"[dim]registry: {escape(str(reg.path))}[/dim]")
     return 0
@@ -124,7 +124,7 @@ def _show_ls(found, total: int, path: Path) -> None:
         checks = " ".join(x for x in (f"[red]{r.errors}E[/red]" if r.errors else "",
                                       f"[yellow]{r.warnings}W[/yellow]" if r.warnings else "") if x) or "ok"
         text = r.texts.get("headline") or r.texts.get("body") or r.texts.get("title") or ""
-        cells = [r.id, f"[{c}]{r.status}[/{c}]"] + ([] if one_brief else [escape(r.brief)]) + [
+        cells = [escape(r.id), f"[{c}]{escape(r.status)}[/{c}]"] + ([] if one_brief else [escape(r.brief)]) + [
             escape(r.segment), escape(r.channel), checks] + (
             [escape(text[:12] + ("…" if len(text) > 12 else ""))] if wide else [])
         t.add_row(*cells)
@@ -217,7 +217,7 @@ audit_app = typer.Typer(help=AUDIT_HELP, invoke_without_command=True, add_comple
 def audit(
     ctx: typer.Context,
     sample: Annotated[str | None, typer.Option("--sample", help="How many to review: 5%, 0.05, or a count like 20.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the draw (default: random, printed and recorded).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=4294967295, help="Seed for the draw (default: random, printed and recorded).")] = None,
     status: StatusOpt = None,
     channel: ChannelOpt = None,
     segment: SegmentOpt = None,
@@ -299,10 +299,14 @@ def record(
                          hint=f"mkt audit record {audit_id} decisions-{audit_id}.json, or "
                               f"mkt audit record {audit_id} --id c-… --decision fail --note '…'")
     if decisions is not None:
-        if not decisions.is_file():
-            raise BriefError(f"{decisions} does not exist", key="DECISIONS", hint="check the path")
+        from ..userfiles import read_user_file
+
+        raw = read_user_file(decisions, "decisions file", "json", {"key": "DECISIONS"})   # regular, bounded
         try:
-            payload = json.loads(decisions.read_text(encoding="utf-8"))
+            payload = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, RecursionError):
+            raise BriefError("not UTF-8 JSON text", file=decisions, hint="download it again from the review sheet") \
+                from None
         except json.JSONDecodeError as e:
             raise BriefError(f"not valid JSON: {e.msg}", file=decisions, line=e.lineno,
                              hint="download it again from the review sheet") from None

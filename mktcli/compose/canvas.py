@@ -9,25 +9,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .color import RGB, hex_rgb, rgb_hex, worst_contrast
 from .fonts import FontStack
-from .layout import Block, Layout
-from .text import Fitted, fit_text
+from .text import Fitted
 
 Box = tuple[float, float, float, float]
-
-
-@dataclass
-class PosterText:
-    """What goes on one poster (already resolved from brief + segment + category defaults)."""
-
-    headline: str
-    cta: str
-    disclaimer: str
-    provider: str
-    rate: tuple[str, str, str] | None        # (label, figure, suffix)
-    brand_name: str
-    subhead: str = ""
-    perks: list[str] = field(default_factory=list)
-    ai_label: str | None = None              # visible AIGC label text, when the visual is model-generated
 
 
 @dataclass
@@ -65,50 +49,25 @@ def _overlaps(a: Box, b: Box) -> bool:
 class Canvas:
     """One poster being drawn: geometry, drawing helpers and the record of placed blocks."""
 
-    def __init__(self, bg: Image.Image, layout: Layout, palette, stacks: dict[str, FontStack], *, safe,
-                 min_px: float, calm_background: bool, record: bool = False):
+    def __init__(self, bg: Image.Image, palette, stacks: dict[str, FontStack], *, min_px: float,
+                 record: bool = False):
         # RGB throughout (no RGBA round trip): translucent shapes are pasted through L masks. A copy, because
         # the background is shared by every segment of the brief.
         self.img = bg.copy() if bg.mode == "RGB" else bg.convert("RGB")
         self.W, self.H = self.img.size
-        self.layout = layout
         self.pal = palette
         self.stacks = stacks
         self.min_px = float(min_px)
         self.short = min(self.W, self.H)
-        self.sx0, self.sy0 = self.W * safe.left, self.H * safe.top
-        self.sx1, self.sy1 = self.W * (1 - safe.right), self.H * (1 - safe.bottom)
         self.placed: list[Placed] = []
-        self.dropped: list[str] = []
-        self.limit_y = self.sy1               # the legal band's top, once placed
         # layered exports (PSD/SVG): every paint is also kept, per block, when asked for
         self.rec = None
         if record:
             from .layers import LayerRecorder
 
             self.rec = LayerRecorder(self.img.copy())
-        if not calm_background:
-            self._scrim()
 
     # ---- geometry ---------------------------------------------------------------------------------------------
-    def box(self, block: Block) -> Box:
-        """Pixel box of a block. Blocks above the legal band are laid out in the space the band actually
-        leaves: the layout's fractions are rescaled between the safe top and the band's real top, so a taller
-        band (small canvas, long disclaimer) compresses the rest instead of colliding with it."""
-        x, y, w, h = block.box
-        sw, sh = self.sx1 - self.sx0, self.sy1 - self.sy0
-        x0 = self.sx0 + x * sw
-        if block.band or self.limit_y >= self.sy1:
-            y0 = self.sy0 + y * sh
-            return (x0, y0, x0 + w * sw, y0 + h * sh)
-        legal_y = self.layout.blocks["legal"].box[1] or 1.0
-        scale = (self.limit_y - self.sy0) / (legal_y * sh)
-        y0 = self.sy0 + y * sh * scale
-        return (x0, y0, x0 + w * sw, min(y0 + h * sh * scale, self.limit_y))
-
-    def gap(self) -> float:
-        return max(2.0, self.short * 0.012)
-
     def _aligned_x(self, box: Box, width: float, align: str) -> float:
         if align == "center":
             return box[0] + (box[2] - box[0] - width) / 2
@@ -117,18 +76,19 @@ class Canvas:
         return box[0]
 
     # ---- drawing helpers --------------------------------------------------------------------------------------
-    def _scrim(self) -> None:
-        """Darken the text side of a photo so overlays read (gradient from the layout's scrim side)."""
-        side = self.layout.scrim
+    def scrim(self, side: str) -> None:
+        """Darken the text side of a photo or generated picture so overlays read (a gradient from `side`)."""
         if side == "none":
             return
         import numpy as np
 
         dark = hex_rgb(self.pal.primary_dark)
-        n = self.W if side == "left" else self.H
+        n = self.W if side in ("left", "right") else self.H
         ramp = np.clip(1.25 - np.linspace(0, 1.6, n), 0, 1) * 0.88
-        line = Image.fromarray((ramp * 255).astype("uint8")[None, :] if side == "left"
-                               else (ramp * 255).astype("uint8")[:, None])
+        if side in ("right", "bottom"):
+            ramp = ramp[::-1]
+        a = (ramp * 255).astype("uint8")
+        line = Image.fromarray(a[None, :] if side in ("left", "right") else a[:, None])
         self._paste("scrim", dark, (0, 0, self.W, self.H), line.resize((self.W, self.H), Image.NEAREST))
 
     def _paste(self, role: str, fill, box, mask: Image.Image, kind: str = "shape") -> None:
@@ -181,10 +141,50 @@ class Canvas:
                 return c
         return max(cands, key=lambda c: contrast(float(luminance(c)), lf))
 
+    # how busy a picture may be under a text without a plate, and around a button, a plate or a chip (the design
+    # benchmark's gates: benchmarks/design.py)
+    BUSY_TEXT, BUSY_RING = 0.012, 0.035
+
+    def calm_under(self, box: Box, size: float, role: str) -> bool:
+        """A text over a busy part of a picture (a photo, a generated scene) gets an opaque plate of the brand's
+        dark colour first, whatever its contrast: busy pixels under letters read badly even at 4.5:1."""
+        from .color import edge_energy
+
+        if edge_energy(self.img, box) <= self.BUSY_TEXT:
+            return False
+        pad = size * 0.3
+        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), hex_rgb(self.pal.primary_dark),
+                      radius=pad, role=role)
+        return True
+
+    def calm_ring(self, box: Box, role: str) -> None:
+        """A button, plate or chip over a busy part of a picture gets a soft dark halo that calms its
+        surroundings (a shadow-like glow, not a box)."""
+        from .color import edge_energy
+
+        h = box[3] - box[1]
+        if edge_energy(self.img, box, ring=0.5 * h) <= self.BUSY_RING:
+            return
+        pad = 0.6 * h
+        x0, y0, x1, y1 = box
+        q = 4
+        w_, h_ = int(x1 - x0 + 2 * pad), int(y1 - y0 + 2 * pad)
+        m = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 0)
+        ImageDraw.Draw(m).rounded_rectangle([pad / q * 0.5, pad / q * 0.5, (w_ - pad * 0.5) / q, (h_ - pad * 0.5) / q],
+                                            radius=h / q, fill=200)
+        m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
+        ox, oy = int(x0 - pad), int(y0 - pad)
+        self._paste(role, hex_rgb(self.pal.primary_dark), (ox, oy, ox + w_, oy + h_), m)
+
+    def need(self, size: float) -> float:
+        """The WCAG contrast a text of this size needs: 3:1 for large text (≥ 2.2 × the legible minimum and
+        ≥ 18 px, as checks/image.py counts it), else 4.5:1."""
+        return 3.0 if size >= 2.2 * self.min_px and size >= 18 else 4.5
+
     def _text_color(self, box: Box, size: float, prefer: str = "light", role: str = "text") -> tuple[RGB, float]:
         """Light or dark text, whichever reads better on the pixels behind `box`; adds a plate when neither
         reaches the WCAG minimum (4.5:1, or 3:1 for large text)."""
-        need = 3.0 if size >= 2.2 * self.min_px and size >= 18 else 4.5
+        need = self.need(size)
         order = ["light", "dark"] if prefer == "light" else ["dark", "light"]
         best = None
         for key in order:
@@ -204,8 +204,7 @@ class Canvas:
         plate = next((hex_rgb(o) for o in options if contrast(float(luminance(hex_rgb(o))), lum) >= need + 2.5),
                      hex_rgb(options[-1]))
         pad = size * 0.25
-        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, alpha=235,
-                      role=role)
+        self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, role=role)
         return col, worst_contrast(self.img, box, col)
 
     def _draw_lines(self, role: str, fitted: Fitted, stack: FontStack, box: Box, align: str, text: str,
@@ -215,6 +214,7 @@ class Canvas:
         x_left = self._aligned_x(box, fitted.width, align)
         text_box = (x_left, y_top, x_left + fitted.width, y_top + fitted.height)
         if color is None:
+            self.calm_under(text_box, fitted.size, role)
             color, con = self._text_color(text_box, fitted.size, prefer, role)
         else:
             con = worst_contrast(self.img, text_box, color)
@@ -226,17 +226,3 @@ class Canvas:
         p = Placed(role, text, text_box, fitted.size, stack.ids, rgb_hex(color), con, list(fitted.lines))
         self.placed.append(p)
         return p
-
-    def _fit(self, text: str, role_font: str, box: Box, block: Block, *, cap: float | None = None,
-             balanced: bool = False) -> Fitted | None:
-        stack = self.stacks[role_font]
-        bw, bh = box[2] - box[0], box[3] - box[1]
-        max_size = bh
-        if block.size_cap:
-            max_size = min(max_size, block.size_cap * self.short)
-        if cap:
-            max_size = min(max_size, cap)
-        return fit_text(text, stack, bw, bh, min_size=self.min_px, max_size=max(max_size, 1),
-                        max_lines=block.max_lines, line_height=block.line_height, balanced=balanced)
-
-    # ---- blocks -----------------------------------------------------------------------------------------------

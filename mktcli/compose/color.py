@@ -49,3 +49,24 @@ def worst_contrast(img: Image.Image, box, color: RGB) -> float:
 
 # Per-channel linear-light contributions for every 8-bit value: luminance of many pixels by table lookup.
 _LUT = tuple(_lin(np.arange(256, dtype=np.float64)) * w for w in (0.2126, 0.7152, 0.0722))
+
+
+def edge_energy(img: Image.Image, box, ring: float = 0.0) -> float:
+    """Mean Sobel gradient magnitude of the pixels in `box` (grey in 0..1, RALF's form, not rescaled), or — with
+    `ring` > 0 — in a ring that wide around it: how busy the picture is under a text, or around a button."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    r = int(round(ring))
+    W, H = img.size
+    ox0, oy0, ox1, oy1 = max(0, x0 - r), max(0, y0 - r), min(W, x1 + r), min(H, y1 + r)
+    if ox1 - ox0 < 3 or oy1 - oy0 < 3:
+        return 0.0
+    g = np.asarray(img.crop((ox0, oy0, ox1, oy1)).convert("L"), np.float32) / 255.0
+    gx = (g[1:-1, 2:] - g[1:-1, :-2]) * 2 + (g[:-2, 2:] - g[:-2, :-2]) + (g[2:, 2:] - g[2:, :-2])
+    gy = (g[2:, 1:-1] - g[:-2, 1:-1]) * 2 + (g[2:, :-2] - g[:-2, :-2]) + (g[2:, 2:] - g[:-2, 2:])
+    mag = np.sqrt((gx * gx + gy * gy) / 2)
+    if r:
+        mask = np.ones_like(mag, bool)
+        ix0, iy0 = max(0, x0 - ox0 - 1), max(0, y0 - oy0 - 1)
+        mask[iy0:max(iy0, y1 - oy0 - 1), ix0:max(ix0, x1 - ox0 - 1)] = False
+        return float(mag[mask].mean()) if mask.any() else 0.0
+    return float(mag.mean())

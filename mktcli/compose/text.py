@@ -53,19 +53,38 @@ def _fit_cached(text: str, ids: tuple[str, ...], max_w: float, max_h: float, min
     lo, hi = int(-(-min_size // 1)), int(max_size)
     if hi < lo:
         return None
+    phrases = text.split()
 
-    def ok(size: int) -> Fitted | None:
+    def ok(size: int, whole: bool) -> Fitted | None:
         f = _layout(text, stack, size, max_w, line_height, balanced)
+        if whole and len(f.lines) > 1 and not _at_spaces(f.lines, phrases):
+            return None
         return f if len(f.lines) <= max_lines and f.width <= max_w + 0.5 and f.height <= max_h + 0.5 else None
 
-    best = ok(lo)
-    if best is None:
-        return None
-    while lo < hi:  # fitting is monotone in size (bigger never fits where smaller does not), so bisect
-        mid = (lo + hi + 1) // 2
-        f = ok(mid)
-        if f is not None:
-            best, lo = f, mid
-        else:
-            hi = mid - 1
-    return best
+    # a headline written in phrases (补栏周转 不误农时) breaks between them: the largest size at which it does, when
+    # there is one in range, rather than a larger one that cuts a phrase in two
+    for whole in ((True, False) if balanced and len(phrases) > 1 else (False,)):
+        a, b = lo, hi
+        best = ok(a, whole)
+        if best is None:
+            continue
+        while a < b:  # fitting is monotone in size (bigger never fits where smaller does not), so bisect
+            mid = (a + b + 1) // 2
+            f = ok(mid, whole)
+            if f is not None:
+                best, a = f, mid
+            else:
+                b = mid - 1
+        return best
+    return None
+
+
+def _at_spaces(lines: list[str], phrases: list[str]) -> bool:
+    """Every line is whole phrases of the text (its breaks fall at the spaces between them)."""
+    i = 0
+    for ln in lines:
+        words = ln.split()
+        if words != phrases[i:i + len(words)]:
+            return False
+        i += len(words)
+    return i == len(phrases)

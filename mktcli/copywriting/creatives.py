@@ -6,17 +6,10 @@ import hashlib
 import json
 from typing import Any
 
+from ..checks.run import CHANNEL_RULES   # the rules each text channel is checked against
+from ..textsafe import md
 from .writer import Variant
 
-# the rules each text channel is checked against (failed ones come from the guard's findings)
-CHANNEL_RULES = {
-    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
-            "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
-                    "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS", "AD-STATE",
-             "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-}
 _SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
 
@@ -26,7 +19,11 @@ def _unit(channel: str, message: str) -> bool:
     return message.split(":", 1)[0].split(" ", 1)[0].startswith(channel)
 
 
-def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, Any]) -> tuple[bytes, dict]:
+def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, Any], *, rules=None, facts=None,
+                  category: str | None = None, push_limits: tuple[int, int] = (20, 50)) -> tuple[bytes, dict]:
+    """(file bytes, manifest entry) of one text creative. With `rules` (the run's rule set) its checks are
+    checks.run.text_checks on its texts — the same call `mkt check BUNDLE` makes with the inputs recorded here
+    (`check_inputs`); without, they come from the copy guard's findings."""
     c = v.copy
     if channel == "sms":
         texts = {"body": c.sms.text}
@@ -35,13 +32,35 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         cs = c.call_script
         texts = {"opening": cs.opening, "value": cs.value, "apr": cs.apr, "refusal": cs.refusal,
                  "closing": cs.closing}
-        data = "# 外呼话术 · " + v.segment + "\n\n" + "\n\n".join(
-            f"**{k}**：{t}" for k, t in zip(("开场", "介绍", "利率", "拒绝选项", "结束"), texts.values()) if t) + "\n"
+        # a Markdown file: the brief's words in it are inert text (no HTML, no links), the exact words in `texts`
+        data = "# 外呼话术 · " + md(v.segment) + "\n\n" + "\n\n".join(
+            f"**{k}**：{md(t)}" for k, t in zip(("开场", "介绍", "利率", "拒绝选项", "结束"), texts.values()) if t) + "\n"
     elif channel == "push":
         texts = {"title": c.push.title, "body": c.push.body}
         data = f"{c.push.title}\n{c.push.body}\n"
     else:
         raise ValueError(channel)
+    checks, inputs = _checks(channel, v, texts, rules, facts, category, push_limits)
+    raw = data.encode("utf-8")
+    ident = json.dumps([brief_sha, v.segment, channel, texts, engine], ensure_ascii=False, sort_keys=True)
+    entry = {"id": "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16], "segment": v.segment,
+             "channel": channel, "format": "text", "texts": texts,
+             "engines": {"copy": {**engine, "variant": v.variant, **({"repairs": v.repairs} if v.repairs else {})}},
+             "checks": checks, "chars": len(c.sms.text) if channel == "sms" else len(data.strip())}
+    if inputs is not None:
+        entry["check_inputs"] = inputs
+    if channel == "sms":
+        entry["sms_segments"] = 1 if len(c.sms.text) <= 70 else -(-len(c.sms.text) // 67)
+    return raw, entry
+
+
+def _checks(channel: str, v: Variant, texts: dict, rules, facts, category, push_limits) -> tuple[list, dict | None]:
+    if rules is not None:
+        from ..checks.image import facts_json
+        from ..checks.run import text_checks
+
+        inputs = {"category": category, "facts": facts_json(facts), "push_limits": list(push_limits)}
+        return text_checks(rules, channel, texts, category=category, facts=facts, push_limits=push_limits), inputs
     failed: dict[str, list] = {}
     for f in v.findings:   # each violation once: a rule may fail on several words
         if _unit(channel, f.message) and not any(g.match == f.match and g.message == f.message
@@ -54,12 +73,4 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         [{"rule": r, "severity": f.severity, "passed": False, "message": f.message,
           **({"match": f.match} if f.match else {})} for f in failed[r]] if r in failed
         else [{"rule": r, "severity": _SEVERITY.get(r, "error"), "passed": True, "message": ""}])]
-    raw = data.encode("utf-8")
-    ident = json.dumps([brief_sha, v.segment, channel, texts, engine], ensure_ascii=False, sort_keys=True)
-    entry = {"id": "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16], "segment": v.segment,
-             "channel": channel, "format": "text", "texts": texts,
-             "engines": {"copy": {**engine, "variant": v.variant, **({"repairs": v.repairs} if v.repairs else {})}},
-             "checks": checks, "chars": len(c.sms.text) if channel == "sms" else len(data.strip())}
-    if channel == "sms":
-        entry["sms_segments"] = 1 if len(c.sms.text) <= 70 else -(-len(c.sms.text) // 67)
-    return raw, entry
+    return checks, None

@@ -97,6 +97,14 @@ def rule_facts(facts: Facts) -> RuleFacts:
                      offer_sources=facts.offer_sources, purpose=facts.purpose)
 
 
+def push_limits(brief: Brief | None) -> tuple[int, int]:
+    """(title, body) character limits of a push: the brief's push channel preset, else the lexicon's."""
+    limits = lexicon().limits
+    push_ch = brief.channel("push") if brief is not None and "push" in brief.channels else None
+    return ((push_ch.title_max if push_ch else None) or limits.get("push_title", 20),
+            (push_ch.body_max if push_ch else None) or limits.get("push_body", 50))
+
+
 def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_fields: tuple[str, ...] = ()
                ) -> list[Finding]:
     """Every problem of one variant: channel limits here, everything else from the compliance rule set (phrases,
@@ -105,9 +113,7 @@ def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_field
     poster checks: a re-generation cannot change them). Each finding's message starts with the field's name."""
     out: list[Finding] = []
     limits = lexicon().limits
-    push_ch = brief.channel("push") if brief is not None and "push" in brief.channels else None
-    title_max = (push_ch.title_max if push_ch else None) or limits.get("push_title", 20)
-    body_max = (push_ch.body_max if push_ch else None) or limits.get("push_body", 50)
+    title_max, body_max = push_limits(brief)
     for name, text, limit in (("push.title", copy.push.title, title_max), ("push.body", copy.push.body, body_max),
                               ("feed.title", copy.feed.title, limits.get("feed_title", 30)),
                               ("feed.description", copy.feed.description, limits.get("feed_description", 80)),

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..checks import failed_errors
 from ..errors import MktError
+from ..textsafe import md, md_code
 from .files import safe_join, write_listed
 
 THUMB_PX = 480          # long side of an embedded thumbnail: a 100-creative bundle stays a few MB
@@ -359,52 +360,53 @@ def approval_html(bundle_dir: Path, manifest: dict[str, Any]) -> str:
 
 
 def _cell(v: Any) -> str:
-    # brief text is escaped as in HTML too: a ticket system that renders HTML inside Markdown must not run it
-    text = escape(str(v), quote=False)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip() or "—"
+    return md(v).strip() or "—"
 
 
 def _md_link(label: str, path: str) -> str:
-    # spaces and brackets break a Markdown link; Chinese stays readable (ticket systems render UTF-8 links)
-    target = path.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"[{label.replace('[', '(').replace(']', ')')}]({target})"
+    # the target percent-encoded (a path can only be a relative link, never javascript:), the label inert text;
+    # Chinese stays readable (ticket systems render UTF-8 links)
+    target = "".join(ch if ch.isalnum() or ch in "/-_.·" else quote(ch) for ch in path)   # no ':', no '(' …
+    return f"[{md(label)}]({target})"
 
 
-def _fence(text: str) -> str:
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}text\n{text}\n{fence}"
+def _quoted(text: str, markdown: bool) -> str:
+    """A text creative as a Markdown quote, line by line: a .txt file's words as inert text (md), a .md file (a
+    call script, written inert by copywriting.creatives) as it is, with any raw < > made entities all the same, so
+    the approval request carries no live HTML anywhere — not even inside a code block a ticket system might not
+    honour."""
+    shown = [(ln.replace("<", "&lt;").replace(">", "&gt;") if markdown else md(ln)) for ln in text.splitlines()]
+    return "\n>\n".join(f"> {ln}" for ln in shown if ln.strip()) or "> —"
 
 
 def approval_markdown(bundle_dir: Path, manifest: dict[str, Any]) -> str:
     """The approval request in Markdown for a ticket system: summary, a table per segment, the text creatives in
-    fenced blocks (as their files have them), failed checks, failures, relative links to the files."""
+    quotes (as their files have them, inert), failed checks, failures, relative links to the files."""
     brief = manifest.get("brief") or {}
     gen = manifest.get("generator") or {}
     st = statuses(manifest)
     creatives = manifest.get("creatives", [])
     name = str(brief.get("name", ""))
-    lines = [f"# 审批请求 Approval request: {name}", "",
-             f"**{status_line(manifest)}**", "",
-             (f"- Brief: `{brief.get('path') or '—'}` (sha256 `{_short(brief.get('sha256'))}`), "
-              f"category {brief.get('category') or '—'}"),
-             f"- Created: {manifest.get('created', '—')}",
-             (f"- Generator: {gen.get('name', 'mkt')} {gen.get('version', '')}, engine {gen.get('engine', '?')}, "
-              f"seed {gen.get('seed', '?')}"),
+    lines = [f"# 审批请求 Approval request: {md(name)}", "",
+             f"**{md(status_line(manifest))}**", "",
+             (f"- Brief: {md_code(brief.get('path') or '—')} (sha256 {md_code(_short(brief.get('sha256')))}), "
+              f"category {md(brief.get('category') or '—')}"),
+             f"- Created: {md(manifest.get('created', '—'))}",
+             (f"- Generator: {md(gen.get('name', 'mkt'))} {md(gen.get('version', ''))}, engine "
+              f"{md(gen.get('engine', '?'))}, seed {md(gen.get('seed', '?'))}"),
              f"- Creatives: {len(creatives)} · failures: {len(manifest.get('failures', []))}",
              "- Thumbnails, every check and provenance: " + _md_link("approval.html", "approval.html"), ""]
     if manifest.get("notes"):
-        lines += ["Notes:", ""] + [f"- {n}" for n in manifest["notes"]] + [""]
+        lines += ["Notes:", ""] + [f"- {md(n)}" for n in manifest["notes"]] + [""]
     label = {"ready": "ready", "blocked": "**BLOCKED**", "allowed": "ready (errors allowed)"}
     for seg, items in _by_segment(manifest).items():
-        lines += [f"## {seg}", "", "| id | channel | size | headline | rate | status | failed checks | file |",
+        lines += [f"## {md(seg)}", "", "| id | channel | size | headline | rate | status | failed checks | file |",
                   "|---|---|---|---|---|---|---|---|"]
         for c in items:
             t = c.get("texts") or {}
             failed = ", ".join(f"{k.get('rule')} ({k.get('severity')})" for k in _failed_checks(c))
             lines.append("| " + " | ".join([
-                f"`{c.get('id', '')}`", _cell(c.get("channel", "")), _size(c),
+                md_code(c.get("id", "")), _cell(c.get("channel", "")), _cell(_size(c)),
                 _cell(t.get("headline", t.get("title", ""))), _cell(t.get("apr", "")),
                 label[st.get(c.get("id"), "ready")], _cell(failed),
                 " · ".join([_md_link(Path(str(c.get("path", ""))).name or "—", str(c.get("path", "")))]
@@ -413,18 +415,19 @@ def approval_markdown(bundle_dir: Path, manifest: dict[str, Any]) -> str:
         for c in items:
             failed = _failed_checks(c)
             if c.get("format") == "text" or failed:
-                lines.append(f"### {seg} / {c.get('channel', '')} · {label[st.get(c.get('id'), 'ready')]}")
+                lines.append(f"### {md(seg)} / {md(c.get('channel', ''))} · {label[st.get(c.get('id'), 'ready')]}")
                 lines.append("")
             if c.get("format") == "text":
-                lines += [_fence(_text_of(Path(bundle_dir), c)), ""]
+                lines += [_quoted(_text_of(Path(bundle_dir), c), str(c.get("path", "")).endswith(".md")), ""]
             elif failed:   # the exact strings the failed checks were about
-                lines += [f"- {_role_label(r)} ({r}): {v}" for r, v in _sorted_texts(c.get("texts") or {})] + [""]
+                lines += [f"- {md(_role_label(r))} ({md(r)}): {md(v)}" for r, v in _sorted_texts(c.get("texts") or {})]
+                lines.append("")
             for k in failed:
-                line = f"- **{k.get('rule')}** ({k.get('severity')}): {k.get('message', '')}"
+                line = f"- **{md(k.get('rule'))}** ({md(k.get('severity'))}): {md(k.get('message', ''))}"
                 if k.get("where"):
-                    line += f" ({k['where']})"
+                    line += f" ({md(k['where'])})"
                 if k.get("fix"):
-                    line += f" — fix: {k['fix']}"
+                    line += f" — fix: {md(k['fix'])}"
                 lines.append(line)
             if failed:
                 lines.append("")
@@ -436,7 +439,7 @@ def approval_markdown(bundle_dir: Path, manifest: dict[str, Any]) -> str:
     files = manifest.get("files", [])
     if files:
         lines += ["## Files", "", "| file | bytes | sha256 |", "|---|---|---|"]
-        lines += [f"| {_md_link(str(f.get('path', '')), str(f.get('path', '')))} | {f.get('bytes', '—')} | "
-                  f"`{_short(f.get('sha256'))}` |" for f in files]
+        lines += [f"| {_md_link(str(f.get('path', '')), str(f.get('path', '')))} | {_cell(f.get('bytes', '—'))} | "
+                  f"{md_code(_short(f.get('sha256')))} |" for f in files]
         lines.append("")
     return "\n".join(lines)

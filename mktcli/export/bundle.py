@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BriefError, MktError
+from ..userfiles import read_user_file
 from .files import atomic_file, safe_join
 
 MANIFEST = "manifest.json"
@@ -32,7 +33,7 @@ def find_manifest(bundle: str | Path) -> Path:
             raise BriefError(f"{p} is not a bundle", key="BUNDLE",
                              hint="give the bundle folder mkt poster wrote (OUT/<brief name>) or its manifest.json")
         return p
-    if (p / MANIFEST).is_file():
+    if (p / MANIFEST).exists():   # a FIFO or a folder there is refused by load_manifest, by name
         return p / MANIFEST
     found = sorted(p.glob(f"*/{MANIFEST}"))
     if len(found) == 1:
@@ -49,12 +50,15 @@ def load_manifest(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
     mpath = find_manifest(bundle)
     bundle_dir = mpath.parent
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        # a regular file within files.json (a FIFO or /dev/zero planted as manifest.json is refused)
+        manifest = json.loads(read_user_file(mpath, MANIFEST, "json").decode("utf-8"))
     except json.JSONDecodeError as e:
         raise BundleError(f"{MANIFEST} is not valid JSON ({e.msg})", file=mpath, line=e.lineno,
                           hint="re-run mkt poster BRIEF to rewrite the bundle") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BundleError(f"cannot read {MANIFEST}: {e}", file=mpath, hint="check the file's permissions") from None
+    except (OSError, UnicodeDecodeError, RecursionError) as e:
+        raise BundleError(f"cannot read {MANIFEST}: {type(e).__name__}", file=mpath,
+                          hint="check the file's permissions, or re-run mkt poster BRIEF to rewrite the bundle") \
+            from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         raise BundleError(f"{MANIFEST} has no list of files", file=mpath, key="files",
                           hint="this is not a bundle written by mkt poster")
@@ -105,6 +109,13 @@ def _problem(bundle_dir: Path, rel: str, want: dict[str, Any]) -> str | None:
 def verify_bundle(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
     """Load a bundle and check every listed file against the manifest; raise BundleError naming the bad ones."""
     bundle_dir, manifest = load_manifest(bundle)
+    verify_files(bundle_dir, manifest)
+    _check_manifest_unchanged(bundle_dir, manifest)
+    return bundle_dir, manifest
+
+
+def verify_files(bundle_dir: Path, manifest: dict[str, Any]) -> None:
+    """Every file the manifest lists is there with its size and sha256; a BundleError naming the others."""
     problems = [p for rel, want in listed_files(manifest).items() if (p := _problem(bundle_dir, rel, want))]
     if problems:
         named = ", ".join(problems[:_MAX_NAMED]) + (f" and {len(problems) - _MAX_NAMED} more"
@@ -112,8 +123,6 @@ def verify_bundle(bundle: str | Path) -> tuple[Path, dict[str, Any]]:
         raise BundleError(f"{len(problems)} file(s) do not match {MANIFEST}: {named}", file=bundle_dir / MANIFEST,
                           key="files", hint="the bundle changed after mkt poster wrote it: restore the files or "
                           "re-run mkt poster BRIEF to rebuild it")
-    _check_manifest_unchanged(bundle_dir, manifest)
-    return bundle_dir, manifest
 
 
 def _check_manifest_unchanged(bundle_dir: Path, manifest: dict[str, Any]) -> None:

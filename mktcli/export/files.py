@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import MktError, PathEscapeError
+from ..errors import MktError, PathEscapeError, clip
 
 
 def _umask() -> int:
@@ -27,8 +28,16 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """Write `path` through a temp file in the same folder, renamed into place when the block ends without an
     error (a reader sees the old file or the whole new one); on an error the temp file is removed."""
     path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):   # `mkt init /dev/zero --force` …
+        raise MktError(f"refusing to replace {clip(str(path))}: it is not a regular file (a device, a FIFO or a "
+                       "folder)", "write to a file name of your own")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the pid in the name: remove_stale_temp_files leaves a live run's temp files alone
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -69,6 +78,20 @@ def check_out_dir(out: str | Path) -> Path:
     return out
 
 
+def make_dir(folder: Path, what: str = "output folder") -> Path:
+    """Create a folder we write into (parents too), or a one-screen error naming it (exit 2): /proc/x, a read-only
+    file system, no permission, a name too long."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MktError(f"cannot create the {what} {clip(str(folder))}: {e.strerror or e}",
+                       "give -o a folder you can write to") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MktError(f"cannot write into the {what} {clip(str(folder))}: permission denied",
+                       "give -o a folder you can write to")
+    return folder
+
+
 def check_output_file(path: str | Path, key: str, example: str = "out.json") -> Path:
     """A file the user asked to write: not a folder, in a folder that exists (a typo must not create folders)."""
     path = Path(path)
@@ -99,10 +122,24 @@ def write_listed(root: Path, rel: str, data: bytes) -> dict[str, Any]:
     return {"path": rel, "sha256": sha256(data), "bytes": len(data)}
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0   # another user's live process (or a nonsense number: not a pid)
+    return True
+
+
 def remove_stale_temp_files(folder: Path) -> int:
-    """Temp files a killed run left behind (atomic_write's '.NAME.*.tmp'); returns how many were removed."""
+    """Temp files a killed run left behind (atomic_write's '.NAME.PID.*.tmp'); those of a live process are kept
+    (the bundle lock already keeps other runs out; this is the second guard). Returns how many were removed."""
     n = 0
     for p in Path(folder).rglob(".*.tmp"):
+        parts = p.name.rsplit(".", 3)   # ['.NAME', 'PID', 'RANDOM', 'tmp'] (NAME may hold dots)
+        if len(parts) == 4 and parts[1].isdigit() and _pid_alive(int(parts[1])):
+            continue
         try:
             p.unlink()
             n += 1

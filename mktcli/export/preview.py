@@ -10,6 +10,8 @@ import errno
 import os
 import sqlite3
 import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -18,8 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import BriefError, MktError
-from .bundle import MANIFEST, listed_files, load_manifest
+from ..errors import BriefError, MktError, clip
+from .bundle import MANIFEST, listed_files, load_manifest, verify_files
 from .files import atomic_write, check_output_file
 
 DEFAULT_PORT = 8765
@@ -51,6 +53,8 @@ class BundleView:
     rel: str                      # folder relative to OUT, POSIX ('' when OUT is the bundle itself)
     manifest: dict[str, Any] | None = None
     problem: str | None = None
+    refused: bool = False         # a manifest was read, but the files do not match it (sha256, size)
+    stats: dict[str, Any] = field(default_factory=dict)   # listed file → its stat when its sha256 was checked
 
     def file_rel(self, path: str) -> str:
         """A path the manifest lists (relative to the bundle) as a path relative to OUT."""
@@ -72,6 +76,10 @@ class Gallery:
     def listed(self) -> frozenset[str]:
         """Every file (relative to OUT) some loaded manifest lists: all the server may send besides the page."""
         return frozenset(b.file_rel(p) for b in self.bundles if b.manifest for p in listed_files(b.manifest))
+
+    def verified_stats(self) -> dict[str, Any]:
+        """Listed file (relative to OUT) → its stat when its sha256 was found to match the manifest."""
+        return {b.file_rel(p): st for b in self.bundles if b.manifest for p, st in b.stats.items()}
 
 
 def gallery_root(out: str | Path) -> Path:
@@ -126,7 +134,28 @@ def find_bundle_dirs(root: Path) -> list[tuple[Path, bool]]:
     return found
 
 
-def _load_bundle(root: Path, folder: Path, complete: bool) -> BundleView:
+BundleCache = dict   # folder → (fingerprint, BundleView, manifest read): what a server keeps between requests
+
+
+def _stat_key(p: Path) -> tuple | None:
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _fingerprint(folder: Path, manifest: dict[str, Any] | None) -> tuple:
+    """What a bundle's view depends on: its manifest's stat and, once it is read, every listed file's stat. Equal
+    fingerprints: the manifest is not parsed again, nor the files hashed again."""
+    head = _stat_key(folder / MANIFEST)
+    if manifest is None:
+        return (head,)
+    files = tuple((rel, _stat_key(folder / rel)) for rel in sorted(listed_files(manifest)))
+    return (head, files)
+
+
+def _load_bundle(root: Path, folder: Path, complete: bool, cache: BundleCache | None = None) -> BundleView:
     rel = folder.relative_to(root).as_posix()
     rel = "" if rel == "." else rel
     view = BundleView(name=folder.name if rel else folder.resolve().name, rel=rel)
@@ -134,12 +163,25 @@ def _load_bundle(root: Path, folder: Path, complete: bool) -> BundleView:
         view.problem = (f"incomplete bundle: no {MANIFEST} yet (it is written last; the run is still going or "
                         "was interrupted)")
         return view
+    key = str(folder)
+    if cache is not None and key in cache:
+        fp, cached, read = cache[key]
+        if fp == _fingerprint(folder, read):
+            return cached
+    read = None
+    fp = _fingerprint(folder, None)
     try:
-        _, view.manifest = load_manifest(folder)
+        _, read = load_manifest(folder)
+        fp = _fingerprint(folder, read)    # before the files are hashed: a change meanwhile is seen next time
+        verify_files(folder, read)   # a bundle whose files are not the ones its manifest lists is not shown
+        view.manifest = read
+        view.stats = dict(fp[1])
+        view.name = str((read.get("brief") or {}).get("name") or view.name)
     except MktError as e:
         view.problem = f"{e.message} ({e.hint})" if e.hint else e.message
-        return view
-    view.name = str((view.manifest.get("brief") or {}).get("name") or view.name)
+        view.refused = read is not None
+    if cache is not None:
+        cache[key] = (fp, view, read)
     return view
 
 
@@ -159,17 +201,25 @@ def registry_statuses(ids: list[str], path: str | Path | None = None) -> dict[st
         return {}
 
 
-def load_gallery(out: str | Path, *, registry: str | Path | None = None, require_bundle: bool = False) -> Gallery:
+def load_gallery(out: str | Path, *, registry: str | Path | None = None, require_bundle: bool = False,
+                 cache: BundleCache | None = None, statuses: bool = True) -> Gallery:
     """Read every bundle under OUT (see find_bundle_dirs) and the registry status of its creatives (`registry`:
-    the registry file, default as `mkt ls` finds it)."""
+    the registry file, default as `mkt ls` finds it; `statuses=False` skips it). A bundle whose files do not match
+    its manifest (sha256, size) is listed with that problem, and none of its files is served. `cache` keeps each
+    bundle's view while its manifest and files are unchanged (the server's)."""
     root = gallery_root(out)
-    gallery = Gallery(root, [_load_bundle(root, d, ok) for d, ok in find_bundle_dirs(root)])
+    gallery = Gallery(root, [_load_bundle(root, d, ok, cache) for d, ok in find_bundle_dirs(root)])
     if require_bundle and not any(b.manifest for b in gallery.bundles):
-        raise BriefError(f"no bundles in {out} (no manifest.json in it or its subfolders)", key="OUT",
+        refused = next((b for b in gallery.bundles if b.refused), None)
+        if refused is not None:
+            raise BriefError(f"{clip(refused.rel or str(out))}: {refused.problem}", key="OUT",
+                             hint="re-run mkt poster BRIEF to rebuild the bundle")
+        raise BriefError(f"no bundles in {clip(str(out))} (no manifest.json in it or its subfolders)", key="OUT",
                          hint="preview what mkt poster or mkt batch wrote, e.g. mkt preview out/ (a bundle still "
                               "being written shows once its manifest.json lands)")
-    ids = [str(c.get("id")) for b in gallery.bundles for c in b.creatives if c.get("id")]
-    gallery.registry = registry_statuses(ids, registry)
+    if statuses:
+        ids = [str(c.get("id")) for b in gallery.bundles for c in b.creatives if c.get("id")]
+        gallery.registry = registry_statuses(ids, registry)
     return gallery
 
 
@@ -301,6 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the base class's signature
         pass   # quiet: the terminal shows the URL and the hint to stop, not a line per thumbnail
 
+    def setup(self) -> None:
+        # a connection that sends nothing (a half-open one, an idle keep-alive) is closed after this long, instead
+        # of holding its thread for ever (StreamRequestHandler.setup applies it to the socket)
+        self.timeout = self.server.idle_timeout
+        super().setup()
+
     def _answer(self, send_body: bool) -> None:
         host = (self.headers.get("Host") or HOST).rsplit(":", 1)[0].strip("[]").lower()
         if host not in _LOCAL_NAMES:
@@ -350,9 +406,20 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True   # Ctrl-C does not wait for a browser's idle keep-alive connections
 
     def __init__(self, out: str | Path, port: int = DEFAULT_PORT, registry: str | Path | None = None):
+        from ..limits import limits
+
+        lim = limits().preview
         self.root = gallery_root(out)
         self.registry = registry
-        self._listed: frozenset[str] = frozenset()   # replaced whole, never changed in place: readers need no lock
+        self.idle_timeout = lim.idle_timeout_seconds
+        self.rescan_seconds = lim.rescan_seconds
+        self._slots = threading.BoundedSemaphore(lim.max_connections)
+        self._cache: dict = {}                       # each bundle's view while its manifest and files are unchanged
+        self._scan_lock = threading.Lock()
+        self._scanned = 0.0
+        # replaced whole, never changed in place: readers need no lock
+        self._listed: frozenset[str] = frozenset()
+        self._stats: dict[str, Any] = {}
         self.refresh()   # a bad OUT fails here, before the port is taken
         try:
             super().__init__((HOST, port), _Handler)
@@ -372,23 +439,60 @@ class PreviewServer(ThreadingHTTPServer):
         """A file's full URL on this server (for --json: a script can fetch it as is)."""
         return self.url.rstrip("/") + server_href(rel)
 
-    def refresh(self) -> Gallery:
-        gallery = load_gallery(self.root, registry=self.registry)
-        self._listed = gallery.listed()
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """At most preview.max_connections connections at once: more are closed at once, not given a thread."""
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _take(self, gallery: Gallery) -> Gallery:
+        self._listed, self._stats = gallery.listed(), gallery.verified_stats()
+        self._scanned = time.monotonic()
         return gallery
+
+    def refresh(self) -> Gallery:
+        """The gallery as it is now (each page load): bundles whose manifest and files did not change are not read
+        again (the cache, keyed on their stat), the registry statuses are."""
+        return self._take(load_gallery(self.root, registry=self.registry, cache=self._cache))
+
+    def _rescan(self) -> None:
+        """Look for bundles finished since the page was built, at most every preview.rescan_seconds however many
+        requests for unlisted paths come in (any web page can send them to 127.0.0.1), one scan at a time, without
+        the registry."""
+        if time.monotonic() - self._scanned < self.rescan_seconds:
+            return
+        with self._scan_lock:
+            if time.monotonic() - self._scanned < self.rescan_seconds:
+                return
+            self._take(load_gallery(self.root, cache=self._cache, statuses=False))
 
     def file_for(self, url_path: str) -> Path | None:
         rel = safe_rel(url_path)
         if rel is None:
             return None
         if rel not in self._listed:
-            self.refresh()   # a bundle finished since the page was built
+            self._rescan()   # a bundle finished since the page was built
             if rel not in self._listed:
                 return None
         root = self.root.resolve()
         p = (root / rel).resolve()   # follows symlinks: one leading out of OUT is refused below
         if root not in p.parents or not p.is_file():
             return None
+        if _stat_key(root / rel) != self._stats.get(rel):   # changed since its sha256 was checked: check again
+            self.refresh()
+            if rel not in self._listed or _stat_key(root / rel) != self._stats.get(rel):
+                return None
         return p
 
 

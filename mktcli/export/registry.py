@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..checks import failed_errors
 from ..errors import BriefError, ExitCode, MktError
 from ..paths import user_dir
+from ..textsafe import csv_cell
 from .files import atomic_write, safe_join
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,7 +172,11 @@ def parse_since(value: str | date | datetime) -> str:
         if moment is None:
             raise BriefError(f"cannot read '{text}' as a time", key="--since",
                              hint="a date like 2026-11-01, a time like 2026-11-01T09:00, or an age like 7d or 12h")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")  # naive = local time
+    try:
+        return moment.astimezone(timezone.utc).isoformat(timespec="seconds")  # naive = local time
+    except (OverflowError, ValueError):   # 0001-01-01 in a timezone east of UTC: before year 1
+        raise BriefError(f"'{value}' is too far back", key="--since", hint="a date from year 2 on, e.g. 2026-11-01") \
+            from None
 
 
 def parse_sample_size(text: str | float) -> tuple[Fraction | None, int | None]:
@@ -873,8 +878,6 @@ def _creative_row(c: Any, i: int, brief: dict[str, Any], made_at: str | None, bu
 
 
 CSV_COLUMNS = ("recall_id", "at", "reason", "channel", "id", "segment", "brief", "path", "sha256", "status_before")
-
-
 def _write_withdrawals(rec: Recall) -> dict[str, Path]:
     """<out>/<channel>.json per channel and <out>/withdrawals.csv for all (UTF-8 with BOM, so Excel reads Chinese)."""
     assert rec.out_dir is not None
@@ -890,8 +893,8 @@ def _write_withdrawals(rec: Recall) -> dict[str, Path]:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for it in sorted(rec.items, key=lambda it: (it["channel"], it["brief"], it["segment"], it["id"])):
-        w.writerow([rec.id, rec.at, rec.reason, it["channel"], it["id"], it["segment"], it["brief"], it["path"],
-                    it["sha256"], it["status_before"]])
+        w.writerow([csv_cell(v) for v in (rec.id, rec.at, rec.reason, it["channel"], it["id"], it["segment"],
+                                          it["brief"], it["path"], it["sha256"], it["status_before"])])
     files["csv"] = safe_join(rec.out_dir, "withdrawals.csv")
     atomic_write(files["csv"], buf.getvalue().encode("utf-8-sig"))
     return files

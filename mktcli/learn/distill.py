@@ -35,7 +35,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import MktError
-from .features import features
+from .features import features, look_features
 from .knowledge import Effect, Knowledge, SegmentKnowledge, default_knowledge_path, forbidden, load_knowledge
 
 __all__ = ["Observation", "distill", "Knowledge", "load_knowledge", "default_knowledge_path"]
@@ -50,6 +50,7 @@ class Observation:
     texts: dict = field(default_factory=dict)
     impressions: int = 0
     clicks: int = 0
+    look: dict = field(default_factory=dict)    # engines.layout: the poster's layout family and hero plate
 
 
 _LABELS = {"rate:起": "rate framed as 起/低至", "rate:range": "rate as a range", "rate:fixed": "rate as one figure",
@@ -64,6 +65,9 @@ def _label(feature: str) -> str:
     for part in feature.split(" + "):
         kind, _, value = part.partition(":")
         parts.append(f"{value} wording" if kind == "phrase" else f"perk {value}" if kind == "perk"
+                     else f"the '{value}' layout" if kind == "layout" else f"the hero on a {value} plate"
+                     if kind == "plate" else f"a {value} in the key visual" if kind == "object"
+                     else f"the {value} stage" if kind == "stage" else f"the {value} theme" if kind == "theme"
                      else _LABELS.get(part, part))
     return " + ".join(parts)
 
@@ -186,7 +190,7 @@ def distill(observations: Iterable[Observation], *, min_impressions: int = 5000,
         texts = json.loads(o.texts) if isinstance(o.texts, str) else dict(o.texts or {})
         key = (o.creative_id, o.channel, json.dumps(texts, ensure_ascii=False, sort_keys=True))
         if key not in cache:
-            cache[key] = frozenset(features(texts, o.channel))
+            cache[key] = frozenset(features(texts, o.channel) | look_features(o.look))
         feats.append(cache[key])
     creative = [(o.creative_id, o.channel) for o in obs]
     all_creatives = set(creative)

@@ -199,6 +199,20 @@ def features(texts: dict[str, Any], channel: str | None = None) -> set[str]:
     return out
 
 
+def look_features(look: dict[str, Any] | None) -> set[str]:
+    """How a poster looks, from its manifest's engines.layout: the layout family (hero, split, editorial, card) and
+    the hero's plate — so distill and report can tell which look works for which segment (mkt poster --variants)."""
+    if not look:
+        return set()
+    out = {f"layout:{look['family']}"} if look.get("family") else set()
+    if look.get("hero"):
+        out.add(f"plate:{look['hero']}")
+    for key in ("object", "stage", "theme"):   # the key visual: its hero object, stage and theme
+        if look.get(key):
+            out.add(f"{key}:{look[key]}")
+    return out
+
+
 def wording_text(texts: dict[str, Any], channel: str | None = None) -> str:
     """The creative's wording (boilerplate, perks and rate removed) as one string: where a learned phrase is
     looked for by substring, whatever the segmentation made of it."""

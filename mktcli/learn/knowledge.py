@@ -6,7 +6,6 @@ configs/compliance/zh-CN.yaml and any override file) is moved to `blocked_by_rul
 hand edit or a rule added later cannot make the copy engines use it; every variant still goes through the guard."""
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -345,7 +344,7 @@ def load_knowledge(path: str | Path) -> Knowledge:
         loaded.data = {}
     kf = validate(KnowledgeFile, loaded)
     k = Knowledge(locale=kf.locale, made=dict(kf.made), path=path,
-                  sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+                  sha256=loaded.sha256)
     for name, s in kf.segments.items():
         sk = SegmentKnowledge(name, s.ctr, s.impressions, s.creatives,
                               avoid=[_effect(e) for e in s.avoid], blocked=[_effect(e) for e in s.blocked_by_rules])

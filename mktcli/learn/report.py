@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 Z95 = 1.959964
-FAMILIES = ("brief", "headline", "channel", "origin")
+FAMILIES = ("brief", "headline", "channel", "origin", "layout")
 MAX_FAMILIES_CHARTED = 8
 
 
@@ -82,6 +82,8 @@ def _family(row: dict[str, Any], by: str) -> str:
         return row.get("brief") or "(made elsewhere)"
     if by == "headline":
         return (row.get("texts") or {}).get("headline") or "(no headline)"
+    if by == "layout":   # the poster's layout family (text creatives have none)
+        return (row.get("look") or {}).get("family") or "(text)"
     return str(row.get(by) or "—")
 
 

@@ -18,6 +18,7 @@ ENTRY_POINT_GROUP = "mkt.visual.v1"
 # Used only when mktcli runs from a source tree without being installed (no entry-point metadata).
 _BUILTIN = {
     "procedural": "mktcli.visual.procedural:ProceduralEngine",
+    "illustration": "mktcli.visual.illustration:IllustrationEngine",
     "image": "mktcli.visual.photo:ImageEngine",
     "diffusers": "mktcli.visual.diffusion:DiffusersEngine",
 }
@@ -43,6 +44,13 @@ class VisualRequest:
     negative_prompt: str | None = None
     headline: str | None = None  # text_in_image: the headline the model should draw …
     headline_zone: Box | None = None  # … inside this box of the canvas
+    product: str = ""            # product name and scene words (the illustration engine picks objects by them)
+    segment: str = ""            # the audience segment's name and dimension values
+    theme: str | None = None     # visual.theme: 春节, 中秋, 618 …
+    objects: tuple[str, ...] | None = None   # visual.objects: the brief's own cast (hero first)
+    variant: int = 0             # --variants: another hero and arrangement per variant
+    bleed: int | None = None     # a platform's UI covers the canvas below the zone down to here: decorate, no subject
+    message: str = ""            # the creative's headline and subhead: a season's words there choose a theme
 
 
 @dataclass
@@ -57,6 +65,7 @@ class VisualResult:
 
 class VisualEngine(ABC):
     name: str = "?"
+    generative: bool = False     # its pictures come from a generative model (AIGC labels; room for the visible one)
     # set by the caller for long renders: receives short progress lines ("step 12/50 …")
     report: Callable[[str], None] | None = None
 
@@ -86,6 +95,12 @@ def get_engine(name: str) -> VisualEngine:
     return load_class(available(), name, "visual engine", "engines")()
 
 
+def embedded_engine() -> str:
+    """The engine `auto` uses without a diffusion model: the illustration engine (vector objects on a stage),
+    else the procedural one."""
+    return "illustration" if "illustration" in available() else "procedural"
+
+
 def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | None]:
     """Pick the engine for visual.engine; return (name, note for the user)."""
     if requested != "auto":
@@ -94,11 +109,12 @@ def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | Non
         return "image", "visual.engine auto: using your picture (engine 'image')"
     import importlib.util
 
+    embedded = embedded_engine()
     if "diffusers" not in available():
-        return "procedural", "visual.engine auto: using the embedded procedural engine (no diffusion engine installed)"
+        return embedded, f"visual.engine auto: using the embedded {embedded} engine (no diffusion engine installed)"
     if any(importlib.util.find_spec(m) is None for m in ("torch", "diffusers", "transformers")):
-        return "procedural", ("visual.engine auto: using the embedded procedural engine (the diffusion engine needs "
-                              "pip install 'mktcli[gpu]')")
+        return embedded, (f"visual.engine auto: using the embedded {embedded} engine (the diffusion engine needs "
+                          "pip install 'mktcli[gpu]')")
     try:
         import torch  # only when the [gpu] libraries are installed at all
 
@@ -106,4 +122,4 @@ def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | Non
             return "diffusers", f"visual.engine auto: CUDA GPU found ({torch.cuda.get_device_name(0)}), using diffusers"
     except Exception:  # a broken CUDA install is not a reason to fail a poster: fall back, and say so
         pass
-    return "procedural", "visual.engine auto: no CUDA GPU, using the embedded procedural engine"
+    return embedded, f"visual.engine auto: no CUDA GPU, using the embedded {embedded} engine"

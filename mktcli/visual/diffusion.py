@@ -519,6 +519,7 @@ def _feathered(mask: Image.Image, r: int) -> Image.Image:
 
 class DiffusersEngine(VisualEngine):
     name = "diffusers"
+    generative = True
 
     def __init__(self):
         self._pipes: dict[tuple, Loaded] = {}

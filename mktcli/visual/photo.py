@@ -9,18 +9,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from ..errors import AssetError
+from ..errors import AssetError, MktError, clip
 from .base import VisualEngine, VisualRequest, VisualResult
 
 
 @lru_cache(maxsize=8)
 def _open(path: Path) -> Image.Image:
+    from ..userfiles import load_image
+
+    try:   # a regular file within the limits (configs/limits.yaml image:), decoded whole: truncated is refused
+        im = load_image(path, "image")
+    except MktError as e:
+        raise AssetError(e.message, e.hint) from None
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)  # phone photos carry their rotation in EXIF
-            return im.convert("RGB")
-    except (UnidentifiedImageError, OSError) as e:
-        raise AssetError(f"cannot read image {path}: {e}", "use a JPEG or PNG file") from None
+        im = ImageOps.exif_transpose(im)  # phone photos carry their rotation in EXIF
+        return im.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise AssetError(f"cannot read image {clip(path)}: {clip(e)}", "use a JPEG or PNG file") from None
 
 
 def detect_focus(img: Image.Image) -> tuple[float, float]:

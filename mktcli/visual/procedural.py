@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .base import VisualEngine, VisualRequest, VisualResult
 
-VERSION = "1"
+VERSION = "2"
 
 
 def _rgb(h: str) -> np.ndarray:
@@ -73,7 +73,7 @@ def _hills(d: ImageDraw.ImageDraw, zw, zh, pal, rng):
 
 def _cards(d, zw, zh, pal, rng, layer: Image.Image):
     acc, prim, light, dark = _rgb(pal.accent), _rgb(pal.primary), _rgb(pal.light), _rgb(pal.primary_dark)
-    cw = min(zw * 0.62, zh * 0.95)
+    cw = min(zw * 0.7, zh * 1.2)
     ch = cw * 0.63
     for i, (col, ang) in enumerate(((_mix(dark, prim, 0.6), -14), (_mix(acc, light, 0.1), 8))):
         card = Image.new("RGBA", (int(cw), int(ch)), (0, 0, 0, 0))
@@ -92,11 +92,11 @@ def _cards(d, zw, zh, pal, rng, layer: Image.Image):
 
 def _coins(d, zw, zh, pal, rng):
     acc, light, dark = _rgb(pal.accent), _rgb(pal.light), _rgb(pal.primary_dark)
-    r = min(zw, zh) * 0.13
+    r = min(zw * 0.11, zh * 0.2)
     for s in range(3):
-        cx = zw * (0.3 + 0.22 * s) + rng.uniform(-r * 0.2, r * 0.2)
+        cx = zw * (0.28 + 0.22 * s) + rng.uniform(-r * 0.2, r * 0.2)
         n = int(rng.integers(3, 7))
-        base = zh * 0.85
+        base = zh * 0.5 + n * r * 0.16
         for k in range(n):
             cy = base - k * r * 0.32
             d.ellipse([cx - r, cy - r * 0.38, cx + r, cy + r * 0.38], fill=(*_mix(acc, dark, 0.35), 255))
@@ -119,8 +119,8 @@ def _waves(d, zw, zh, pal, rng):
 
 def _shield(d, zw, zh, pal, rng):
     acc, light, prim = _rgb(pal.accent), _rgb(pal.light), _rgb(pal.primary)
-    s = min(zw, zh) * 0.6
-    cx, cy = zw * 0.55, zh * 0.5
+    s = min(zw * 0.7, zh * 0.86)
+    cx, cy = zw * 0.5, zh * 0.5
     pts = [(cx, cy - s / 2), (cx + s * 0.42, cy - s * 0.34), (cx + s * 0.36, cy + s * 0.12), (cx, cy + s / 2),
            (cx - s * 0.36, cy + s * 0.12), (cx - s * 0.42, cy - s * 0.34)]
     d.polygon(pts, fill=(*_mix(acc, light, 0.1), 240))
@@ -175,6 +175,9 @@ class ProceduralEngine(VisualEngine):
         rng = np.random.default_rng([req.seed, req.width, req.height])
         w, h = req.width, req.height
         img = _smooth_base(w, h, req.palette, rng, req.visual_zone).convert("RGBA")
+        if req.motif == "none":   # the layout left no room for a subject: the backdrop alone
+            return VisualResult(img.convert("RGB"), {"name": self.name, "version": VERSION, "seed": req.seed,
+                                                     "motif": "none"})
         x0, y0, x1, y1 = req.visual_zone
         zw, zh = max(1, x1 - x0), max(1, y1 - y0)
         layer = Image.new("RGBA", (zw, zh), (0, 0, 0, 0))
