@@ -73,6 +73,9 @@ class Product(Strict):
     name: str = Field(min_length=1, max_length=40)
     category: Literal["loan", "credit_card", "deposit", "wealth", "insurance", "retail", "other"] = "other"
     provider: str = Field(min_length=2, max_length=60)
+    # what the money is for (FIN-PURPOSE): business | consumer | housing | card …, the classes of
+    # configs/compliance/zh-CN.yaml `purposes:`; default: read from the product's name and category
+    purpose: str | None = Field(None, max_length=20)
 
 
 class Offer(Strict):
@@ -375,12 +378,20 @@ class Brief(Strict):
 
 @dataclass
 class Segment:
-    """One audience segment with the brief's message and perks after overrides."""
+    """One audience segment with the brief's message and perks after overrides. `sources`: the brief key each
+    message field and the perks came from (message.headline, audience.overrides.种植户.headline, offer.perks …)."""
 
     name: str
     message: Message
     perks: list[str]
     values: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def key(self, field_name: str) -> str:
+        """The brief key of a message field ('headline') or a perk ('perks[1]') of this segment."""
+        if field_name.startswith("perks["):
+            return self.sources.get("perks", "offer.perks") + field_name[5:]
+        return self.sources.get(field_name, f"message.{field_name}")
 
 
 @lru_cache(maxsize=1)
@@ -392,9 +403,17 @@ def category_defaults() -> dict[str, dict[str, Any]]:
     return data["categories"]
 
 
-def _apply(message: Message, perks: list[str], ov: SegmentOverride | None) -> tuple[Message, list[str]]:
+def _apply(message: Message, perks: list[str], ov: SegmentOverride | None, sources: dict[str, str] | None = None,
+           at: str = "") -> tuple[Message, list[str]]:
+    """The override applied; `sources` (field → brief key) records what it changed, under the key path `at`."""
     if ov is None:
         return message, perks
+    if sources is not None:
+        nested = {k for k, v in (ov.message.model_dump() if ov.message else {}).items() if v is not None}
+        for k in ov.updates():
+            sources[k] = f"{at}.{k}" if getattr(ov, k) is not None or k not in nested else f"{at}.message.{k}"
+        if ov.perks is not None:
+            sources["perks"] = f"{at}.perks"
     return message.model_copy(update=ov.updates()), (list(ov.perks) if ov.perks is not None else perks)
 
 
@@ -420,20 +439,24 @@ def expand_segments(brief: Brief) -> list[Segment]:
         return [Segment(DEFAULT_SEGMENT, base_msg, base_perks)]
     out: list[Segment] = []
     if aud.segments is not None:
-        for spec in aud.segments:
-            msg, perks = _apply(base_msg, base_perks, spec)
-            msg, perks = _apply(msg, perks, aud.overrides.get(spec.name))
-            out.append(Segment(spec.name, msg, perks))
+        for i, spec in enumerate(aud.segments):
+            src: dict[str, str] = {}
+            msg, perks = _apply(base_msg, base_perks, spec, src, f"audience.segments[{i}]")
+            msg, perks = _apply(msg, perks, aud.overrides.get(spec.name), src, f"audience.overrides.{spec.name}")
+            out.append(Segment(spec.name, msg, perks, sources=src))
     else:
         dims = aud.dimensions or {}
         for combo in itertools.product(*dims.values()):
             values = dict(zip(dims.keys(), (str(c) for c in combo)))
             name = SEGMENT_JOIN.join(values.values())
             msg, perks = base_msg, base_perks
+            src = {}
             for v in values.values():
-                msg, perks = _apply(msg, perks, aud.overrides.get(v))
-            msg, perks = _apply(msg, perks, _override_for(aud.overrides, name))
-            out.append(Segment(name, msg, perks, values))
+                msg, perks = _apply(msg, perks, aud.overrides.get(v), src, f"audience.overrides.{v}")
+            key = name if name in aud.overrides else next(
+                (k for k in aud.overrides if _JOINERS.sub(SEGMENT_JOIN, k.strip()) == name), name)
+            msg, perks = _apply(msg, perks, _override_for(aud.overrides, name), src, f"audience.overrides.{key}")
+            out.append(Segment(name, msg, perks, values, src))
     return out
 
 
@@ -482,6 +505,16 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
     if brief.product.category in ("loan", "credit_card") and not brief.offer.apr:
         err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
             "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
+
+    if brief.product.purpose:
+        from .checks.rules import load_rules
+
+        classes = load_rules().purposes.classes
+        if brief.product.purpose not in classes:
+            guess = suggest(brief.product.purpose, classes)
+            err(("product", "purpose"), f"unknown purpose '{brief.product.purpose}'"
+                + (f" — did you mean '{guess}'?" if guess else ""),
+                "one of: " + ", ".join(classes) + " (configs/compliance/zh-CN.yaml purposes:), or leave it out")
 
     _check_glyphs(brief, err)
 

@@ -230,6 +230,13 @@ class PosterRenderer:
         variant = self.copy.first(seg.name) if self.copy else None
         return resolved_message(self.brief, seg, variant.copy if variant else None)
 
+    def role_min(self, ch: Channel) -> dict[str, float]:
+        """The least size of each text role on this channel, as the compliance rules check it (TYPO-SIZE's role
+        scale × the channel's legible minimum): the layout never places a headline the checks would refuse."""
+        typo = self.rules.get("TYPO-SIZE") if hasattr(self.rules, "get") else None
+        scale = dict(getattr(typo, "scale", None) or {})
+        return {role: k * ch.legible_px() for role, k in scale.items()}
+
     def ordered_perks(self, seg: Segment) -> list[str]:
         """The segment's perks with its own first (those not every segment has: 首期利息8折 for 有优惠): when a small
         size has room for fewer chips, the ones common to all segments make way and the segment's offer stays."""
@@ -244,6 +251,18 @@ class PosterRenderer:
 
             self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
         return self._rule_facts[seg.name]
+
+    def text_sources(self, seg: Segment) -> dict[str, str]:
+        """The brief key of each text a poster of the segment places (headline → message.headline or
+        audience.overrides.种植户.headline, a perk's text → offer.perks[1]; 'generated headline' when the copy
+        engine wrote it): what a check failure names."""
+        m = seg.message
+        out = {k: seg.key(k) if getattr(m, k) else f"generated {k}" for k in ("headline", "subhead")}
+        out |= {k: seg.key(k) if getattr(m, k) else f"default {k} (configs/categories.yaml)" for k in ("cta",
+                                                                                                   "disclaimer")}
+        for i, p in enumerate(seg.perks):
+            out.setdefault("perk:" + p, seg.key(f"perks[{i}]"))
+        return out
 
     def copy_info(self, seg: Segment) -> dict[str, Any]:
         """Which engine wrote the words: the brief's own message fields win over generated ones."""
@@ -276,7 +295,8 @@ class PosterRenderer:
                           else None, logo=self.logo)
         layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
                       family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                      variant=job.variant, scale=style.type_scale)
+                      variant=job.variant, scale=style.type_scale,
+                      role_min=self.role_min(ch))
         hl = layout.slot("headline")
         # text_in_image: the model draws the headline across the headline's row of the safe area (the typeset box
         # is only as wide as the typeset lines)
@@ -287,7 +307,8 @@ class PosterRenderer:
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
                           family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                          variant=job.variant, scale=style.type_scale)
+                          variant=job.variant, scale=style.type_scale,
+                      role_min=self.role_min(ch))
         drawn = visual.drawn.get("headline")
         if drawn:   # the model drew the headline and OCR read it back exactly: it is not typeset again
             content.headline = ""
@@ -323,11 +344,18 @@ class PosterRenderer:
                             "brand"):
                 texts[p.role] = p.text
         rs = self.rules
+        # each text's brief key, and the segment's texts this size had no room for (checked all the same)
+        sources = self.text_sources(seg)
+        placed = set(texts.values())
+        unplaced = {sources[k]: v for k, v in msg.items() if k in ("headline", "subhead", "cta", "disclaimer")
+                    and v and v not in placed and not (k == "headline" and drawn)}
+        unplaced |= {sources["perk:" + p]: p for p in seg.perks if p not in placed}
         # recorded in the manifest: `mkt check BUNDLE` runs the same checks on the same inputs
         inputs = check_inputs(min_px=ch.legible_px(), canvas=ch.size, safe=ch.safe, category=brief.product.category,
                               channel=ch.name, facts=self.rule_facts(seg),
                               has_rate=hero is not None and hero.kind == "rate", disclaimer=content.disclaimer,
-                              generative=visual.generative, label_visible=self.brand.ai_label_visible)
+                              generative=visual.generative, label_visible=self.brand.ai_label_visible,
+                              sources=sources, unplaced=unplaced)
         checks = poster_checks_from(rs, blocks, inputs)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
@@ -550,7 +578,9 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
     manifest = {
         "version": MANIFEST_VERSION,
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,
-                  "category": brief.product.category},
+                  "category": brief.product.category,
+                  "purpose": load_rules().purpose_of(brief.product.name, brief.product.category,
+                                                     brief.product.purpose)},
         "created": _created(),
         "generator": {"name": "mkt", "version": _mkt_version(), "engine": engine, "seed": seed},
         "creatives": [c.data for c in result.creatives],

@@ -125,8 +125,10 @@ def test_guard_catches_a_wrong_number_in_otherwise_good_copy():
     seg = b.segments()[0]
     v = write_copy(b).first(seg.name)
     broken = v.copy.model_copy(update={"push": v.copy.push.model_copy(update={"body": "惠农e贷年化利率2.8%起，点击了解"})})
-    rules = {f.rule for f in check_copy(broken, facts_for(b, seg), b)}
-    assert {"FIN-CONSISTENT", "FIN-APR"} <= rules
+    found = [f for f in check_copy(broken, facts_for(b, seg), b) if f.severity == "error"]
+    # an annualized rate is stated, but not the brief's: FIN-CONSISTENT names the figure and the brief's rate
+    assert any(f.rule == "FIN-CONSISTENT" and f.match == "2.8%" and "3.2%" in f.message
+               and f.message.startswith("push") for f in found), found
 
 
 def test_brief_wins_and_segment_override_wins_over_both():
@@ -330,3 +332,74 @@ def test_segments_differ_even_when_the_brief_gives_one_headline():
     for va, vc in zip(res.variants[a], res.variants[c]):
         for x, y in ((va.copy.sms.body, vc.copy.sms.body), (va.copy.push.body, vc.copy.push.body)):
             assert difflib.SequenceMatcher(None, x, y).ratio() < 0.85, (x, y)
+
+
+# ------------------------------------------------------------------------------------------- issue 15
+
+# filler a blind review flagged: lines that say nothing a customer can use
+FILLER = ("线上可办", "购买前可查", "安排从容", "随时可查", "专为")
+PRODUCTS_R2 = [("惠农e贷", "loan", "3.2%"), ("商户经营贷", "loan", "3.45%-12%"), ("悦享消费贷", "loan", "3.6%-18%"),
+               ("示例e贷", "loan", "4.5%"), ("悦享白金信用卡", "credit_card", "6.2%-16.8%"),
+               ("三年期大额存单", "deposit", "1.9%"), ("稳享182天持有期理财", "wealth", "2.6%-3.2%"),
+               ("安心住院医疗险", "insurance", None), ("周末生活特惠", "retail", None), ("手机银行新客礼", "other", None)]
+
+
+def _needs(b, seg) -> set[str]:
+    lex = lexicon()
+    out = {n for w in (*lex.segments.values(), lex.generic) for n in w.needs}
+    out |= {n for w in lex.segments.values() for own in w.by_category.values() for n in own.needs}
+    return out | {n for c in lex.categories.values() for n in c.needs}
+
+
+@pytest.mark.parametrize("product,category,apr", PRODUCTS_R2)
+def test_generated_subheads_say_a_real_need_never_repeat_and_never_steer(tmp_path, product, category, apr):
+    """Every lexicon segment (and one the lexicon does not know) × offer framing × 3 variants: a generated subhead
+    is a segment's real need from the lexicon (or left out), says no phrase or word twice, is no filler, and no
+    generated line steers the product to a use it may not fund (FIN-PURPOSE)."""
+    from mktcli.copywriting.template import _repeats
+
+    segs = [*lexicon().segments, "渔业合作社"]
+    data = {"version": 1, "name": "r2", "product": {"name": product, "category": category,
+                                                      "provider": "示例银行股份有限公司"},
+            "offer": {"perks": ["首期利息8折"] if category == "loan" else []},
+            "audience": {"dimensions": {"who": segs, "coupon": ["有优惠", "无优惠"]}},
+            "channels": ["app_banner", "sms", "call_script", "push"]}
+    if apr:
+        data["offer"]["apr"] = apr
+    p = tmp_path / "b.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    b = load_brief(p)
+    res = write_copy(b, n=3)
+    needs = _needs(b, None)
+    said = 0
+    for seg in b.segments():
+        for v in res.variants[seg.name]:
+            c = v.copy
+            sub = c.subhead
+            if sub:
+                said += 1
+                assert any(n in sub for n in needs), sub
+                assert not _repeats(sub, words=True) and sub != c.headline, sub
+                assert not any(f in sub for f in FILLER), sub
+            for text in (c.headline, c.sms.body, c.push.title, c.push.body, c.call_script.value, c.feed.description):
+                parts = [x for x in __import__("re").split(r"[，。：！、\s｜]", text) if len(x) >= 2]
+                assert len(parts) == len(set(parts)), text
+            purpose = [f for f in v.findings if f.rule == "FIN-PURPOSE"]
+            assert not purpose, (seg.name, [f.message for f in purpose])
+            assert v.ok, [f.as_dict() for f in v.findings if f.severity == "error"]
+    assert said, "no segment got a subhead"   # known segments have real needs
+
+
+def test_a_business_loan_never_offers_housing_and_a_card_never_start_up_capital(tmp_path):
+    for product, category, apr, banned in (("商户经营贷", "loan", "3.45%-12%", ("租房", "安家", "购房")),
+                                          ("悦享白金信用卡", "credit_card", "6.2%-16.8%", ("创业", "进货", "生意"))):
+        data = {"version": 1, "name": "p", "product": {"name": product, "category": category,
+                                                        "provider": "示例银行股份有限公司"},
+                "offer": {"apr": apr}, "audience": {"segments": ["新市民", "个体工商户", "养殖户"]},
+                "channels": ["app_banner", "sms", "push", "call_script"]}
+        p = tmp_path / f"{category}.yaml"
+        p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        for vs in write_copy(load_brief(p), n=3).variants.values():
+            for v in vs:
+                dumped = json.dumps(v.copy.model_dump(), ensure_ascii=False)
+                assert not any(w in dumped for w in banned), (product, v.segment, dumped)

@@ -218,7 +218,18 @@ def test_end_to_end_summary_says_what_was_not_understood(tmp_path, capsys, monke
 
 # ------------------------------------------------------------------------------------------- mkt init
 
-@pytest.mark.parametrize("category", ["loan", "credit_card", "deposit", "wealth"])
+CATEGORIES = ["loan", "credit_card", "deposit", "wealth", "insurance", "retail", "other"]
+
+
+def test_init_has_a_starter_for_every_category_the_brief_accepts():
+    from typing import get_args
+
+    from mktcli.brief import Product
+
+    assert set(get_args(Product.model_fields["category"].annotation)) == set(CATEGORIES)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
 def test_init_writes_a_commented_brief_that_loads(tmp_path, category):
     path = tmp_path / f"{category}.yaml"
     assert run(["init", str(path), "--category", category]) == 0
@@ -227,6 +238,20 @@ def test_init_writes_a_commented_brief_that_loads(tmp_path, category):
     text = path.read_text(encoding="utf-8")
     data_lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert all("#" in ln for ln in data_lines), [ln for ln in data_lines if "#" not in ln]   # every key explained
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_every_starter_checks_and_renders_clean(tmp_path, capsys, category):
+    """mkt init --category X writes a brief that mkt check passes and that renders every channel with no failed
+    error-level check (its text channels included)."""
+    path = tmp_path / "brief.yaml"
+    assert run(["init", str(path), "--category", category]) == 0
+    assert run(["check", str(path), "--json"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    code = run(["poster", str(path), "-o", str(tmp_path / "out"), "--no-register", "--no-layers", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and not out["failed_checks"] and not out["failures"], out
+    assert {c["channel"] for c in out["creatives"]} == set(load_brief(path).channels)
 
 
 def test_init_renders_and_refuses_to_overwrite(tmp_path, capsys):

@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from .figures import non_annual_rates
 from .rules import Facts, RuleSet
 
 LEGAL_ROLES = ("disclaimer", "provider", "ai_label")
@@ -36,7 +37,12 @@ def _result(rs: RuleSet, rule: str, passed: bool, message: str = "", where: str 
 
 def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tuple[int, int], safe, category: str,
                   channel: str, facts: Facts, has_rate: bool, disclaimer: str, generative: bool,
-                  label_visible: bool) -> list[dict[str, Any]]:
+                  label_visible: bool, sources: dict[str, str] | None = None,
+                  unplaced: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every poster rule on the placement record. `sources`: the brief key each placed text came from (role →
+    'message.headline', a perk's text → 'offer.perks[1]'); a text finding names it, one finding per violation.
+    `unplaced`: the segment's texts this size had no room for ({brief key: text}) — checked too: the creative is
+    the brief's, and a violation in its copy blocks it wherever it lands."""
     W, H = canvas
     by_role: dict[str, list[dict]] = {}
     for b in blocks:
@@ -59,15 +65,20 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
         add(_result(rs, "FIN-DISCLAIMER", "disclaimer" in by_role, "the disclaimer is not on the poster"))
     add(_result(rs, "FIN-PROVIDER", "provider" in by_role and bool(facts.provider) and any(
         facts.provider in b["text"] for b in by_role["provider"]), "the provider's legal name is not on the poster"))
-    small = [b for b in blocks if b["role"] in TEXT_ROLES and b["role"] != "brand" and b.get("size", 0) < min_px - 0.01
+    # each block against the channel's legible minimum, scaled per role (a headline must read as one: 4/3× on
+    # the shipped rules, so a 25-character headline squeezed to 12-13 px on 728×90 is an error, not a pass)
+    typo = rs.get("TYPO-SIZE")
+    scale = (typo.scale if typo is not None else {}) or {}
+    need = lambda b: min_px * scale.get(b["role"], 1.0)  # noqa: E731
+    small = [b for b in blocks if b["role"] in TEXT_ROLES and b["role"] != "brand" and b.get("size", 0) < need(b) - 0.01
              and not (b.get("fonts") and str(b["fonts"][0]).startswith("model:"))]
-    add(_result(rs, "TYPO-SIZE", not small, "below the legible minimum of %g px: %s"
-                % (min_px, ", ".join(f"{b['role']} {b['size']} px" for b in small)),
+    add(_result(rs, "TYPO-SIZE", not small, "below the legible minimum: %s"
+                % ", ".join(f"{b['role']} {b['size']} px < {need(b):g} px" for b in small),
                 ", ".join(b["role"] for b in small)))
     low = [b for b in blocks if b.get("contrast") is not None
            and b["contrast"] < (3.0 if large_text(b["size"], min_px) else 4.5)]
     legal_low = [b for b in low if b["role"] in LEGAL_ROLES]
-    legal_small = [b for b in small if b["role"] in LEGAL_ROLES]
+    legal_small = [b for b in blocks if b["role"] in LEGAL_ROLES and b.get("size", 0) < min_px - 0.01]
     add(_result(rs, "AD-SMALLPRINT", not legal_low and not legal_small, "small print below 4.5:1 or the legible "
                 "size: " + ", ".join(f"{b['role']} {b.get('contrast')}:1 {b['size']} px"
                                      for b in legal_low + legal_small)))
@@ -75,8 +86,8 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
                 % ", ".join(f"{b['role']} {b['contrast']}:1" for b in low), ", ".join(b["role"] for b in low)))
     if has_rate:
         apr_size = max((b["size"] for b in by_role.get("apr", [])), default=0)
-        rival = [b for b in blocks if b["role"] not in ("apr", "apr_label") and "%" in b.get("text", "")
-                 and b["size"] > apr_size]
+        rival = [b for b in blocks if b["role"] not in ("apr", "apr_label") and b["size"] > apr_size
+                 and ("%" in b.get("text", "") or non_annual_rates(b.get("text", ""), rs.vocab, category))]
         add(_result(rs, "FIN-APR-PROMINENCE", not rival, "larger than the APR: " + ", ".join(
             f"{b['role']} '{b['text']}' {b['size']} px" for b in rival)))
     cap = rs.get("FIN-CAP")
@@ -96,47 +107,68 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
         legible = all(b.get("size", 0) >= min_px - 0.01 and (b.get("contrast") or 0) >= 4.5 for b in labels)
         add(_result(rs, "AIGC-LABEL", (bool(labels) and legible) or not label_visible,
                     "the background is model-generated but the visible AI label is missing or illegible"))
-    # the text rules on every placed string (the rate is typeset on the poster, so FIN-APR is met for them)
-    failed: dict[str, dict] = {}
-    for b in blocks:
-        if b["role"] not in ("headline", "subhead", "perk", "cta", "disclaimer"):
-            continue
-        for f in rs.check_text(b["text"], category=category, channel=channel, facts=facts, apr_shown=has_rate):
-            if f.severity != "info":
-                failed.setdefault(f.rule, {"rule": f.rule, "severity": f.severity, "passed": False,
-                                           "message": f"{b['role']}: {f.message}", "where": b["role"],
-                                           **({"fix": f.fix} if f.fix else {})})
+    # the text rules on every placed string (the rate is typeset on the poster, so a mention of a rate needs no
+    # APR of its own), one finding per violation: rule, where (the brief key), the words
+    failed: dict[str, list[dict]] = {}
+    seen: set[tuple] = set()
+    texts = [(b["text"], text_source(b, sources), b["role"] == "perk", "") for b in blocks
+             if b["role"] in ("headline", "subhead", "perk", "cta", "disclaimer")]
+    texts += [(t, key, "perks[" in key, " (in the brief; not placed on this size)") for key, t in
+              (unplaced or {}).items()]
+    for text, where, is_perk, note in texts:
+        perk = is_perk and where != "perk"
+        for f in rs.check_text(text, category=category, channel=channel, apr_shown=has_rate, perk=perk,
+                               facts=facts.without(where) if perk else facts):
+            if f.severity != "info" and (f.rule, where, f.match) not in seen:
+                seen.add((f.rule, where, f.match))
+                failed.setdefault(f.rule, []).append(
+                    {"rule": f.rule, "severity": f.severity, "passed": False,
+                     "message": f"{where}: {f.message}{note}", "where": where,
+                     **({"match": f.match} if f.match else {}), **({"fix": f.fix} if f.fix else {})})
     text_rules = [r.id for r in rs.rules.values() if r.enabled and "text" in r.applies_to
-                  and r.kind in ("pattern", "numbers") and (not r.categories or category in r.categories)]
+                  and r.kind in ("pattern", "numbers", "purpose") and (not r.categories or category in r.categories)]
     for rid in text_rules:
-        out.append(failed.pop(rid, None) or {"rule": rid, "severity": rs.rules[rid].severity, "passed": True,
-                                             "message": ""})
-    out += failed.values()
+        out += failed.pop(rid, None) or [{"rule": rid, "severity": rs.rules[rid].severity, "passed": True,
+                                          "message": ""}]
+    out += [r for rs_ in failed.values() for r in rs_]
     return [c for c in out if c is not None]
 
 
+def text_source(block: dict, sources: dict[str, str] | None) -> str:
+    """The brief key a placed text came from (message.headline, offer.perks[1] …), else its role."""
+    if not sources:
+        return block["role"]
+    if block["role"] == "perk":
+        return sources.get("perk:" + block.get("text", ""), "perk")
+    return sources.get(block["role"], block["role"])
+
+
 def check_inputs(*, min_px: float, canvas: tuple[int, int], safe, category: str, channel: str, facts: Facts,
-                 has_rate: bool, disclaimer: str, generative: bool, label_visible: bool) -> dict[str, Any]:
+                 has_rate: bool, disclaimer: str, generative: bool, label_visible: bool,
+                 sources: dict[str, str] | None = None, unplaced: dict[str, str] | None = None) -> dict[str, Any]:
     """poster_checks' inputs besides the rule set and the blocks, as JSON for the manifest (`check_inputs`), so
     `mkt check BUNDLE` evaluates the very same function on the very same inputs as `mkt poster` did."""
     return {"min_px": min_px, "canvas": list(canvas), "category": category, "channel": channel,
             "safe": None if safe is None else {k: getattr(safe, k) for k in ("left", "top", "right", "bottom")},
             "facts": facts_json(facts), "has_rate": has_rate, "disclaimer": disclaimer, "generative": generative,
-            "label_visible": label_visible}
+            "label_visible": label_visible, "sources": sources or {}, "unplaced": unplaced or {}}
 
 
 def facts_json(facts: Facts | None) -> dict[str, Any] | None:
     if facts is None:
         return None
     return {"apr_phrase": facts.apr_phrase, "apr_figures": list(facts.apr_figures),
-            "numbers_from": list(facts.numbers_from), "provider": facts.provider}
+            "numbers_from": list(facts.numbers_from), "provider": facts.provider, "apr": facts.apr,
+            "offer_sources": [list(s) for s in facts.offer_sources], "purpose": facts.purpose}
 
 
 def facts_from(d: dict[str, Any] | None) -> Facts | None:
     if not isinstance(d, dict):
         return None
     return Facts(d.get("apr_phrase"), tuple(float(x) for x in d.get("apr_figures") or ()),
-                 tuple(str(x) for x in d.get("numbers_from") or ()), d.get("provider"))
+                 tuple(str(x) for x in d.get("numbers_from") or ()), d.get("provider"), apr=d.get("apr"),
+                 offer_sources=tuple((str(k), str(t)) for k, t in d.get("offer_sources") or ()
+                                     if isinstance(k, str)), purpose=d.get("purpose"))
 
 
 def poster_checks_from(rs: RuleSet, blocks: list[dict], inputs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -149,7 +181,9 @@ def poster_checks_from(rs: RuleSet, blocks: list[dict], inputs: dict[str, Any]) 
                          category=inputs.get("category"), channel=inputs.get("channel"),
                          facts=facts_from(inputs.get("facts")) or Facts(), has_rate=bool(inputs.get("has_rate")),
                          disclaimer=str(inputs.get("disclaimer") or ""), generative=bool(inputs.get("generative")),
-                         label_visible=bool(inputs.get("label_visible")))
+                         label_visible=bool(inputs.get("label_visible")),
+                         sources=inputs.get("sources") if isinstance(inputs.get("sources"), dict) else None,
+                         unplaced=inputs.get("unplaced") if isinstance(inputs.get("unplaced"), dict) else None)
 
 
 def implicit_label(data: bytes) -> dict | None:

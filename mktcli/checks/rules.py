@@ -8,7 +8,7 @@ the severities and switches from the same file."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,10 +20,11 @@ from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
 from ..schema import Strict, invalid, validate
 from ..yamlio import load_yaml
-from .text import Finding, allowed_numbers, unstated_figures
+from .figures import OfferFacts, Vocabulary, check_figures, compile_vocabulary, non_annual_rates, offer_facts
+from .text import Finding
 
 Severity = Literal["error", "warning", "info"]
-KINDS = ("pattern", "apr", "numbers", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
+KINDS = ("pattern", "apr", "numbers", "purpose", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
          "sms_chars", "call_open", "call_refusal", "typo_size", "typo_contrast", "smallprint", "apr_prominence",
          "safe_zone", "aigc_visible", "aigc_implicit", "ocr", "info")
 
@@ -32,7 +33,7 @@ class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
     severity: Severity = "error"
     kind: Literal[KINDS] = "pattern"  # type: ignore[valid-type]
-    applies_to: list[Literal["text", "image", "sms", "call"]] = Field(default_factory=lambda: ["text"])
+    applies_to: list[Literal["text", "image", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
     categories: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     source: str = ""
@@ -43,6 +44,8 @@ class Rule(Strict):
     unless: str | None = None
     phrase: str | None = None
     limit: float | None = None
+    unless_apr_range: bool = False   # pattern: not where the creative shows the brief's APR range (a poster's badge)
+    scale: dict[str, float] = Field(default_factory=dict)   # typo_size: a role's minimum as a multiple of the channel's
     enabled: bool = True
 
     @field_validator("pattern", "allow", "unless")
@@ -57,11 +60,38 @@ class Rule(Strict):
 
 
 class RuleChange(Strict):
+    scale: dict[str, float] | None = None
     severity: Severity | None = None
     enabled: bool | None = None
     allow: str | None = None
     phrase: str | None = None
     limit: float | None = None
+
+
+class PurposeClass(Strict):
+    label: str = ""
+    categories: list[str] = Field(default_factory=list)
+    match: list[str] = Field(default_factory=list)
+
+
+class Purposes(Strict):
+    """FIN-PURPOSE's data: how a product is classified, what each use looks like, what each class may not fund."""
+    checked: date | None = None
+    classes: dict[str, PurposeClass] = Field(default_factory=dict)
+    defaults: dict[str, str] = Field(default_factory=dict)
+    uses: dict[str, str] = Field(default_factory=dict)
+    forbid: dict[str, list[str]] = Field(default_factory=dict)
+    negation: str | None = None
+
+    @field_validator("uses")
+    @classmethod
+    def _uses(cls, v):
+        for name, rx in v.items():
+            try:
+                re.compile(rx)
+            except re.error as e:
+                raise invalid(f"use '{name}' is not a valid regular expression ({e})", "check the brackets")
+        return v
 
 
 class RulesFile(Strict):
@@ -70,6 +100,19 @@ class RulesFile(Strict):
     rules: list[Rule] = Field(default_factory=list)
     overrides: dict[str, RuleChange] = Field(default_factory=dict)
     allow: list[str] = Field(default_factory=list)   # phrases allowed everywhere (a brand's product names …)
+    figures: dict[str, list[str] | dict[str, list[str]]] = Field(default_factory=dict)   # FIN-CONSISTENT's words
+    purposes: Purposes | None = None
+
+    @field_validator("figures")
+    @classmethod
+    def _figures(cls, v):
+        for key, words in v.items():
+            for w in (words if isinstance(words, list) else [x for ws in words.values() for x in ws]):
+                try:
+                    re.compile(w)
+                except re.error as e:
+                    raise invalid(f"figures.{key}: '{w}' is not a valid regular expression ({e})", "escape it")
+        return v
 
 
 @dataclass(frozen=True)
@@ -77,8 +120,15 @@ class Facts:
     """What the brief states, for the rules that compare against it."""
     apr_phrase: str | None = None           # 年化利率3.2%起 — exactly as typeset
     apr_figures: tuple[float, ...] = ()
-    numbers_from: tuple[str, ...] = ()      # brief texts whose figures may be repeated
+    numbers_from: tuple[str, ...] = ()      # brief texts whose figures are the offer's (without offer_sources)
     provider: str | None = None
+    apr: str | None = None                  # offer.apr as written (3.45%-12%); else apr_figures
+    offer_sources: tuple[tuple[str, str], ...] = ()   # (brief key, text) stating the offer: offer.perks[0] …
+    purpose: str | None = None              # the product's class for FIN-PURPOSE (business, consumer, card …)
+
+    def without(self, key: str) -> "Facts":
+        """The same facts without one source (a perk is checked against the others)."""
+        return replace(self, offer_sources=tuple(s for s in self.offer_sources if s[0] != key))
 
 
 # an annualized rate as a rate label + figure: 年化利率3.2%, 年利率2.15%, 业绩比较基准2.6%-3.3% (a bare 年化5% is
@@ -92,6 +142,8 @@ class RuleSet:
     def __init__(self, files: list[tuple[Path, RulesFile]]):
         rules: dict[str, Rule] = {}
         allow: list[str] = []
+        figures: dict = {}
+        purposes = Purposes()
         self.sources = [str(p) for p, _ in files]
         for path, f in files:
             for r in f.rules:
@@ -102,7 +154,24 @@ class RuleSet:
                                       hint="rules: " + ", ".join(sorted(rules)))
                 rules[rid] = rules[rid].model_copy(update=ch.model_dump(exclude_none=True))
             allow += f.allow
+            figures.update(f.figures)
+            if f.purposes is not None:
+                p = f.purposes
+                purposes = purposes.model_copy(update={
+                    "classes": {**purposes.classes, **p.classes}, "defaults": {**purposes.defaults, **p.defaults},
+                    "uses": {**purposes.uses, **p.uses}, "forbid": {**purposes.forbid, **p.forbid},
+                    "negation": p.negation or purposes.negation, "checked": p.checked or purposes.checked})
+                for cls, uses in p.forbid.items():
+                    unknown = [u for u in uses if u not in purposes.uses]
+                    if unknown:
+                        raise ConfigError(f"purposes.forbid.{cls}: unknown use '{unknown[0]}'", file=path,
+                                          key=f"purposes.forbid.{cls}", hint="uses: " + ", ".join(purposes.uses))
         self.rules = rules
+        self.vocab: Vocabulary = compile_vocabulary(figures)
+        self.purposes = purposes
+        self._uses = {name: re.compile(rx) for name, rx in purposes.uses.items()}
+        self._negation = re.compile(purposes.negation) if purposes.negation else None
+        self._offers: dict[Facts, OfferFacts] = {}
         self.checked = max((f.checked for _, f in files if f.checked), default=None)
         self._allow_all = re.compile("|".join(re.escape(a) for a in allow)) if allow else None
         self._re: dict[str, tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None]] = {}
@@ -124,7 +193,8 @@ class RuleSet:
         return r.severity if r.enabled else None
 
     def _applies(self, r: Rule, unit: str, category: str | None, channel: str | None) -> bool:
-        if not r.enabled or (unit not in r.applies_to and not (unit in ("sms", "call") and "text" in r.applies_to)):
+        if not r.enabled or (unit not in r.applies_to and not (unit in ("sms", "call", "push")
+                                                                and "text" in r.applies_to)):
             return False
         if r.categories and category and category not in r.categories:
             return False
@@ -133,6 +203,42 @@ class RuleSet:
         if r.channels and channel and channel not in r.channels:
             return False
         return True
+
+    # ---- FIN-PURPOSE and FIN-CONSISTENT's data
+    def purpose_of(self, name: str, category: str | None, explicit: str | None = None) -> str | None:
+        """A product's class: the brief's own `product.purpose`, else the first class whose words are in the
+        product's name (within the class's categories), else the category's default (None: no purpose rules)."""
+        if explicit:
+            return explicit
+        for cls, spec in self.purposes.classes.items():
+            if (not spec.categories or category in spec.categories) and any(w and w in name for w in spec.match):
+                return cls
+        return self.purposes.defaults.get(category or "")
+
+    def offer_of(self, facts: Facts) -> OfferFacts:
+        """The offer's figures: the APR (facts.apr, else apr_figures) and those of facts.offer_sources (else of
+        facts.numbers_from), read once per facts."""
+        if facts not in self._offers:
+            apr = facts.apr or ("-".join(f"{x:g}%" for x in facts.apr_figures) if facts.apr_figures else None)
+            sources = facts.offer_sources or tuple(("brief", t) for t in facts.numbers_from)
+            self._offers[facts] = offer_facts(apr, sources, self.vocab)
+        return self._offers[facts]
+
+    def purpose_hits(self, text: str, cls: str | None) -> list[tuple[str, str]]:
+        """(words, use) for every use a product of class `cls` may not fund that the text steers it to."""
+        return self._purpose_hits(text, cls) if cls else []
+
+    def _purpose_hits(self, text: str, cls: str) -> list[tuple[str, str]]:
+        """(words, use) for every forbidden use the text steers the product to (a use after 不得/禁止 … in its
+        clause is a disclosure, not steering)."""
+        out = []
+        for use in self.purposes.forbid.get(cls, []):
+            for m in self._uses[use].finditer(text):
+                start = max((text.rfind(c, 0, m.start()) for c in "，,。；;！!？?\n"), default=-1) + 1
+                if self._negation is not None and self._negation.search(text[start:m.start()]):
+                    continue
+                out.append((m.group(0), use))
+        return out
 
     def _strip(self, r: Rule, text: str) -> str:
         _, allow, _ = self._re[r.id]
@@ -143,9 +249,12 @@ class RuleSet:
         return text
 
     def check_text(self, text: str, *, unit: str = "text", category: str | None = None, channel: str | None = None,
-                   facts: Facts | None = None, apr_shown: bool = False, where: str = "") -> list[Finding]:
-        """Every text rule for one customer-facing text. `unit`: text | sms | call. `apr_shown`: the creative shows
-        the rate elsewhere (a poster's typeset badge), so FIN-APR is satisfied for its strings."""
+                   facts: Facts | None = None, apr_shown: bool = False, where: str = "",
+                   perk: bool = False) -> list[Finding]:
+        """Every text rule for one customer-facing text. `unit`: text | sms | call | push. `apr_shown`: the creative
+        shows the rate elsewhere (a poster's typeset badge), so a mention of a rate or cost (利率优惠) needs no
+        annualized rate of its own — a daily or monthly figure (日息万分之二) still does. `perk`: the text is one of
+        the offer's perks (its figures state the offer; facts.offer is passed without it)."""
         # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
         # punctuation (，。) stays as it is, the patterns rely on it
         text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
@@ -161,18 +270,36 @@ class RuleSet:
             if r.kind in ("pattern", "sms_chars"):
                 if pat is None or (unless and unless.search(text)):
                     continue
+                if r.unless_apr_range and apr_shown and facts is not None and len(facts.apr_figures) == 2:
+                    continue   # the creative shows the brief's APR range beside it
                 for term in dict.fromkeys(m.group(0) for m in pat.finditer(self._strip(r, text))):
                     hit(r, f"'{term}': {r.message}", term)
-            elif r.kind == "apr" and not apr_shown:
-                m = pat.search(self._strip(r, text)) if pat else None
-                if m:
-                    shown = (facts.apr_phrase in text) if facts and facts.apr_phrase else bool(_APR_ANY.search(text))
-                    if not shown:
-                        want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
-                        hit(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))
-            elif r.kind == "numbers" and facts is not None and facts.numbers_from:
-                for written in unstated_figures(text, allowed_numbers(*facts.numbers_from)):
-                    hit(r, f"'{written}': {r.message}", written)
+            elif r.kind == "apr":
+                # any annualized rate stated in the text (whether it is the brief's is FIN-CONSISTENT's question)
+                shown = bool(_APR_ANY.search(text))
+                want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
+                daily = non_annual_rates(text, self.vocab, category) if not shown else []
+                m = pat.search(self._strip(r, text)) if pat and not shown and not apr_shown else None
+                if daily:
+                    hit(r, f"'{daily[0].written}' is a daily, monthly or per-instalment figure without the annualized "
+                           f"rate{want} beside it", daily[0].written)
+                elif m:
+                    hit(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))
+            elif r.kind == "numbers" and facts is not None and (facts.offer_sources or facts.numbers_from
+                                                                  or facts.apr_figures or facts.apr):
+                for mm in check_figures(text, self.offer_of(facts), self.vocab, category=category, perk=perk):
+                    hit(r, mm.message, mm.figure.written)
+            elif r.kind == "purpose":
+                cls = facts.purpose if facts is not None and facts.purpose else self.purposes.defaults.get(
+                    category or "")
+                if cls:
+                    by_use: dict[str, list[str]] = {}
+                    for words, use in self._purpose_hits(self._strip(r, text), cls):
+                        by_use.setdefault(use, []).append(words)
+                    for use, words in by_use.items():   # one finding per forbidden use
+                        label = self.purposes.classes[cls].label if cls in self.purposes.classes else cls
+                        hit(r, f"'{'、'.join(dict.fromkeys(words))}' steers a {label or cls} to "
+                               f"{use.replace('_', ' ')}, which it may not fund", words[0])
             elif r.kind == "apr_cap" and r.limit is not None:
                 # the figures this text states (the offer's own figures are checked once, where the rate is)
                 figs = [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
@@ -203,7 +330,7 @@ class RuleSet:
             elif r.kind == "call_refusal" and unit == "call":
                 if not (pat and pat.search(text)):
                     hit(r, r.message)
-            elif r.kind == "required_phrase" and unit in ("sms", "call") and unit in r.applies_to and r.phrase:
+            elif r.kind == "required_phrase" and unit in ("sms", "call", "push") and unit in r.applies_to and r.phrase:
                 norm = lambda t: re.sub(r"[，,。\s]", "", t)  # noqa: E731
                 if norm(r.phrase) not in norm(text):
                     hit(r, f"'{r.phrase}' is missing", r.phrase)

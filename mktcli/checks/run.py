@@ -2,13 +2,14 @@
 the compliance rule set. Each returns a Report: items (a segment, a creative, a file), each with its results."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .rules import Facts, RuleSet, load_rules
 
-UNITS = {"sms": "sms", "call_script": "call", "push": "text"}
+UNITS = {"sms": "sms", "call_script": "call", "push": "push"}
 
 
 @dataclass
@@ -47,18 +48,20 @@ def _findings(rs: RuleSet, text: str, **kw) -> list[dict]:
 
 def check_text(text: str, *, unit: str = "text", category: str | None = None, rules: RuleSet | None = None,
                facts: Facts | None = None, name: str = "text") -> Report:
-    """One text; unit text | sms | call | push (push: first line the title ≤ 20, the rest the body ≤ 50)."""
+    """One text; unit text | sms | call | push (push: two lines are the title ≤ 20 and the body ≤ 50; one line is
+    the body). `facts` (a brief's, copywriting.writer.rule_facts) adds the rules that compare with the offer."""
     rs = rules or load_rules()
     rep = Report(name, "text")
     results = []
     if unit == "push":
-        title, _, body = text.strip().partition("\n")
+        title, sep, body = text.strip().partition("\n")
+        if not sep:
+            title, body = "", title
         for part, limit in (("title", 20), ("body", 50)):
             n = len((title if part == "title" else body).strip())
             if n > limit:
                 results.append({"rule": "COPY-LEN", "severity": "error", "passed": False,
                                 "message": f"push {part} is {n} characters; the limit is {limit}"})
-        unit = "text"
     results += _findings(rs, text, unit=unit, category=category, facts=facts)
     rep.items.append(Item(name, "text", results))
     return rep
@@ -66,12 +69,12 @@ def check_text(text: str, *, unit: str = "text", category: str | None = None, ru
 
 # the rules each text channel is checked against (any other rule that fails is recorded too)
 CHANNEL_RULES = {
-    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
-            "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
-    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE",
-                    "AD-BAIT", "FIN-BAN", "FIN-SOFT"],
-    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-CAP", "AD-ABS", "AD-STATE", "AD-BAIT",
-             "FIN-BAN", "FIN-SOFT"],
+    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+            "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
+                    "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
+    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS", "AD-STATE",
+             "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
 }
 _PASSED_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 CALL_PARTS = (("opening", "开场"), ("value", "介绍"), ("apr", "利率"), ("refusal", "拒绝选项"), ("closing", "结束"))
@@ -85,7 +88,7 @@ def text_unit(channel: str, texts: dict[str, str]) -> tuple[str, str]:
         return texts.get("body", ""), "sms"
     if channel == "call_script":
         return "\n".join(f"{label}：{texts[k]}" for k, label in CALL_PARTS if texts.get(k)), "call"
-    return f"{texts.get('title', '')}\n{texts.get('body', '')}", "text"
+    return f"{texts.get('title', '')}\n{texts.get('body', '')}", "push"
 
 
 def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: str | None, facts: Facts | None,
@@ -93,10 +96,12 @@ def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: s
     """Every rule result of one text creative (sms, call_script, push): one code path for `mkt poster`, which
     records them, and `mkt check BUNDLE`, which evaluates them again from the manifest's texts and inputs."""
     text, unit = text_unit(channel, texts)
-    failed: dict[str, dict] = {}
+    failed: dict[str, list[dict]] = {}
 
-    def fail(rule: str, severity: str, message: str, **extra) -> None:
-        failed.setdefault(rule, {"rule": rule, "severity": severity, "passed": False, "message": message, **extra})
+    def fail(rule: str, severity: str, message: str, **extra) -> None:   # each violation once (a rule, its words)
+        if not any(r["message"] == message for r in failed.get(rule, [])):
+            failed.setdefault(rule, []).append({"rule": rule, "severity": severity, "passed": False,
+                                                "message": message, **extra})
 
     if channel == "push":
         for part, limit in (("title", push_limits[0]), ("body", push_limits[1])):
@@ -114,57 +119,119 @@ def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: s
     if phrase and phrase not in text and channel == "sms":
         fail("FIN-APR", "warning", f"the SMS does not state '{phrase}'")
     rules = list(CHANNEL_RULES.get(channel, []))
-    if channel in ("sms", "call_script") and category == "wealth":
+    if category == "wealth":
         rules.append("FIN-RISK")
     out = []
     for r in rules:
         if r in failed:
-            out.append(failed.pop(r))
+            out += failed.pop(r)
         elif (sev := rs.severity(r, _PASSED_SEVERITY.get(r, "error"))) is not None:   # None: switched off
             out.append({"rule": r, "severity": sev, "passed": True, "message": ""})
-    return out + list(failed.values())
+    return out + [r for rs_ in failed.values() for r in rs_]
+
+
+def brief_facts(path: str | Path, category: str | None = None) -> tuple[Facts, str]:
+    """(the facts a text is compared with, the category) from a brief: its offer (APR, perks, product name),
+    provider and purpose — those of its first segment."""
+    from ..brief import load_brief
+    from ..copywriting.writer import facts_for, rule_facts
+
+    b = load_brief(path)
+    return rule_facts(facts_for(b, b.segments()[0])), category or b.product.category
+
+
+def _owner(where: str) -> str:
+    """The part of the brief a key belongs to: message.headline → message, offer.perks[2] → offer,
+    audience.overrides.新市民.message.headline → audience.overrides.新市民."""
+    head = re.sub(r"\[\d+\]$", "", where).rsplit(".", 1)[0] if "." in where else re.sub(r"\[\d+\]$", "", where)
+    return head[:-len(".message")] if head.endswith(".message") else head
 
 
 def check_brief(path: str | Path, *, extra_rules: list = ()) -> Report:
-    """Before rendering: every string the brief will put in front of customers, per segment, and the offer."""
-    from ..brief import load_brief, rate_text
+    """Before rendering: every string the brief puts in front of customers, each checked once at its own key
+    (message.headline, offer.perks[2], audience.overrides.种植户.headline …) against the facts of every segment
+    that shows it — one finding per violation — plus the offer (FIN-CAP) and, with the template engine, the copy
+    mkt would generate for what the brief leaves out (headline, subhead, SMS, push, call script)."""
+    from ..brief import load_brief, rate_text, resolved_message
     from ..copywriting.writer import facts_for, rule_facts
 
     b = load_brief(path)
     rs = load_rules(extra_rules)
     rep = Report(str(path), "brief")
     rate = rate_text(b)
-    for seg in b.segments():
-        facts = rule_facts(facts_for(b, seg))
-        item = Item(seg.name, "brief-segment")
-        strings = {k: getattr(seg.message, k) for k in ("headline", "subhead", "cta", "disclaimer")
-                   if getattr(seg.message, k)}
-        strings |= {f"perks[{i}]": p for i, p in enumerate(seg.perks)}
-        seen = set()
-        for key, text in strings.items():
-            for r in _findings(rs, text, category=b.product.category, facts=facts, apr_shown=rate is not None,
-                               where=f"message.{key}" if not key.startswith("perks") else f"offer.{key}"):
-                if (r["rule"], r.get("match")) not in seen and r["severity"] != "info":
-                    seen.add((r["rule"], r.get("match")))
-                    item.results.append(r)
-        cap = rs.get("FIN-CAP")
-        if cap and cap.limit and facts.apr_figures and (not cap.categories or b.product.category in cap.categories):
-            top = max(facts.apr_figures)
-            item.results.append({"rule": "FIN-CAP", "severity": cap.severity, "passed": top <= cap.limit,
-                                 "message": "" if top <= cap.limit else f"{top:g}% — {cap.message}",
-                                 "where": "offer.apr"})
-        for rid in ("FIN-RISK",):
-            r = rs.get(rid)
-            if r and r.phrase and (not r.categories or b.product.category in r.categories):
-                from ..brief import resolved_message
+    cat = b.product.category
+    items: dict[str, Item] = {}
+    seen: set[tuple] = set()
 
-                disc = resolved_message(b, seg).get("disclaimer", "")
-                ok = r.phrase in disc
-                item.results.append({"rule": rid, "severity": r.severity, "passed": ok,
-                                     "message": "" if ok else f"'{r.phrase}' is not the disclaimer",
-                                     "where": "message.disclaimer", "fix": r.fix})
-        rep.items.append(item)
+    def item(owner: str, kind: str = "brief-field") -> Item:
+        if owner not in items:
+            items[owner] = Item(owner, kind)
+        return items[owner]
+
+    def add(owner: str, result: dict, kind: str = "brief-field") -> None:
+        key = (result["rule"], result.get("where"), result.get("match"), result["passed"])
+        if key not in seen and result["severity"] != "info":
+            seen.add(key)
+            item(owner, kind).results.append(result)
+
+    for owner in ("offer", "message"):
+        item(owner)
+    segs = b.segments()
+    for seg in segs:
+        facts = rule_facts(facts_for(b, seg))
+        for k in ("headline", "subhead", "cta", "disclaimer"):
+            text = getattr(seg.message, k)
+            if text:
+                where = seg.key(k)
+                item(_owner(where))
+                for r in _findings(rs, text, category=cat, facts=facts, apr_shown=rate is not None, where=where):
+                    add(_owner(where), r)
+        for i, perk in enumerate(seg.perks):
+            where = seg.key(f"perks[{i}]")
+            item(_owner(where))
+            for r in _findings(rs, perk, category=cat, facts=facts.without(where), apr_shown=rate is not None,
+                               where=where, perk=True):
+                add(_owner(where), r)
+        r = rs.get("FIN-RISK")
+        if r and r.phrase and (not r.categories or cat in r.categories):
+            disc = resolved_message(b, seg).get("disclaimer", "")
+            ok = r.phrase in disc
+            add(_owner(seg.key("disclaimer")), {"rule": r.id, "severity": r.severity, "passed": ok,
+                                                "message": "" if ok else f"'{r.phrase}' is not the disclaimer",
+                                                "where": seg.key("disclaimer"), "fix": r.fix})
+    cap = rs.get("FIN-CAP")
+    facts = rule_facts(facts_for(b, segs[0]))
+    if cap and cap.limit and facts.apr_figures and (not cap.categories or cat in cap.categories):
+        top = max(facts.apr_figures)
+        add("offer", {"rule": "FIN-CAP", "severity": cap.severity, "passed": top <= cap.limit,
+                      "message": "" if top <= cap.limit else f"{top:g}% — {cap.message}", "where": "offer.apr"})
+    _check_generated(b, rs, segs, seen, add, rep)
+    rep.items = list(items.values())
+    rep.notes.append(f"{len(segs)} segment(s): " + "、".join(s.name for s in segs[:8])
+                     + (" …" if len(segs) > 8 else ""))
     return rep
+
+
+def _check_generated(b, rs: RuleSet, segs, seen: set, add, rep: Report) -> None:
+    """The copy the template engine would write for what the brief leaves out, per segment: the generated
+    headline and subhead (when the brief has none) and the brief's text channels. A finding the brief's own
+    field already has (an echo of its headline) is not counted again."""
+    if b.copy.engine != "template":
+        rep.notes.append(f"generated copy (engine {b.copy.engine}) is checked when it is written: mkt copy / mkt poster")
+        return
+    from ..copywriting.writer import write_copy
+
+    chans = [c for c in ("sms", "push", "call_script") if c in b.channels]
+    brief_matches = {(k[0], k[2]) for k in seen}
+    res = write_copy(b, engine="template", n=1)
+    for seg in segs:
+        v = res.first(seg.name)
+        wanted = chans + [k for k in ("headline", "subhead") if not getattr(seg.message, k)]
+        for f in v.findings:
+            unit = f.message.split(":", 1)[0].split(" ", 1)[0].split(".", 1)[0]
+            if unit not in wanted or f.severity == "info" or (f.rule, f.match) in brief_matches:
+                continue
+            add(f"copy · {seg.name}", {**f.as_dict(), "passed": False, "where": f"generated {unit}"}, "copy")
 
 
 def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), jobs: int | None = None) -> Report:
@@ -212,21 +279,24 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
                 limits = tuple(inputs.get("push_limits") or (20, 50))
                 item.results += text_checks(rs, c["channel"], c.get("texts") or {}, category=inputs.get("category"),
                                             facts=facts_from(inputs.get("facts")), push_limits=limits)
-            else:   # a bundle made before check_inputs were recorded: the text rules on the texts alone
+            else:   # a bundle made before check_inputs were recorded: the recorded checks and the text rules on the
+                # texts alone, each finding once
                 text, unit = text_unit(c["channel"], c.get("texts") or {})
-                item.results += _findings(rs, text.strip(), unit=unit, category=_category(man, c))
+                item.results = _merged(item.results + [r for r in c.get("checks", []) if not r.get("passed")],
+                                       _findings(rs, text.strip(), unit=unit, category=_category(man, c)))
             continue
         generative = bool(inputs.get("generative")) if isinstance(inputs, dict) else \
             c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image")
         lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
         if isinstance(inputs, dict):
             item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
-        else:
-            item.results += [r for r in c.get("checks", []) if not r.get("passed")]
+        else:   # before check_inputs: the recorded checks and the text rules again, each finding once
+            rerun = []
             for role, text in c.get("texts", {}).items():
                 if role in ("headline", "subhead", "cta") or role.startswith("perk"):
-                    item.results += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
-                                              where=role)
+                    rerun += _findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
+                                       where=role)
+            item.results = _merged(item.results + [r for r in c.get("checks", []) if not r.get("passed")], rerun)
         if lab:
             item.results.append(lab)
         if ocr:
@@ -287,6 +357,30 @@ def _read_back_all(jobs_in: list[tuple[str, list, dict]], jobs: int | None) -> l
     with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_ocr_worker,
                              initargs=(max(1, cores // n),)) as pool:
         return list(pool.map(read_back_file, *zip(*jobs_in), chunksize=max(1, len(jobs_in) // (n * 4))))
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _identity(r: dict) -> tuple[str, str, str]:
+    """What makes a finding one violation: its rule, where, and the words (from the message of a record that
+    predates 'match')."""
+    match = r.get("match")
+    if not match:
+        m = _QUOTED.search(r.get("message", ""))
+        match = m.group(1) if m else r.get("message", "")
+    return r["rule"], r.get("where") or "", match
+
+
+def _merged(*lists: list[dict]) -> list[dict]:
+    """The findings of several lists, each violation once (the first list's record wins)."""
+    out, seen = [], set()
+    for r in (r for lst in lists for r in lst):
+        k = _identity(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
 
 
 def _category(man: dict, c: dict) -> str | None:

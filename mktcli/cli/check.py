@@ -14,7 +14,9 @@ from ._options import JsonOpt
 HELP = """Check a brief, a bundle, an image or a text against the compliance rules (configs/compliance/zh-CN.yaml):
 banned and absolute terms, the annualized rate, the brief's figures, SMS and call-script rules, AIGC labels,
 legibility, and the numbers read back off the pixels. Exit 1 when an error-level rule fails.
-Examples: mkt check out/farm-loan-spring · mkt check brief.yaml · mkt check --text '稳赚不赔，秒批到账'"""
+Each violation is one finding (rule, severity, the field or block, message, fix), counted once.
+Examples: mkt check out/farm-loan-spring · mkt check brief.yaml · mkt check --text '稳赚不赔，秒批到账' ·
+mkt check --text '【示例银行】…拒收请回复R' --as sms --brief brief.yaml (the brief's offer: figures, purpose)"""
 
 
 def check(
@@ -22,6 +24,7 @@ def check(
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text instead of a file.")] = None,
     kind: Annotated[Optional[str], typer.Option("--as", help="For text: text (default), sms, call_script or push.")] = None,
     category: Annotated[Optional[str], typer.Option("--category", help="Product category for text and images (loan, credit_card, deposit, wealth …).")] = None,
+    brief: Annotated[Optional[Path], typer.Option("--brief", help="For text: compare its figures and purpose with this brief's offer (rate, amounts, terms), as mkt poster does.")] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s): add rules, change severities, allow phrases.")] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read the finished pixels back with OCR (bundles, images).")] = True,
     as_json: JsonOpt = False,
@@ -40,8 +43,15 @@ def check(
         raise BriefError(f"unknown --as '{kind}'", key="--as", hint="text, sms, call_script or push")
     if text is not None and not text.strip():
         raise BriefError("--text is empty", key="--text", hint="give the text to check")
+    facts = None
+    if brief is not None:
+        if text is None and (path is None or Path(path).suffix.lower() not in (".txt", ".md", "")):
+            raise BriefError("--brief is for a text (--text or a .txt file)", key="--brief",
+                             hint="to check a brief itself: mkt check brief.yaml")
+        facts, category = runner.brief_facts(brief, category)
     if text is not None:
-        rep = runner.check_text(text, unit=unit or _guess_unit(text), category=category, rules=load_rules(extra))
+        rep = runner.check_text(text, unit=unit or _guess_unit(text), category=category, rules=load_rules(extra),
+                                facts=facts)
     else:
         p = Path(path)
         if not p.exists():
@@ -63,7 +73,7 @@ def check(
                                  hint="save it as UTF-8") from None
             guess = "call" if p.stem.startswith("call") else _guess_unit(content)
             rep = runner.check_text(content, unit=unit or guess, category=category, rules=load_rules(extra),
-                                    name=p.name)
+                                    name=p.name, facts=facts)
         else:
             raise BriefError(f"cannot check a {suffix} file", key="PATH",
                              hint="a brief (.yaml), a bundle folder, an image (.jpg/.png) or a text file (.txt)")
@@ -88,12 +98,15 @@ def _show(rep) -> None:
     failed_items = [i for i in rep.items if i.failed]
     for item in failed_items[:40]:
         t = Table(title=f"{escape(item.name)}", title_justify="left", show_header=True)
-        for col in ("rule", "severity", "message", "fix"):
+        for col in ("rule", "severity", "field", "message", "fix"):
             t.add_column(col, overflow="fold")
         for r in item.failed:
             colour = {"error": "red", "warning": "yellow"}.get(r["severity"], "dim")
-            msg = r.get("message", "") + (f" [dim]({escape(r['where'])})[/dim]" if r.get("where") else "")
-            t.add_row(r["rule"], f"[{colour}]{r['severity']}[/{colour}]", msg if r.get("where") else escape(msg),
+            where = r.get("where", "")
+            msg = r.get("message", "")
+            if where and msg.startswith(where + ": "):   # the record names the field in its message too
+                msg = msg[len(where) + 2:]
+            t.add_row(r["rule"], f"[{colour}]{r['severity']}[/{colour}]", escape(where), escape(msg),
                       escape(r.get("fix", "")))
         con.print(t)
     if len(failed_items) > 40:

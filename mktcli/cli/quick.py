@@ -113,7 +113,7 @@ def _summary(result, failed_checks: list) -> None:
 
 def init(
     file: Annotated[Path, typer.Argument(help="Where to write the starter brief.")] = Path("brief.yaml"),
-    category: Annotated[str, typer.Option("--category", help="Example values for: loan, credit_card, deposit or wealth.")] = "loan",
+    category: Annotated[str, typer.Option("--category", help="Example values for: loan, credit_card, deposit, wealth, insurance, retail or other.")] = "loan",
     force: Annotated[bool, typer.Option("--force", "--yes", "-y", help="Replace an existing file.")] = False,
 ) -> int:
     from ._console import console

@@ -80,6 +80,8 @@ class Ctx:
     family: Family
     family_name: str
     scale: float = 1.0             # type scale of the audience (older readers: larger), configs/audiences.yaml
+    role_min: dict[str, float] = field(default_factory=dict)   # a role's least size, px (TYPO-SIZE: a headline
+    #                                                            reads as one, at least 4/3 of the legible minimum)
 
     @property
     def short(self) -> int:
@@ -190,8 +192,10 @@ class Measure:
         top = c.family.display * b
         if cap:
             top = min(top, cap if c.W / c.H >= 2.4 else cap / HERO_LEAD)
-        # never smaller than the button's label or the chips beside it (a headline reads as one)
-        lo = max(c.min_px, math.ceil(b * (1.0 if c.W / c.H >= 2.4 else 1.2)) if c.H > 120 else c.min_px)
+        # never smaller than the button's label or the chips beside it, nor than the compliance rules' least
+        # headline size (TYPO-SIZE): a headline that cannot be that large is left out (small canvases) or an error
+        lo = max(c.min_px, c.role_min.get("headline", 0.0),
+                 math.ceil(b * (1.0 if c.W / c.H >= 2.4 else 1.2)) if c.H > 120 else c.min_px)
         if smallest:
             top = lo
         f = fit_text(self.t.headline, c.stacks["display"], width, max_h or 10 * c.H, min_size=lo,
@@ -450,7 +454,8 @@ class Solver:
         if name == "headline":
             if c.short < SMALL_CANVAS:   # thumbnails may leave it out
                 return 0.0
-            size = int(math.ceil(max(c.min_px, b * (1.0 if self.row else 1.2) if c.H > 120 else c.min_px)))
+            size = int(math.ceil(max(c.min_px, c.role_min.get("headline", 0.0),
+                                     b * (1.0 if self.row else 1.2) if c.H > 120 else c.min_px)))
             return _narrowest(t.headline, c.stacks["display"], size, c.family.style("headline").max_lines)
         if name == "hero":
             w = [m.hero(b, 1e9, st, "light", smallest=True) for st in ("inline", "stacked")]

@@ -21,7 +21,7 @@ __all__ = ["plan", "compose", "check_no_overlap", "figure_runs", "Content", "Her
 
 def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack], *, safe, min_px: float,
          family: str | None = None, shape: str | None = None, seed: int = 0, segment: str = "",
-         variant: int = 0, scale: float = 1.0) -> Plan:
+         variant: int = 0, scale: float = 1.0, role_min: dict[str, float] | None = None) -> Plan:
     """Solve the layout of one creative: shape (by aspect ratio, or a channel's `layout`), family (forced, or by
     seed/segment/variant), type scale, boxes, visual zone, dropped blocks. `safe` is the channel's SafeZone."""
     from .layout import shapes
@@ -53,7 +53,8 @@ def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack]
         sh, n = order[k]
         k += 1
         try:
-            out = solve(Ctx(width, height, box, float(min_px), stacks, sh, sh.families[n], n, scale), content)
+            out = solve(Ctx(width, height, box, float(min_px), stacks, sh, sh.families[n], n, scale,
+                            dict(role_min or {})), content)
         except LayoutError as e:
             first = first or e
         else:

@@ -87,6 +87,9 @@ class Facts:
     perks: tuple[str, ...]
     numbers_from: tuple[str, ...]   # brief texts whose figures copy may repeat
     headline: str | None = None     # the brief's headline for this segment: the text channels echo it
+    apr: str | None = None          # offer.apr as written (3.45%-12%)
+    offer_sources: tuple[tuple[str, str], ...] = ()   # (brief key, text) that state the offer's figures
+    purpose: str | None = None      # the product's class for FIN-PURPOSE (business, consumer, card …)
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,16 @@ def _checks(channel: str, v: Variant, texts: dict, rules, facts, category, push_
 
         inputs = {"category": category, "facts": facts_json(facts), "push_limits": list(push_limits)}
         return text_checks(rules, channel, texts, category=category, facts=facts, push_limits=push_limits), inputs
-    failed = {}
-    for f in v.findings:
-        if _unit(channel, f.message):
-            failed.setdefault(f.rule, f)
-    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or (
-        channel in ("sms", "call_script") and v.info.get("category") == "wealth") else [])
-    checks = [{"rule": r, "severity": failed[r].severity if r in failed else _SEVERITY.get(r, "error"),
-               "passed": r not in failed, "message": failed[r].message if r in failed else ""}
-              for r in rules]
+    failed: dict[str, list] = {}
+    for f in v.findings:   # each violation once: a rule may fail on several words
+        if _unit(channel, f.message) and not any(g.match == f.match and g.message == f.message
+                                                 for g in failed.get(f.rule, [])):
+            failed.setdefault(f.rule, []).append(f)
+    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or v.info.get("category") == "wealth"
+                                      else [])
+    rules += [r for r in failed if r not in rules]
+    checks = [c for r in rules for c in (
+        [{"rule": r, "severity": f.severity, "passed": False, "message": f.message,
+          **({"match": f.match} if f.match else {})} for f in failed[r]] if r in failed
+        else [{"rule": r, "severity": _SEVERITY.get(r, "error"), "passed": True, "message": ""}])]
     return checks, None

@@ -19,8 +19,14 @@ from ..yamlio import load_yaml
 from .base import CallScript, Copy, CopyEngine, CopyRequest, Draft, Feed, Push, Sms
 
 
+class OwnWords(Strict):
+    hooks: list[str] = Field(min_length=1)
+    needs: list[str] = Field(min_length=1)
+
+
 class SegmentWords(Strict):
     fits: list[str] = Field(default_factory=list)   # categories its hooks suit; empty = all
+    by_category: dict[str, OwnWords] = Field(default_factory=dict)   # the segment's words for another category
     match: list[str] = Field(default_factory=list)
     who: str = "您"
     cares: list[str] = Field(default_factory=list)
@@ -114,8 +120,16 @@ class TemplateEngine(CopyEngine):
         parts = tuple(p for p in (req.parts or (req.segment,)) if p != DEFAULT_SEGMENT)  # 通用: no audience
         words, seg_name, offer, unknown = resolve_segment(parts, f.category)
         cat = lex.categories.get(f.category) or lex.categories["other"]
-        if words.fits and f.category not in words.fits and cat.hooks:   # keep the segment's voice, not its needs
-            words = words.model_copy(update={"hooks": cat.hooks, "needs": cat.needs or words.needs})
+        # a real need: the segment's own (it fits the category) or the category's — generic words are not one
+        real_need = seg_name is not None
+        if f.category in words.by_category:   # the segment's own words for this kind of product
+            own = words.by_category[f.category]
+            words = words.model_copy(update={"hooks": own.hooks, "needs": own.needs})
+        elif words.fits and f.category not in words.fits:   # keep the segment's voice, not its needs
+            real_need = bool(cat.needs)
+            if cat.hooks:
+                words = words.model_copy(update={"hooks": cat.hooks, "needs": cat.needs or words.needs})
+        words, real_need = for_purpose(words, cat, lex.generic, f, real_need)
         limits = lex.limits
         # seeded by segment, not variant: variant k takes the k-th next choice, so variants differ
         rng = random.Random(f"{req.seed}|{req.segment}")
@@ -177,9 +191,13 @@ class TemplateEngine(CopyEngine):
             longer = fill("sms", 2 * 67 - frame, perk1="")
             if any(p in longer for p in (slots["hook"].replace(" ", "，"), slots["need"], slots["greet"])):
                 body = longer
+        # a subhead says the segment's real need (or the brief's fact the template names), or nothing at all
+        subhead = fill("subhead", limits.get("subhead")) if real_need else ""
+        if subhead and (_repeats(subhead, words=True) or subhead == headline):
+            subhead = ""
         copy = Copy(
             headline=headline,
-            subhead=fill("subhead", limits.get("subhead")),
+            subhead=subhead,
             cta=f.cta,
             perks=perks,
             sms=Sms(signature=f.brand, body=body, opt_out=opt_out),
@@ -222,14 +240,43 @@ def learned_hook(learned: tuple[str, ...], hooks: list[str], limit: int) -> str 
     return phrase
 
 
+def for_purpose(words: SegmentWords, cat: CategoryWords, generic: SegmentWords, f, real_need: bool
+                ) -> tuple[SegmentWords, bool]:
+    """The segment's hooks and needs without those that steer the product to a use it may not fund (FIN-PURPOSE:
+    新市民's 租房安家 for a business loan, 创业起步的资金 for a card). Emptied lists fall back to the category's words,
+    then the generic ones; needs that fell back to generic ones are no real need."""
+    from ..checks.rules import load_rules
+
+    rs = load_rules()
+    rule = rs.get("FIN-PURPOSE")
+    if not f.purpose or rule is None or (rule.categories and f.category not in rule.categories):
+        return words, real_need
+    ok = lambda lines: [x for x in lines if not rs.purpose_hits(x, f.purpose)]  # noqa: E731
+    hooks = ok(words.hooks) or ok(cat.hooks) or ok(generic.hooks) or generic.hooks
+    needs = ok(words.needs)
+    if not needs:
+        needs, real_need = (ok(cat.needs), True) if ok(cat.needs) else (ok(generic.needs) or generic.needs, False)
+    return words.model_copy(update={"hooks": hooks, "needs": needs}), real_need
+
+
 def _with_risk(text: str, risk: str) -> str:
     return f"{text.rstrip('。')}。{risk}" if risk and risk not in text else text
 
 
-def _repeats(text: str) -> bool:
-    """The same phrase twice ('线上申请，线上申请 审批便捷'): a slot echoed another."""
+def _repeats(text: str, words: bool = False) -> bool:
+    """The same phrase twice ('线上申请，线上申请 审批便捷'): a slot echoed another. `words`: also the same
+    two-character word in two of the parts ('手机银行 线上可办，线上申请' says 线上 twice)."""
     parts = [p for p in re.split(r"[，。：！、\s｜]", text) if len(p) >= 2]
-    return len(parts) != len(set(parts))
+    if len(parts) != len(set(parts)):
+        return True
+    if words:
+        seen: dict[str, int] = {}
+        for i, p in enumerate(parts):
+            for j in range(len(p) - 1):
+                w = p[j:j + 2]
+                if re.fullmatch(r"[\u4e00-\u9fa5]{2}", w) and seen.setdefault(w, i) != i:
+                    return True
+    return False
 
 
 def _tidy(text: str) -> str:

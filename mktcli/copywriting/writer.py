@@ -54,14 +54,23 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
     msg = resolved_message(brief, seg)
     rate = rate_text(brief)
     cat = category_defaults().get(brief.product.category, {})
-    texts = [brief.product.name, brief.product.provider, brief.offer.apr or "", *seg.perks, *brief.offer.perks,
-             *(v for v in seg.message.model_dump().values() if v), *(v for v in brief.message.model_dump().values()
-                                                                     if v), msg.get("disclaimer", "")]
+    sources = offer_sources(brief, seg)
     return Facts(product=brief.product.name, category=brief.product.category, provider=brief.product.provider,
                  brand=re.sub(r"[^\u4e00-\u9fa5A-Za-z0-9]", "", brand.short(brief.product.provider))[:12],
                  apr_phrase="".join(rate) if rate else None, disclaimer=msg.get("disclaimer", ""),
                  cta=seg.message.cta or cat.get("cta", "了解详情"), perks=tuple(seg.perks),
-                 numbers_from=tuple(texts), headline=seg.message.headline)
+                 numbers_from=tuple(t for _, t in sources) + ((brief.offer.apr,) if brief.offer.apr else ()),
+                 headline=seg.message.headline, apr=brief.offer.apr, offer_sources=sources,
+                 purpose=load_rules().purpose_of(brief.product.name, brief.product.category, brief.product.purpose))
+
+
+def offer_sources(brief: Brief, seg: Segment) -> tuple[tuple[str, str], ...]:
+    """(brief key, text) of everything that states the offer's figures for a segment: the product's name
+    (三年期大额存单) and the segment's perks — the brief's, or the segment's own where an override replaces them.
+    Message fields are not among them: their figures are checked against these (FIN-CONSISTENT), never taken as
+    given."""
+    return (("product.name", brief.product.name),
+            *((seg.key(f"perks[{i}]"), p) for i, p in enumerate(seg.perks)))
 
 
 _BRANDS: dict[tuple, Any] = {}   # one parse of the brand file per brief, not one per segment
@@ -84,7 +93,8 @@ def rule_facts(facts: Facts) -> RuleFacts:
             figs = tuple(parse_rate(m.group(0))) if m else ()
         except Exception:  # noqa: BLE001 — the cap check then reads the text itself
             figs = ()
-    return RuleFacts(facts.apr_phrase, figs, facts.numbers_from, facts.provider)
+    return RuleFacts(facts.apr_phrase, figs, facts.numbers_from, facts.provider, apr=facts.apr,
+                     offer_sources=facts.offer_sources, purpose=facts.purpose)
 
 
 def push_limits(brief: Brief | None) -> tuple[int, int]:
@@ -95,9 +105,12 @@ def push_limits(brief: Brief | None) -> tuple[int, int]:
             (push_ch.body_max if push_ch else None) or limits.get("push_body", 50))
 
 
-def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None) -> list[Finding]:
+def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_fields: tuple[str, ...] = ()
+               ) -> list[Finding]:
     """Every problem of one variant: channel limits here, everything else from the compliance rule set (phrases,
-    FIN-APR, FIN-CONSISTENT, FIN-CAP, SMS signature/opt-out/length, call opening/refusal)."""
+    FIN-APR, FIN-CONSISTENT, FIN-PURPOSE, FIN-CAP, SMS signature/opt-out/length, call opening/refusal).
+    `brief_fields`: poster fields the brief wrote itself (checked as the brief's, by checks.run.check_brief and the
+    poster checks: a re-generation cannot change them). Each finding's message starts with the field's name."""
     out: list[Finding] = []
     limits = lexicon().limits
     title_max, body_max = push_limits(brief)
@@ -112,19 +125,19 @@ def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None) -> list[Fin
     rs = load_rules()
     rf = rule_facts(facts)
     cs = copy.call_script
-    # FIN-APR applies to each text a customer reads as a whole; the poster's strings sit next to the typeset rate
-    units = [("poster", "text", [copy.headline, copy.subhead, copy.cta, *copy.perks], True),
-             ("sms", "sms", [copy.sms.text], False), ("call_script", "call", [cs.text], False),
-             ("push", "text", [copy.push.title + "\n" + copy.push.body], False),
-             ("feed", "text", [copy.feed.title + "\n" + copy.feed.description], False)]
+    # FIN-APR applies to each text a customer reads as a whole; the poster's strings sit next to the typeset rate.
+    # The perks are the brief's own (checked where the brief is)
+    units = [(k, "text", getattr(copy, k), True) for k in ("headline", "subhead", "cta") if k not in brief_fields]
+    units += [("sms", "sms", copy.sms.text, False), ("call_script", "call", cs.text, False),
+              ("push", "push", copy.push.title + "\n" + copy.push.body, False),
+              ("feed", "text", copy.feed.title + "\n" + copy.feed.description, False)]
     seen: set[tuple[str, str, str]] = set()
-    for name, unit, texts, shown in units:
-        for text in texts:
-            for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
-                if f.severity == "info" or (f.rule, f.match, name) in seen:
-                    continue
-                seen.add((f.rule, f.match, name))
-                out.append(Finding(f.rule, f.severity, f"{name}: {f.message}", f.match))
+    for name, unit, text, shown in units:
+        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
+            if f.severity == "info" or (f.rule, f.match, name) in seen:
+                continue
+            seen.add((f.rule, f.match, name))
+            out.append(Finding(f.rule, f.severity, f"{name}: {f.message}", f.match))
     if facts.apr_phrase and facts.apr_phrase not in cs.text:
         out.append(Finding("FIN-APR", "error", f"call_script: the call must state '{facts.apr_phrase}'"))
     if facts.apr_phrase and facts.apr_phrase not in copy.sms.text:
@@ -286,7 +299,8 @@ def _rank(out: dict[str, list[Variant]], know, n: int) -> None:
 
 
 def _check_draft(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[Finding]:
-    return [] if draft.copy is None else check_copy(_brief_wins(draft.copy, seg), req.facts, brief)
+    own = tuple(k for k in ("headline", "subhead", "cta") if getattr(seg.message, k))
+    return [] if draft.copy is None else check_copy(_brief_wins(draft.copy, seg), req.facts, brief, own)
 
 
 def _errors(draft: Draft, findings: list[Finding]) -> list[str]:

@@ -90,6 +90,8 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
             entries.append({**info, "share": round(float(shares[arm.id]), 6), "new": arm.new,
                             "impressions": imp, "clicks": clk, "ctr": round(clk / imp, 6) if imp else None})
         entries.sort(key=lambda e: (-e["share"], e["id"]))
+        if entries:   # shares rounded one by one drift from 1 by up to n × 5e-7: the largest takes the remainder
+            entries[0]["share"] = round(entries[0]["share"] + 1 - sum(e["share"] for e in entries), 6)
         plan["segments"][seg] = {"creatives": entries, "impressions": sum(e["impressions"] for e in entries),
                                  "clicks": sum(e["clicks"] for e in entries)}
     if blocked:
