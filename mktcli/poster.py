@@ -307,8 +307,7 @@ class PosterRenderer:
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
                           family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                          variant=job.variant, scale=style.type_scale,
-                      role_min=self.role_min(ch))
+                          variant=job.variant, scale=style.type_scale, role_min=self.role_min(ch))
         drawn = visual.drawn.get("headline")
         if drawn:   # the model drew the headline and OCR read it back exactly: it is not typeset again
             content.headline = ""
