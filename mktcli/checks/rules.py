@@ -20,7 +20,8 @@ from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
 from ..schema import Strict, invalid, validate
 from ..yamlio import load_yaml
-from .figures import OfferFacts, Vocabulary, check_figures, compile_vocabulary, non_annual_rates, offer_facts
+from .figures import (OfferFacts, Vocabulary, check_figures, compile_vocabulary, non_annual_rates, offer_facts,
+                      parse_figures)
 from .text import Finding
 
 Severity = Literal["error", "warning", "info"]
@@ -135,7 +136,6 @@ class Facts:
 # often a comparison with something else, not this product's rate)
 _APR_ANY = re.compile(r"(年化利率|年化费率|年化综合成本|年利率|业绩比较基准|年化收益率)[^，。；\n]{0,10}?\d+(?:\.\d+)?\s*%")
 _FULLWIDTH_FIGURES = {**{0xFF10 + i: 0x30 + i for i in range(10)}, 0xFF05: 0x25, 0xFF0E: 0x2E}
-_PCT = re.compile(r"(\d+(?:\.\d+)?)%")
 
 
 class RuleSet:
@@ -302,7 +302,9 @@ class RuleSet:
                                f"{use.replace('_', ' ')}, which it may not fund", words[0])
             elif r.kind == "apr_cap" and r.limit is not None:
                 # the figures this text states (the offer's own figures are checked once, where the rate is)
-                figs = [float(m.group(1)) for m in _PCT.finditer(text)] if _APR_ANY.search(text) else []
+                # — only the rates among them: 最高可贷车价80% or 首付30% is a share, not a price of credit
+                figs = [max(f.value, f.hi or 0.0) for f in parse_figures(text, self.vocab, category or "loan")
+                        if f.kind == "rate" and f.unit == "year"] if _APR_ANY.search(text) else []
                 over = [f for f in figs if f > r.limit]
                 if over:
                     hit(r, f"{max(over):g}% — {r.message}", f"{max(over):g}%")
