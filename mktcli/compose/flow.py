@@ -452,8 +452,9 @@ class Solver:
             mark = int(max(b * 1.45, c.min_px * 1.3))
             return mark * 1.3 + c.stacks["body"].measure(t.brand_name, lo) + 1
         if name == "headline":
-            if c.short < SMALL_CANVAS:   # thumbnails may leave it out
-                return 0.0
+            # a kept headline reserves what it needs at its least size, even where a thumbnail may leave it out
+            # (candidates() drops it when it cannot have that): shared out by the column fractions alone, a 728×90
+            # leaderboard gave its headline 120 px of the 147 it needed and dropped it beside an empty stretch
             size = int(math.ceil(max(c.min_px, c.role_min.get("headline", 0.0),
                                      b * (1.0 if self.row else 1.2) if c.H > 120 else c.min_px)))
             return _narrowest(t.headline, c.stacks["display"], size, c.family.style("headline").max_lines)
