@@ -288,9 +288,13 @@ class PosterRenderer:
         audience, style = audience_style(seg.name, seg.values)
         if style.max_perks is not None:
             perks = perks[:style.max_perks]
+        disclaimer = msg.get("disclaimer", "")
+        # a disclaimer that already names the provider (本产品由…承保，…) is not followed by 本产品由…提供 again: the
+        # legal band is one row shorter, which small sizes need, and FIN-PROVIDER reads the name where it stands
+        provider = "" if brief.product.provider and brief.product.provider in disclaimer else msg["provider"]
         content = Content(brand_name=self.brand.short(brief.product.provider), headline=msg["headline"],
-                          cta=msg["cta"] if ch.tappable else "", disclaimer=msg.get("disclaimer", ""),
-                          provider=msg["provider"], hero=hero, subhead=msg.get("subhead", ""), perks=perks,
+                          cta=msg["cta"] if ch.tappable else "", disclaimer=disclaimer,
+                          provider=provider, hero=hero, subhead=msg.get("subhead", ""), perks=perks,
                           ai_label=self.brand.ai_label if (self.engine.generative and self.brand.ai_label_visible)
                           else None, logo=self.logo)
         layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),

@@ -63,8 +63,10 @@ def poster_checks(rs: RuleSet, blocks: list[dict], *, min_px: float, canvas: tup
             add(_result(rs, rid, ok, f"'{r.phrase}' is not on the poster", "legal band"))
     if not any(cat_rules(rid) for rid in ("FIN-DISCLAIMER", "FIN-RISK")) and disclaimer:
         add(_result(rs, "FIN-DISCLAIMER", "disclaimer" in by_role, "the disclaimer is not on the poster"))
-    add(_result(rs, "FIN-PROVIDER", "provider" in by_role and bool(facts.provider) and any(
-        facts.provider in b["text"] for b in by_role["provider"]), "the provider's legal name is not on the poster"))
+    # the provider line, or a disclaimer that names the provider itself (本产品由…承保)
+    add(_result(rs, "FIN-PROVIDER", bool(facts.provider) and any(
+        facts.provider in b["text"] for role in ("provider", "disclaimer") for b in by_role.get(role, [])),
+        "the provider's legal name is not on the poster"))
     # each block against the channel's legible minimum, scaled per role (a headline must read as one: 4/3× on
     # the shipped rules, so a 25-character headline squeezed to 12-13 px on 728×90 is an error, not a pass)
     typo = rs.get("TYPO-SIZE")
