@@ -382,18 +382,13 @@ def _check_other(f: Figure, offer: OfferFacts, perk: bool) -> str | None:
                 and f.value > top + 1e-9:
             return f"'{f.written}' ({_describe(f)}) is more than {_stated_list(most)}"
         return None
-    if f.qual == "most":
-        if most:
-            return None if any(_eq(s.figure.value, f.value) for s in most) else \
-                f"'{f.written}' ({_describe(f)}): the offer's most is {_stated_list(most)}"
-        return None if equal else f"'{f.written}': the offer states no such {what}" + \
-            (f" (it states {_stated_list(same)})" if same else "")
-    if f.qual == "least":
-        if least:
-            return None if any(_eq(s.figure.value, f.value) for s in least) else \
-                f"'{f.written}' ({_describe(f)}): the offer's least is {_stated_list(least)}"
-        return None if equal else f"'{f.written}': the offer states no such {what}" + \
-            (f" (it states {_stated_list(same)})" if same else "")
+    no_such = f"'{f.written}': the offer states no such {what}" + (f" (it states {_stated_list(same)})" if same else "")
+    if f.qual in ("most", "least"):
+        bound = most if f.qual == "most" else least
+        if bound:
+            return None if any(_eq(s.figure.value, f.value) for s in bound) else \
+                f"'{f.written}' ({_describe(f)}): the offer's {f.qual} is {_stated_list(bound)}"
+        return None if equal else no_such
     if equal:
         return None
     lows = [s for s in least if s.figure.role in ("", "limit")]
@@ -403,7 +398,7 @@ def _check_other(f: Figure, offer: OfferFacts, perk: bool) -> str | None:
         if (top is None or (f.hi or f.value) <= top + 1e-9) and f.value >= low - 1e-9:
             return None
         return f"'{f.written}' ({_describe(f)}) is outside the offer: {_stated_list(most + lows)}"
-    return f"'{f.written}': the offer states no such {what}" + (f" (it states {_stated_list(same)})" if same else "")
+    return no_such
 
 
 def _cost_rate(figs: list[Figure], cost: Figure, vocab: Vocabulary) -> float | None:
