@@ -97,6 +97,18 @@ def test_auto_uses_it_and_the_manifest_says_what_it_drew(tmp_path, write_brief):
     assert not any(k["rule"] == "AIGC-LABEL" for k in c["checks"])   # drawn from vendored objects, not generated
 
 
+def test_a_wide_banner_shows_its_hero_object_beside_the_text(tmp_path, write_brief):
+    # 1242×290: the picture slot between the rate and the button is ~130 px wide once clear of the text — a hero
+    # object alone, large, not an empty stretch or a row of thumbnails
+    res = make_posters(write_brief(), tmp_path / "out", channels=["app_banner"], layered=False)
+    for c in res.creatives:
+        v, lay = c.data["engines"]["visual"], c.data["engines"]["layout"]
+        zx0, zy0, zx1, zy1 = lay["zone"]
+        assert zx1 - zx0 < c.data["width"] / 3 and len(v["objects"]) == 1, (lay, v)
+        assert not any(b["box"][0] < zx1 and b["box"][2] > zx0 and b["box"][1] < zy1 and b["box"][3] > zy0
+                       for b in c.data["blocks"] if b["role"] not in ("disclaimer", "provider", "ai_label"))
+
+
 def test_theme_and_objects_in_the_brief(tmp_path, write_brief):
     from tests.conftest import GOOD
 

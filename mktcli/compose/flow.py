@@ -812,7 +812,12 @@ class Solver:
         subject = zone is not None
         if zone is not None:   # a sliver of a slot holds no picture: an artefact, not a visual
             zw, zh = zone[2] - zone[0], zone[3] - zone[1]
-            subject = zw >= 0.12 * c.W and zh >= (0.5 if self.row else 0.12) * (c.safe[3] - c.safe[1])
+            # in a row (wide banners) a compact cluster needs less of the width than a column's picture does:
+            # a 1242×290 card's picture slot is ~100 px once it keeps clear of the text, and left empty it is a hole
+            if self.row:
+                subject = zw >= 0.07 * c.W and zw >= 0.4 * zh and zh >= 0.5 * (c.safe[3] - c.safe[1])
+            else:
+                subject = zw >= 0.12 * c.W and zh >= 0.12 * (c.safe[3] - c.safe[1])
         if not subject:   # no room for a subject: the background alone, behind the whole canvas
             zone = (0, 0, c.W, c.H)
         keep = a["keep"]

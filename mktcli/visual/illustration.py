@@ -381,7 +381,8 @@ class IllustrationEngine(VisualEngine):
         info.update(objects=[cast.hero] + [n for n, *_ in items if n != cast.hero], stage=stage)
         fx = Image.new("RGBA", (w, h), (0, 0, 0, 0))     # light, stage and accents: fade out at the zone's edges
         cx = next(bx for n, bx, *_ in items if n == cast.hero)
-        glow_r = hero_h * 0.85
+        # the glow stays inside the zone: wider, it is cut by the zone's feathered sides into a visible light column
+        glow_r = min(hero_h * 0.85, (x1 - x0) * 0.42)
         _soft_ellipse(fx, (cx - glow_r, floor - hero_h * 1.05 - glow_r * 0.6, cx + glow_r,
                            floor - hero_h * 0.2 + glow_r * 0.3),
                       _mix(_rgb(pal.accent), _rgb(pal.light), 0.4), 120, glow_r * 0.5)
@@ -469,9 +470,12 @@ def _arrange(zone, cast: Cast, mirror: bool):
     if not names or cast.hero not in known:
         return None
     small = min(zw, zh) < 110
+    # a tall, narrow zone (a wide banner's picture slot beside its text) shows the hero alone, large, rather
+    # than a row of thumbnails
+    alone = small or zh > zw * 1.25
     stage = "none" if small else cast.stage
     hero_h = ah * (0.62 if stage != "none" else 0.86)
-    hero_h = min(hero_h, aw / max(known[cast.hero].aspect, 0.3) * (0.9 if small else 0.5))
+    hero_h = min(hero_h, aw / max(known[cast.hero].aspect, 0.3) * (0.9 if alone else 0.5))
     if hero_h < 12:
         return None
 
@@ -483,7 +487,7 @@ def _arrange(zone, cast: Cast, mirror: bool):
             out.append((n, oh * known[n].aspect, oh))
         return out
 
-    support = [] if small else names[1:]
+    support = [] if alone else names[1:]
     sel = [names[0], *support[:4]]
     while True:
         ws = widths(sel, hero_h)
