@@ -78,7 +78,10 @@ def test_brand_and_button_stay_and_sizes_stay_legible(insurance):
     _, man = insurance
     for c in _images(man):
         roles = {b["role"] for b in c["blocks"]}
-        assert {"brand", "headline", "offer", "disclaimer", "provider"} <= roles, (c["channel"], roles)
+        assert {"brand", "headline", "offer", "disclaimer"} <= roles, (c["channel"], roles)
+        # the provider's line: its own block, or — where the small print wraps — run on after the disclaimer
+        legal = "".join(b["text"] for b in c["blocks"] if b["role"] in ("disclaimer", "provider"))
+        assert "本产品由示例人寿保险股份有限公司提供" in legal, (c["channel"], legal)
         # an article cover cannot be tapped: no button there, a button everywhere else
         assert ("cta" in roles) == (c["channel"] != "wechat_cover"), c["channel"]
         for b in c["blocks"]:
@@ -184,3 +187,32 @@ def test_a_headline_in_phrases_breaks_between_them():
     # without phrases (no space) it still breaks between words
     f = fit_text("为爸妈添一份保障", stack, 170, 1000, min_size=10, max_size=80, max_lines=2, balanced=True)
     assert f is not None and len(f.lines) == 2
+
+
+LONG_SMALL_PRINT = """\
+version: 1
+name: edu
+product: {name: 学费分期贷, category: loan, provider: 示例江南农村商业银行股份有限公司}
+offer: {apr: "4.2%-9.6%", perks: [最高可借10万, 最长24期]}
+message:
+  headline: 学业进阶 分期减压
+  cta: 立即申请
+  disclaimer: 贷款额度、利率以实际审批结果为准，请理性借贷，贷款资金不得用于购房、投资等
+visual: {seed: 5}
+channels: [app_banner_750x360]
+"""
+
+
+def test_a_crowded_small_card_tightens_and_its_small_print_runs_on(tmp_path):
+    """750×360 at its 20 px minimum with 37 + 22 characters of small print: the provider's sentence runs on after
+    the disclaimer's last line (two rows, not three) and the spacing tightens, so the creative is made — before,
+    it failed with 'do not fit together'."""
+    (tmp_path / "b.yaml").write_text(LONG_SMALL_PRINT, encoding="utf-8")
+    res = make_posters(tmp_path / "b.yaml", tmp_path / "out", engine="procedural", register=False, layered=False)
+    assert not res.failures and len(res.creatives) == 1
+    c = res.creatives[0].data
+    legal = [b for b in c["blocks"] if b["role"] in ("disclaimer", "provider")]
+    assert len(legal) == 1 and legal[0]["box"][3] - legal[0]["box"][1] < 3 * legal[0]["size"], legal   # two rows
+    assert legal[0]["text"].endswith("本产品由示例江南农村商业银行股份有限公司提供")
+    assert next(k for k in c["checks"] if k["rule"] == "FIN-PROVIDER")["passed"]
+    assert {"brand", "headline", "apr", "cta"} <= {b["role"] for b in c["blocks"]}

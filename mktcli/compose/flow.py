@@ -36,6 +36,7 @@ VISUAL_COLUMN = 0.3  # the least share of the width a picture column keeps besid
 HERO_FLOOR = 2.4     # in a column the hero figure is never below this many times the body size
 HERO_LEAD = 1.35     # in a column the hero figure is at least this many times the headline's size
 MAX_SPREAD = 3.5     # a spread column grows each gap to at most this many rhythm units
+TIGHT = 0.7          # at the legible minimum, the rhythm may tighten to this share before a creative fails
 
 
 @dataclass(frozen=True)
@@ -333,8 +334,14 @@ def plan_legal(ctx: Ctx, t: Content) -> Legal:
         gap = 2 * size
         if len(parts) == 2 and sum(stack.measure(v, size) for _, v in parts) + gap + label_w <= width:
             return [list(parts) + ([("label", t.ai_label)] if t.ai_label else [])]
-        rows = [[(kind, ln)] for kind, text in parts for ln in break_lines(text, lambda s: stack.measure(s, size),
-                                                                            width)]
+        fit = lambda s: stack.measure(s, size)  # noqa: E731
+        rows = [[(kind, ln)] for kind, text in parts for ln in break_lines(text, fit, width)]
+        if len(parts) == 2:
+            # wrapped, the small print reads as one paragraph: the provider's sentence runs on after the
+            # disclaimer's last line (one block, so its box holds both) wherever that saves a row
+            joined = [[("disclaimer", ln)] for ln in break_lines(t.disclaimer + "\u3000" + t.provider, fit, width)]
+            if len(joined) < len(rows):
+                rows = joined
         if t.ai_label:
             if rows and stack.measure("".join(x for _, x in rows[-1]), size) + label_w <= width:
                 rows[-1].append(("label", t.ai_label))
@@ -548,9 +555,16 @@ class Solver:
         return sum(m.h for m in ms) + sum(_gap(a.name, b.name) * u for a, b in zip(ms, ms[1:]))
 
     def attempt(self, b: int, keep: dict, mode: str = "share") -> dict | None:
-        """Everything measured at body size b, or None if it does not fit."""
+        """Everything measured at body size b, or None if it does not fit. At the legible minimum the spacing
+        tightens (TIGHT × the rhythm) before the creative is given up: a crowded small card, not a missing one."""
+        for k in (1.0, TIGHT) if b <= math.ceil(self.c.min_px) else (1.0,):
+            got = self._attempt_at(b, RHYTHM * b * k, keep, mode)
+            if got is not None:
+                return got
+        return None
+
+    def _attempt_at(self, b: int, u: float, keep: dict, mode: str) -> dict | None:
         c, fam = self.c, self.c.family
-        u = RHYTHM * b
         sx0, sy0, sx1, sy1 = c.safe
         bottom = self.legal.band[1] - u * 0.8
         keep = dict(keep)
