@@ -207,7 +207,8 @@ def test_killed_batch_resumes_to_the_same_bytes(tmp_path):
 
 
 def test_interrupt_keeps_finished_work(tmp_path):
-    src = make_briefs(tmp_path / "briefs", 6, seed=5)[0].parent
+    # enough work that the Ctrl-C lands mid-run even when this test process is slow to read (a loaded machine)
+    src = make_briefs(tmp_path / "briefs", 14, seed=5)[0].parent
     env = {**os.environ, "MKT_HOME": str(tmp_path / "home")}
     proc = subprocess.Popen([sys.executable, "-m", "mktcli", "batch", str(src), "-o", str(tmp_path / "out"),
                              "--no-register", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -376,7 +376,7 @@ def test_serve_prints_url_then_ctrl_c_exits_0(tmp_path):
         conn.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=60)   # generous: a loaded machine is slow to deliver the signal, not the server
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 
