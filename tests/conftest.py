@@ -46,3 +46,12 @@ def write_brief(tmp_path):
         return p
 
     return _write
+
+
+def ctrl_c_reaches_child() -> None:
+    """Popen(preexec_fn=…) for a test that presses Ctrl-C on a child: a test run started in the background of a
+    script (`pytest &`, nohup) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler in
+    the child; restore the default so the child sees Ctrl-C as a terminal would deliver it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

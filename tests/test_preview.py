@@ -22,6 +22,7 @@ from mktcli.cli.app import run
 from mktcli.errors import BriefError
 from mktcli.export.preview import gallery_data, load_gallery, make_server, mockup_kind, safe_rel
 from mktcli.export.preview_page import gallery_html
+from tests.conftest import ctrl_c_reaches_child
 
 XSS = "<script>alert(1)</script>"
 SEGMENT_XSS = '"><img src=x onerror=alert(2)>'
@@ -364,7 +365,8 @@ def test_serve_prints_url_then_ctrl_c_exits_0(tmp_path):
     fake_bundle(tmp_path / "loan", "loan")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "mktcli", "preview", str(tmp_path), "--port", "0", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=ctrl_c_reaches_child)
     try:
         data = json.loads(proc.stdout.readline())
         url = data["url"]
@@ -376,7 +378,7 @@ def test_serve_prints_url_then_ctrl_c_exits_0(tmp_path):
         conn.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)   # generous: a loaded machine is slow to deliver the signal, not the server
+        out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 
