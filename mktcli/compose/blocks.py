@@ -223,7 +223,7 @@ class Painter(Canvas):
         if not on_card:   # the chips as one group over a busy picture get one halo
             rows_w = max(sum(w for _, w in r) + gap * (len(r) - 1) for r in g["rows"])
             rx = self._aligned_x(slot.box, rows_w, slot.align)
-            self.calm_ring((rx, y, rx + rows_w, y + slot.m.h), "perks")
+            self.calm_ring((rx, y, rx + rows_w, y + slot.m.h), "perks", unit=chip_h)
         for row in g["rows"]:
             row_w = sum(w for _, w in row) + gap * (len(row) - 1)
             x = self._aligned_x(slot.box, row_w, slot.align)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .color import RGB, hex_rgb, rgb_hex, worst_contrast
 from .fonts import FontStack
@@ -157,12 +157,14 @@ class Canvas:
                       radius=pad, role=role)
         return True
 
-    def calm_ring(self, box: Box, role: str) -> None:
+    def calm_ring(self, box: Box, role: str, unit: float | None = None) -> None:
         """A button, plate or chip over a busy part of a picture gets a soft dark halo that calms its
-        surroundings (a shadow-like glow, not a box)."""
+        surroundings (a shadow-like glow, not a box). `unit`: the height of one row of the group (chips in two
+        rows get the halo of one chip, not of the pair). The halo never darkens a block already painted (a rate
+        plate above the chips)."""
         from .color import edge_energy
 
-        h = box[3] - box[1]
+        h = unit or (box[3] - box[1])
         if edge_energy(self.img, box, ring=0.5 * h) <= self.BUSY_RING:
             return
         pad = 0.6 * h
@@ -171,9 +173,21 @@ class Canvas:
         w_, h_ = int(x1 - x0 + 2 * pad), int(y1 - y0 + 2 * pad)
         m = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 0)
         ImageDraw.Draw(m).rounded_rectangle([pad / q * 0.5, pad / q * 0.5, (w_ - pad * 0.5) / q, (h_ - pad * 0.5) / q],
-                                            radius=h / q, fill=200)
-        m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
+                                            radius=h / q, fill=170)
+        m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 1.6))).resize((w_, h_), Image.BILINEAR)
         ox, oy = int(x0 - pad), int(y0 - pad)
+        near = [p.box for p in self.placed
+                if p.box[2] > ox and p.box[0] < ox + w_ and p.box[3] > oy and p.box[1] < oy + h_]
+        if near:   # what is painted already keeps its own colour: the halo fades out before it (no smear, no box)
+            keep = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 255)
+            d = ImageDraw.Draw(keep)
+            for b in near:
+                d.rectangle([(b[0] - ox) / q, (b[1] - oy) / q, (b[2] - ox) / q, (b[3] - oy) / q], fill=0)
+            keep = keep.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
+            hard = ImageDraw.Draw(keep)
+            for b in near:
+                hard.rectangle([b[0] - ox, b[1] - oy, b[2] - ox - 1, b[3] - oy - 1], fill=0)
+            m = ImageChops.multiply(m, keep)
         self._paste(role, hex_rgb(self.pal.primary_dark), (ox, oy, ox + w_, oy + h_), m)
 
     def need(self, size: float) -> float:

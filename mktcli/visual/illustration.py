@@ -383,16 +383,28 @@ class IllustrationEngine(VisualEngine):
         cx = next(bx for n, bx, *_ in items if n == cast.hero)
         # the glow stays inside the zone: wider, it is cut by the zone's feathered sides into a visible light column
         glow_r = min(hero_h * 0.85, (x1 - x0) * 0.42)
-        _soft_ellipse(fx, (cx - glow_r, floor - hero_h * 1.05 - glow_r * 0.6, cx + glow_r,
-                           floor - hero_h * 0.2 + glow_r * 0.3),
-                      _mix(_rgb(pal.accent), _rgb(pal.light), 0.4), 120, glow_r * 0.5)
+        # … and, where the zone reaches the canvas's top or bottom (a strip: 728×90), flattened to stay inside it,
+        # blur included: a glow taller than the canvas is cut by its edges into a lit box around the hero (the
+        # zone's inner edges fade it out by themselves)
+        top, bot, blur = floor - hero_h * 1.05 - glow_r * 0.6, floor - hero_h * 0.2 + glow_r * 0.3, glow_r * 0.5
+        if y0 <= 0 or y1 >= h:
+            blur = min(blur, (y1 - y0) * 0.1)
+            if y0 <= 0:
+                top = max(top, y0 + 2.2 * blur)
+            if y1 >= h:
+                bot = min(bot, y1 - 2.2 * blur)
+        if bot - top >= hero_h * 0.3:
+            _soft_ellipse(fx, (cx - glow_r, top, cx + glow_r, bot), _mix(_rgb(pal.accent), _rgb(pal.light), 0.4),
+                          120, blur)
         xs = [bx - ow / 2 for _, bx, _, ow, _ in items] + [bx + ow / 2 for _, bx, _, ow, _ in items]
         if stage == "ground":
             _ground(fx, zone, floor - hero_h * 0.12, pal, rng)
         elif stage in ("podium", "plinth"):
-            width = min((x1 - x0) * 0.92, (max(xs) - min(xs)) * 1.12)
-            _podium(fx, (min(xs) + max(xs)) / 2, floor - hero_h * 0.02, width, pal, rng,
-                    plinth=stage == "plinth")
+            # whole inside the zone (its floor shadow too): a podium cut by the zone's edge reads as a slab
+            width = min((x1 - x0) * 0.86, (max(xs) - min(xs)) * 1.12)
+            half = width / 2 * 1.06
+            pcx = min(max((min(xs) + max(xs)) / 2, x0 + half), x1 - half)
+            _podium(fx, pcx, floor - hero_h * 0.02, width, pal, rng, plinth=stage == "plinth")
         # the objects — whole, never faded or cut: the group was sized to sit inside the zone's margins
         obj_layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         boxes = []
