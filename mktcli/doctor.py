@@ -31,6 +31,11 @@ def _version(dist: str) -> str | None:
 def _torch_report() -> dict[str, Any]:
     if importlib.util.find_spec("torch") is None:
         return {"installed": False}
+    from .gpu import nvidia_gpu_present
+
+    if not nvidia_gpu_present():   # no driver: torch would find no CUDA; not worth its 2 s import to hear it
+        return {"installed": True, "version": _version("torch"), "cuda_build": None, "cuda_available": False,
+                "gpus": [], "probe": "no NVIDIA driver found (torch not imported)"}
     try:
         import torch
     except Exception as e:  # a broken install is worth reporting, not crashing on

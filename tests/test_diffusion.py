@@ -320,6 +320,16 @@ def test_auto_on_cpu_falls_back_and_says_why():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     name, note = base.resolve_engine_name("auto", has_image=False)
+    assert name == "illustration" and ("no NVIDIA GPU" in note or "no CUDA GPU" in note)
+
+
+def test_auto_asks_torch_when_a_driver_is_there_and_falls_back_when_cuda_does_not_work(monkeypatch):
+    import mktcli.gpu
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    monkeypatch.setattr(mktcli.gpu, "nvidia_gpu_present", lambda: True)   # a driver, but torch finds no device
+    name, note = base.resolve_engine_name("auto", has_image=False)
     assert name == "illustration" and "no CUDA GPU" in note
 
 
@@ -488,7 +498,10 @@ def test_text_in_image_keeps_the_candidate_ocr_reads_exactly(models_yaml, tmp_pa
 
 
 def test_auto_with_cuda_but_no_model_falls_back_and_says_why(monkeypatch, tmp_path, write_brief):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)    # a GPU box without the weights
+    import mktcli.gpu
+
+    monkeypatch.setattr(mktcli.gpu, "nvidia_gpu_present", lambda: True)   # a GPU box without the weights
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Test GPU")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))

@@ -99,13 +99,16 @@ def doctor(as_json: JsonOpt = False) -> int:
     elif t.get("error"):
         con.print(f"{bad} torch is installed but does not import: {escape(t['error'])}")
     else:
-        con.print(f"{ok} torch {t['version']} (CUDA build {t['cuda_build'] or 'none: CPU only'})")
+        if t.get("probe"):   # no NVIDIA driver: torch was not imported to ask
+            con.print(f"{ok} torch {t['version']}")
+        else:
+            con.print(f"{ok} torch {t['version']} (CUDA build {t['cuda_build'] or 'none: CPU only'})")
         if t["cuda_available"]:
             for g in t["gpus"]:
                 con.print(f"{ok} GPU {g['index']}: {escape(g['name'])}, {g['memory_gb']} GB "
                           f"({g['free_gb']} GB free), compute {g['capability']}, bf16 {'yes' if g['bf16'] else 'no'}")
         else:
-            con.print(f"{bad} no CUDA GPU visible to torch")
+            con.print(f"{bad} " + (escape(t["probe"]) if t.get("probe") else "no CUDA GPU visible to torch"))
     for group, dists in d["extras"].items():
         parts = [f"{n} {v}" if v else f"[dim]{n} —[/dim]" for n, v in dists.items()]
         con.print(f"  [bold]{group}[/bold]: " + ", ".join(parts))

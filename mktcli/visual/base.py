@@ -115,8 +115,12 @@ def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | Non
     if any(importlib.util.find_spec(m) is None for m in ("torch", "diffusers", "transformers")):
         return embedded, (f"visual.engine auto: using the embedded {embedded} engine (the diffusion engine needs "
                           "pip install 'mktcli[gpu]')")
+    from ..gpu import nvidia_gpu_present
+
+    if not nvidia_gpu_present():   # microseconds, where importing torch to ask would cost ~2 s
+        return embedded, f"visual.engine auto: no NVIDIA GPU found, using the embedded {embedded} engine"
     try:
-        import torch  # only when the [gpu] libraries are installed at all
+        import torch  # only when the [gpu] libraries are installed and a GPU's driver is there
 
         if torch.cuda.is_available():
             return "diffusers", f"visual.engine auto: CUDA GPU found ({torch.cuda.get_device_name(0)}), using diffusers"
