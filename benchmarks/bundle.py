@@ -4,7 +4,9 @@ same briefs), and how the registry scales.
     python benchmarks/bundle.py [--rounds 2] [--registry-creatives 20000]
 
 1. `make_posters` on the four example briefs: posters only (no layers, no registry) vs the full bundle (PSD + SVG
-   per poster, placement.json, approval.html/md, registry) — seconds and the ratio.
+   per poster, placement.json, approval.html/md, registry) — seconds and the ratio, and where the full bundle's
+   time went (`full_bundle_phases_s`: brief, copy, layout, visuals, compose, encode, psd, svg, approval, registry …,
+   summed over the render threads).
 2. The byte-limit search: encodes per image and the quality reached, on channels whose limit bites.
 3. The registry: creatives registered per second, `find(phrase=…)` and `recall(phrase=…)` latency over N rows,
    and two processes registering at once."""
@@ -76,7 +78,14 @@ def main() -> int:
         os.environ["MKT_HOME"] = str(Path(tmp) / "home")
         _run(Path(tmp) / "warm", layered=False, register=False)    # fonts, caches
         plain = min(_run(Path(tmp) / f"p{r}", layered=False, register=False)[0] for r in range(args.rounds))
-        full_runs = [_run(Path(tmp) / f"f{r}") for r in range(args.rounds)]
+        from mktcli import timings
+
+        full_runs = []
+        for r in range(args.rounds):   # the phases of the last full round (mktcli/timings.py), summed over threads
+            timings.reset()
+            full_runs.append(_run(Path(tmp) / f"f{r}"))
+        phases = {row["phase"]: row["seconds"] for row in timings.report(wall=full_runs[-1][0])["phases"]}
+        out["full_bundle_phases_s"] = {k: round(v, 3) for k, v in phases.items()}
         full, n = min(t for t, _ in full_runs), full_runs[0][1]
         out["posters"] = n
         out["posters_only_s"] = round(plain, 2)

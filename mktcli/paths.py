@@ -26,3 +26,11 @@ def fonts_dir() -> Path:
 def user_dir() -> Path:
     """Per-user overrides (channels.yaml, brands/). MKT_HOME moves it, e.g. for tests."""
     return Path(os.environ.get("MKT_HOME", Path.home() / ".mkt"))
+
+
+def cache_root() -> Path:
+    """Where mkt keeps what it can remake (rasterised objects, font subsets): MKT_CACHE, else
+    $XDG_CACHE_HOME/mktcli, else ~/.cache/mktcli. A cache: safe to delete."""
+    if os.environ.get("MKT_CACHE"):
+        return Path(os.environ["MKT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "mktcli"

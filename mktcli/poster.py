@@ -7,14 +7,16 @@ import hashlib
 import json
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from PIL import Image
 
+from . import timings
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
@@ -170,8 +172,9 @@ class PosterRenderer:
         from .copywriting.writer import write_copy
 
         # the same copy for the poster's headline/subhead (when the brief leaves them out) and the text channels
-        renderer.copy = write_copy(brief, engine=brief.copy.engine, seed=renderer.seed,
-                                   engine_options={"model": brief.copy.model} if brief.copy.model else None)
+        with timings.phase("copy"):
+            renderer.copy = write_copy(brief, engine=brief.copy.engine, seed=renderer.seed,
+                                       engine_options={"model": brief.copy.model} if brief.copy.model else None)
         return renderer
 
     def background(self, ch: Channel, zone, headline: str | None = None, headline_zone=None,
@@ -297,16 +300,18 @@ class PosterRenderer:
                           provider=provider, hero=hero, subhead=msg.get("subhead", ""), perks=perks,
                           ai_label=self.brand.ai_label if (self.engine.generative and self.brand.ai_label_visible)
                           else None, logo=self.logo)
-        layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
-                      family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
-                      variant=job.variant, scale=style.type_scale,
-                      role_min=self.role_min(ch))
+        with timings.phase("layout"):
+            layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
+                          family=brief.visual.layout, shape=ch.layout, seed=self.seed, segment=seg.name,
+                          variant=job.variant, scale=style.type_scale,
+                          role_min=self.role_min(ch))
         hl = layout.slot("headline")
         # text_in_image: the model draws the headline across the headline's row of the safe area (the typeset box
         # is only as wide as the typeset lines)
         hl_zone = (layout.safe[0], hl.box[1], layout.safe[2], hl.box[3]) if hl else None
-        visual = self.background(ch, layout.visual_zone, msg["headline"], hl_zone, layout.subject,
-                                 seg, job.variant, " ".join(msg.get(k, "") for k in ("headline", "subhead")))
+        with timings.phase("visuals"):
+            visual = self.background(ch, layout.visual_zone, msg["headline"], hl_zone, layout.subject,
+                                     seg, job.variant, " ".join(msg.get(k, "") for k in ("headline", "subhead")))
         if visual.generative != self.engine.generative:   # an engine that decides per picture (rare): re-plan
             content.ai_label = self.brand.ai_label if (visual.generative and self.brand.ai_label_visible) else None
             layout = plan(ch.width, ch.height, content, self.stacks, safe=ch.safe, min_px=ch.legible_px(),
@@ -315,8 +320,9 @@ class PosterRenderer:
         drawn = visual.drawn.get("headline")
         if drawn:   # the model drew the headline and OCR read it back exactly: it is not typeset again
             content.headline = ""
-        composed = compose(visual.image, layout, content, self.palette, self.stacks, min_px=ch.legible_px(),
-                           calm_background=visual.calm, record=layered)
+        with timings.phase("compose"):
+            composed = compose(visual.image, layout, content, self.palette, self.stacks, min_px=ch.legible_px(),
+                               calm_background=visual.calm, record=layered)
         if drawn:  # the model drew it and OCR read it back exactly: record it like a typeset block
             box = drawn[1]
             composed.placed.insert(0, Placed("headline", drawn[0], box, size=int(box[3] - box[1]),
@@ -336,7 +342,8 @@ class PosterRenderer:
         if visual.generative:  # the implicit label names what generated the picture
             label["aigc_model"] = visual.info.get("model") or visual.info.get("name")
         meta = {"Software": PRODUCER, "Description": json.dumps(label, ensure_ascii=False)}
-        data, enc = encode(composed.image, ch.formats or ["jpeg"], ch.max_bytes, meta, size=ch.size)
+        with timings.phase("encode"):
+            data, enc = encode(composed.image, ch.formats or ["jpeg"], ch.max_bytes, meta, size=ch.size)
         texts: dict[str, str] = {}
         perk_n = 0
         for p in composed.placed:
@@ -359,6 +366,7 @@ class PosterRenderer:
                               has_rate=hero is not None and hero.kind == "rate", disclaimer=content.disclaimer,
                               generative=visual.generative, label_visible=self.brand.ai_label_visible,
                               sources=sources, unplaced=unplaced)
+        t_checks = time.perf_counter()
         checks = poster_checks_from(rs, blocks, inputs)
         label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
         if label_check:
@@ -373,6 +381,7 @@ class PosterRenderer:
             if rb:
                 rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
                 checks.append(rb)
+        timings.add("checks", time.perf_counter() - t_checks)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,
             "format": enc["format"], "texts": texts,
@@ -390,9 +399,11 @@ class PosterRenderer:
         if layered and composed.layers is not None:
             from .export.layered import psd_bytes, svg_bytes
 
-            files["psd"] = psd_bytes(composed.layers, composed.image)
-            files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}",
-                                     charset=self.charset())
+            with timings.phase("psd"):
+                files["psd"] = psd_bytes(composed.layers, composed.image)
+            with timings.phase("svg"):
+                files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}",
+                                         charset=self.charset())
             entry["layers"] = {"list": composed.layers.listing()}   # make_posters adds the files' entries
         return data, entry, files
 
@@ -420,7 +431,8 @@ def prepare_renderer(brief: Brief, *, seed: int | None = None, engine: str | Non
     if on_status:
         on_status(f"preparing the {renderer.engine.name} engine …")
     try:
-        prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
+        with timings.phase("engine"):
+            prepared = renderer.engine.prepare(renderer.visual_options)  # a missing model fails here, once
     except EngineError as e:
         if not (renderer.engine_note and renderer.engine.name == "diffusers"):
             raise   # asked for explicitly: never a silent downgrade
@@ -471,15 +483,82 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
     try:
         data, entry, extra = renderer.render_layered(job, layered=layered)
         stem = job.stem
-        entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
-        for ext, blob in extra.items():   # the designer's layered files, beside the image
-            entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
+        with timings.phase("write files"):
+            entry |= write_listed(bundle_dir, f"{stem}.{EXTENSIONS[entry['format']]}", data)
+            for ext, blob in extra.items():   # the designer's layered files, beside the image
+                entry["layers"][ext] = write_listed(bundle_dir, f"{stem}.{ext}", blob)
         if not layered:   # an earlier run's layered files would sit beside the new image, out of date
             for ext in ("psd", "svg"):
                 safe_join(bundle_dir, *f"{stem}.{ext}".split("/")).unlink(missing_ok=True)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
     except MktError as e:
         return Failure(job.segment.name, job.channel.name, e)
+
+
+# what forked workers render with: set just before the pool forks, so each worker inherits the prepared renderer
+# (brief, copy, fonts, caches) instead of preparing its own
+_FORKED: tuple[PosterRenderer, list[Job], Path, bool] | None = None
+
+
+def _forked_worker_init() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: no traceback per worker
+
+
+def _render_forked(i: int) -> tuple[Creative | Failure, dict[str, tuple[float, int]]]:
+    """Job i in a forked worker: its outcome (errors made picklable) and the worker's phase timings for it."""
+    import pickle
+
+    renderer, job_list, bundle_dir, layered = _FORKED
+    timings.reset()
+    outcome = render_poster(renderer, job_list[i], bundle_dir, layered)
+    if isinstance(outcome, Failure):
+        try:
+            pickle.dumps(outcome.error)
+        except Exception:  # noqa: BLE001 — an error class that cannot travel: keep its words and exit code
+            err = MktError(outcome.error.message, outcome.error.hint)
+            err.exit_code = outcome.error.exit_code
+            outcome = Failure(outcome.segment, outcome.channel, err)
+    return outcome, timings.snapshot()
+
+
+def _can_fork(renderer: PosterRenderer) -> bool:
+    import multiprocessing as mp
+
+    return getattr(renderer.engine, "forkable", False) and "fork" in mp.get_all_start_methods()
+
+
+def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: Path, layered: bool,
+                    workers: int) -> Iterator[tuple[int, Creative | Failure]]:
+    """(index in job_list, outcome) of each job as it finishes. A CPU engine on a system that can fork renders in
+    `workers` forked processes (the work is Python and Pillow: threads would share one core), the largest canvases
+    first so that no worker is left with a splash at the end; otherwise threads, which a GPU engine needs (one
+    device, one process). Rendering is deterministic: the bytes are the same either way."""
+    global _FORKED
+    if workers > 1 and len(job_list) > 1 and _can_fork(renderer):
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        _FORKED = (renderer, job_list, bundle_dir, layered)
+        order = sorted(range(len(job_list)), key=lambda i: -job_list[i].channel.width * job_list[i].channel.height)
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(job_list)), mp_context=mp.get_context("fork"),
+                                   initializer=_forked_worker_init)
+        try:
+            pending = {pool.submit(_render_forked, i): i for i in order}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(finished, key=lambda f: pending[f]):
+                    i = pending.pop(fut)
+                    outcome, spent = fut.result()
+                    timings.merge(spent)
+                    yield i, outcome
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _FORKED = None
+        return
+    with ThreadPoolExecutor(max_workers=workers) as tpool:
+        yield from enumerate(tpool.map(lambda j: render_poster(renderer, j, bundle_dir, layered), job_list))
 
 
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
@@ -515,7 +594,8 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
     channel (another layout family each), with their own ids.
     `layered` adds a PSD and an SVG per poster; `register` records the creatives in the registry (SQLite)."""
     if not isinstance(brief, Brief):
-        brief = load_brief(brief, channel_files=channel_files)
+        with timings.phase("brief"):
+            brief = load_brief(brief, channel_files=channel_files)
     renderer, notes = prepare_renderer(brief, seed=seed, engine=engine, visual_options=visual_options, verify=verify,
                                        rules=rules, on_status=on_status)
     job_list = plan_jobs(brief, segments, channels, variants)
@@ -524,17 +604,22 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         on_start(job_list, renderer.engine.name)
 
     renderer.engine.report = on_detail   # long renders (diffusion steps) say where they are
-    workers = jobs or min(4, os.cpu_count() or 1)
-    outcomes: list[Creative | Failure] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for job, outcome in zip(job_list, pool.map(lambda j: render_poster(renderer, j, bundle_dir, layered),
-                                                   job_list)):
-            outcomes.append(outcome)
+    workers = max(1, jobs or min(4, os.cpu_count() or 1))
+    done: dict[int, Creative | Failure] = {}
+    stream = _render_posters(renderer, job_list, bundle_dir, layered, workers)
+    try:
+        for i, outcome in stream:   # as they finish; the manifest lists them in job order
+            done[i] = outcome
             if on_progress:
-                on_progress(job, outcome)
+                on_progress(job_list[i], outcome)
+    finally:
+        stream.close()   # the worker pool is shut down here, also when a callback raised
+    outcomes: list[Creative | Failure] = [done[i] for i in range(len(job_list))]
     renderer.engine.report = None
     segs = [s for s in brief.segments() if not segments or s.name in segments]
-    outcomes += [render_text(renderer, seg, ch, bundle_dir) for seg in segs for ch in text_channels(brief, channels)]
+    with timings.phase("text channels"):
+        outcomes += [render_text(renderer, seg, ch, bundle_dir) for seg in segs
+                     for ch in text_channels(brief, channels)]
     return write_bundle(brief, bundle_dir, outcomes, notes, engine=renderer.engine.name, seed=renderer.seed,
                         allow_errors=allow_errors, register=register)
 
@@ -598,19 +683,23 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
     # the placement configuration and the approval request travel with the bundle, written before the manifest
     from .export.placement import placement_config
 
-    blob = atomic_write_json(bundle_dir / "placement.json", placement_config(brief, manifest["creatives"], approval))
+    with timings.phase("placement"):
+        blob = atomic_write_json(bundle_dir / "placement.json",
+                                 placement_config(brief, manifest["creatives"], approval))
     files.append({"path": "placement.json", "sha256": sha256(blob), "bytes": len(blob)})
     from .export.approval import write_approval
 
-    files += write_approval(bundle_dir, manifest)
-    atomic_write_json(manifest_path, manifest)
+    with timings.phase("approval"):
+        files += write_approval(bundle_dir, manifest)
+    with timings.phase("manifest"):
+        atomic_write_json(manifest_path, manifest)
     result.manifest_path = manifest_path
     if register:
         from .export.registry import open_registry
 
         try:
-            with open_registry() as reg:
-                reg_res = reg.register_manifest(manifest_path)
+            with timings.phase("registry"), open_registry() as reg:
+                reg_res = reg.register_manifest(manifest_path, just_written=True)   # still under the bundle's lock
             if reg_res.recalled:
                 result.notes.append(f"{len(reg_res.recalled)} creative(s) were recalled earlier and stay recalled "
                                     "in the registry (mkt ls --status recalled)")

@@ -378,3 +378,94 @@ def test_png_channel_and_byte_limit(tmp_path, write_brief):
         assert im.format == "PNG" and json.loads(im.info["Description"])["content_id"] == by["tile_png"]["id"]
     small = by["tile_small"]
     assert small["format"] == "jpeg" and small["bytes"] <= 40000 and small["encoder"]["quality"] < 90
+
+
+def test_timings_say_where_the_time_went(tmp_path, monkeypatch, capsys):
+    """--timings: every phase of the run with its seconds and calls (per-poster phases once per poster), in --json
+    and as a table; without it (and without MKT_TIMINGS) nothing is added."""
+    from mktcli.cli.app import run
+
+    from .conftest import EXAMPLES
+
+    monkeypatch.setenv("MKT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MKT_TIMINGS", raising=False)
+    args = ["poster", str(EXAMPLES / "farm-loan.yaml"), "-o", str(tmp_path / "out"), "-s", "养殖户·有优惠",
+            "-c", "app_banner", "-c", "dsp_300x250", "--engine", "procedural", "--json"]
+    assert run([*args, "--timings"]) in (0, 1)
+    spent = json.loads(capsys.readouterr().out)["timings"]
+    rows = {r["phase"]: r for r in spent["phases"]}
+    for name in ("brief", "copy", "layout", "visuals", "compose", "encode", "checks", "psd", "svg", "write files",
+                 "approval", "manifest", "registry"):
+        assert name in rows and rows[name]["seconds"] >= 0, name
+    for name in ("layout", "visuals", "compose", "encode", "psd", "svg"):
+        assert rows[name]["calls"] == 2, name
+    assert spent["wall"] > 0 and rows["psd"]["seconds"] > 0
+    assert [r["phase"] for r in spent["phases"]].index("brief") < [r["phase"] for r in spent["phases"]].index("psd")
+    assert run(args) in (0, 1)
+    assert "timings" not in json.loads(capsys.readouterr().out)
+    monkeypatch.setenv("MKT_TIMINGS", "1")
+    assert run(args[:-1]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "where the time went" in err and "psd" in err
+
+
+@pytest.mark.parametrize("engine", ["illustration", "procedural"])
+def test_forked_workers_write_the_same_bytes_as_one_thread(tmp_path, monkeypatch, engine):
+    """jobs=2 renders in forked worker processes (both cores); jobs=1 in this process: every file, byte for byte,
+    the manifest included, and the creatives in the same order."""
+    import mktcli.poster as P
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    here = []   # posters rendered in this process (a forked worker counts into its own copy of the list)
+    real = P.render_poster
+    monkeypatch.setattr(P, "render_poster", lambda *a, **k: (here.append(1), real(*a, **k))[1])
+    kw = dict(segments=["养殖户·有优惠", "种植户·无优惠"], engine=engine, register=False)
+    one = make_posters(EXAMPLES / "farm-loan.yaml", tmp_path / "one", jobs=1, **kw)
+    assert len(here) == 8
+    two = make_posters(EXAMPLES / "farm-loan.yaml", tmp_path / "two", jobs=2, **kw)
+    assert len(here) == 8   # all eight of the second run were rendered by the forked workers
+    files = sorted(p.relative_to(one.out_dir) for p in one.out_dir.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two.out_dir) for p in two.out_dir.rglob("*") if p.is_file())
+    assert len([f for f in files if f.suffix == ".psd"]) == 8
+    for f in files:
+        assert (one.out_dir / f).read_bytes() == (two.out_dir / f).read_bytes(), f
+    assert [c.data["id"] for c in one.creatives] == [c.data["id"] for c in two.creatives]
+
+
+def test_a_gpu_engine_or_a_plugin_that_does_not_say_so_keeps_to_threads():
+    from mktcli.poster import PosterRenderer, _can_fork
+    from mktcli.visual.base import VisualEngine
+    from mktcli.visual.diffusion import DiffusersEngine
+
+    r = PosterRenderer.for_brief(load_brief(EXAMPLES / "farm-loan.yaml"), engine="procedural")
+
+    class Plugin(VisualEngine):
+        name = "plugin"
+
+        def render(self, req):
+            raise AssertionError
+
+    for engine in (DiffusersEngine(), Plugin()):
+        r.engine = engine
+        assert not _can_fork(r)
+
+
+def test_svg_font_subsets_are_kept_on_disk_and_a_damaged_one_is_cut_again(tmp_path, monkeypatch):
+    from mktcli.export import layered
+
+    monkeypatch.setenv("MKT_CACHE", str(tmp_path / "cache"))
+    chars = frozenset("补栏周转 不误农时3.2%")
+    layered._font_subset.cache_clear()
+    first = layered._font_subset("sans", chars)
+    kept = list((tmp_path / "cache" / "fonts").glob("sans-*.woff.b64"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="ascii") == first and first.startswith("d09GR")
+    layered._font_subset.cache_clear()
+    calls = []
+    real = layered._cut_font
+    monkeypatch.setattr(layered, "_cut_font", lambda *a: (calls.append(a), real(*a))[1])
+    assert layered._font_subset("sans", chars) == first and not calls          # read back, not cut again
+    kept[0].write_text("garbage", encoding="ascii")
+    layered._font_subset.cache_clear()
+    assert layered._font_subset("sans", chars) == first and len(calls) == 1    # a damaged file is remade
+    layered._font_subset.cache_clear()
+    assert layered._font_subset("sans", chars | {"起"}) != first               # other characters, another cut

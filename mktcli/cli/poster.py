@@ -38,12 +38,16 @@ def poster(
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster, for designers.")] = True,
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db) for mkt ls, recall and audit.")] = True,
     as_json: JsonOpt = False,
+    timings_: Annotated[bool, typer.Option("--timings", help="Print where the run's time went (start-up, brief, copy, visuals, compose, encode, PSD, SVG, approval, checks, registry); also MKT_TIMINGS=1.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Render, then render again whenever the brief or a file it uses (image, brand, logo, --channels, --rules) changes; Ctrl-C stops.")] = False,
 ) -> int:
     if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
         return _watch(brief, {k: v for k, v in locals().items() if k != "watch"})
+    from .. import timings
     from ._console import console
 
+    timings.reset()
+    timings.mark_start_up()
     from ..poster import make_posters
     from ..visual.diffusion import DiffusionOptions
 
@@ -94,6 +98,7 @@ def poster(
         if progress is not None:
             progress.stop()
     code, failed_checks = exit_code(result)
+    spent = timings.report() if timings.requested(timings_) else None
     if as_json:
         payload = {
             "ok": code == 0, "exit_code": code, "bundle": str(result.out_dir),
@@ -109,10 +114,31 @@ def poster(
                               for d, k in failed_checks],
             "notes": result.notes,
         }
+        if spent:
+            payload["timings"] = spent
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return code
     _summary(result, failed_checks)
+    if spent:
+        _timings_table(err, spent)
     return code
+
+
+def _timings_table(err, spent: dict) -> None:
+    """The phases as a table on stderr: seconds (summed over render threads), share of the wall time, calls."""
+    from rich.table import Table
+
+    wall = spent.get("wall") or 0.0
+    t = Table(title=f"where the time went · wall {wall:.2f} s", title_justify="left")
+    t.add_column("phase")
+    t.add_column("s", justify="right")
+    t.add_column("% of wall", justify="right")
+    t.add_column("calls", justify="right")
+    for row in spent["phases"]:
+        share = f"{100 * row['seconds'] / wall:.0f}" if wall else ""
+        t.add_row(row["phase"], f"{row['seconds']:.3f}", share, str(row["calls"]))
+    err.print(t)
+    err.print("[dim]per-poster phases add up over the render threads, so they can sum past the wall time[/dim]")
 
 
 def _watch(brief: Path, options: dict) -> int:

@@ -503,14 +503,16 @@ class Registry:
 
     # -- register
 
-    def register_manifest(self, manifest_path: str | Path) -> RegisterResult:
+    def register_manifest(self, manifest_path: str | Path, *, just_written: bool = False) -> RegisterResult:
         """Add (or update) every creative of a bundle's manifest.json. Upsert by id: files, texts and checks are
-        refreshed, the status is kept — a recalled creative stays recalled (listed in `.recalled`)."""
-        from .bundle import MANIFEST, verify_bundle
+        refreshed, the status is kept — a recalled creative stays recalled (listed in `.recalled`).
+        `just_written`: the caller wrote this bundle a moment ago under its lock (mkt poster, mkt batch), so its
+        files are the ones the manifest lists — re-hashing them and re-making the approval page is skipped."""
+        from .bundle import MANIFEST, load_manifest, verify_bundle
 
         # refuses an incomplete bundle (no manifest.json) and a changed one (a file or the manifest edited): the
         # registry's sha256 values go into withdrawal lists, so they must be the files' real ones
-        bundle_dir, data = verify_bundle(manifest_path)
+        bundle_dir, data = load_manifest(manifest_path) if just_written else verify_bundle(manifest_path)
         path = bundle_dir / MANIFEST
         bundle = bundle_dir.resolve()
         brief = data.get("brief") or {}

@@ -66,6 +66,9 @@ class VisualResult:
 class VisualEngine(ABC):
     name: str = "?"
     generative: bool = False     # its pictures come from a generative model (AIGC labels; room for the visible one)
+    # pure CPU work with no devices, threads or handles: `mkt poster` may render its creatives in forked worker
+    # processes (both cores instead of one). A GPU engine, or a plugin that does not say so, keeps to threads.
+    forkable: bool = False
     # set by the caller for long renders: receives short progress lines ("step 12/50 …")
     report: Callable[[str], None] | None = None
 

@@ -149,15 +149,10 @@ def _mix(a, b, t: float) -> tuple[int, int, int]:
 
 
 def cache_dir():
-    """Where rasterised objects are kept between runs: MKT_CACHE, else $XDG_CACHE_HOME/mktcli, else
-    ~/.cache/mktcli (a cache: safe to delete)."""
-    import os
-    from pathlib import Path
+    """Where rasterised objects are kept between runs (paths.cache_root()/visuals; a cache: safe to delete)."""
+    from ..paths import cache_root
 
-    if os.environ.get("MKT_CACHE"):
-        return Path(os.environ["MKT_CACHE"]) / "visuals"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mktcli" / "visuals"
+    return cache_root() / "visuals"
 
 
 @lru_cache(maxsize=256)
@@ -347,6 +342,7 @@ def _feather(zone, w: int, h: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- composition
 class IllustrationEngine(VisualEngine):
     name = "illustration"
+    forkable = True
 
     def cache_key(self, req: VisualRequest) -> tuple:
         return (self.name, VERSION, req.width, req.height, req.palette.model_dump_json(), req.category, req.product,

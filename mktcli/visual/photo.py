@@ -56,6 +56,7 @@ def crop_box(src_w: int, src_h: int, dst_w: int, dst_h: int, focus: tuple[float,
 
 class ImageEngine(VisualEngine):
     name = "image"
+    forkable = True
 
     def cache_key(self, req: VisualRequest) -> tuple:
         return (self.name, req.width, req.height, str(req.image_path), req.focus, req.visual_zone)

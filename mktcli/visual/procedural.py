@@ -166,6 +166,7 @@ MOTIFS = {"fields": _hills, "cards": _cards, "coins": _coins, "waves": _waves, "
 
 class ProceduralEngine(VisualEngine):
     name = "procedural"
+    forkable = True
 
     def cache_key(self, req: VisualRequest) -> tuple:
         return (self.name, req.width, req.height, req.palette.model_dump_json(), req.motif, req.seed,
