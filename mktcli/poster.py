@@ -54,6 +54,9 @@ class Job:
 @dataclass
 class Creative:
     data: dict[str, Any]             # the manifest entry
+    # the approval page's thumbnail (JPEG bytes, size), made where the image was encoded: in a render worker, not
+    # in the parent after every worker is done; keyed by the file's sha256 on the page, never in the manifest
+    thumb: tuple[bytes, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> str:
@@ -490,7 +493,11 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
         if not layered:   # an earlier run's layered files would sit beside the new image, out of date
             for ext in ("psd", "svg"):
                 safe_join(bundle_dir, *f"{stem}.{ext}".split("/")).unlink(missing_ok=True)
-        return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry)
+        from .export.approval import thumbnail
+
+        with timings.phase("thumbnail"):
+            thumb = thumbnail(data)
+        return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry, thumb)
     except MktError as e:
         return Failure(job.segment.name, job.channel.name, e)
 
@@ -690,7 +697,8 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
     from .export.approval import write_approval
 
     with timings.phase("approval"):
-        files += write_approval(bundle_dir, manifest)
+        files += write_approval(bundle_dir, manifest,
+                                {c.data["sha256"]: c.thumb for c in result.creatives if c.thumb})
     with timings.phase("manifest"):
         atomic_write_json(manifest_path, manifest)
     result.manifest_path = manifest_path

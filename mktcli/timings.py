@@ -19,7 +19,7 @@ _calls: dict[str, int] = {}
 
 # the order phases are listed in (others follow in the order they first ran)
 ORDER = ("start-up", "brief", "copy", "engine", "layout", "visuals", "compose", "encode", "checks", "psd", "svg",
-         "write files", "text channels", "placement", "approval", "manifest", "registry")
+         "write files", "thumbnail", "text channels", "placement", "approval", "manifest", "registry")
 
 
 def requested(flag: bool = False) -> bool:

@@ -59,11 +59,15 @@ def _walk(node: yaml.Node, prefix: KeyPath, lines: dict, file: Path, seen_nodes:
 
 def load_yaml(path: str | Path, *, what: str = "file", limits=None) -> LoadedYaml:
     """Read and parse a YAML file the user gave: a regular file within the size limit (files.brief for a brief,
-    files.yaml otherwise), parsed within the yaml: limits of configs/limits.yaml."""
+    files.yaml otherwise), parsed within the yaml: limits of configs/limits.yaml. mkt's own files (configs/ and
+    assets/ of the package) take libyaml's C parser instead: ~10× faster, and their line numbers are only worked
+    out when something asks for one."""
+    path = Path(path)
+    if _FastLoader is not None and _shipped(path):
+        return _load_shipped(path)
     from .limits import limits as current_limits
     from .userfiles import read_user_file
 
-    path = Path(path)
     lim = limits or current_limits()
     raw = _read(path, what, lim, read_user_file)
     try:
@@ -219,3 +223,40 @@ def parse_yaml(text: str, path: Path, *, limits=None) -> LoadedYaml:
     finally:
         loader.dispose()
     return LoadedYaml(data, path, lines)
+
+
+# ---- mkt's own configuration files -------------------------------------------------------------------------------
+_FastLoader = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastLoader(yaml.CSafeLoader):   # noqa: N801 — the C parser, with the same resolvers as _Loader (no dates)
+        pass
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+@dataclass
+class _ShippedYaml(LoadedYaml):
+    """A config file of mkt's own, parsed fast; its key lines are found (with the full parser) on first need."""
+    text: str = ""
+
+    def line_of(self, keypath: KeyPath) -> int | None:
+        if not self.lines:
+            self.lines = parse_yaml(self.text, self.path).lines
+        return super().line_of(keypath)
+
+
+def _shipped(path: Path) -> bool:
+    from .paths import data_root
+
+    try:
+        p, root = path.resolve(), data_root().resolve()
+    except OSError:
+        return False
+    return any(d in p.parents for d in (root / "configs", root / "assets"))
+
+
+def _load_shipped(path: Path) -> LoadedYaml:
+    raw = path.read_bytes()
+    text = raw.decode("utf-8-sig")
+    data = yaml.load(text, Loader=_FastLoader)  # noqa: S506 — a SafeLoader, on the package's own files
+    return _ShippedYaml(data, path, {}, hashlib.sha256(raw).hexdigest(), text)

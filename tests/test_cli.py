@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -133,16 +132,15 @@ def test_every_command_and_option_has_help():
 
 
 def test_help_is_fast_and_light():
+    """What keeps `mkt --help` fast is what it imports; the seconds themselves depend on the machine's load, so they
+    are measured by benchmarks/startup.py, not asserted here."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "mktcli", "--help"], capture_output=True,
                           text=True, env=env, timeout=60)
-    elapsed = time.perf_counter() - t
     assert proc.returncode == 0 and "poster" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "rapidocr_onnxruntime", "numpy", "PIL", "resvg"):
         assert heavy not in imported, f"`mkt --help` imports {heavy}"
-    assert elapsed < 1.5, f"mkt --help took {elapsed:.2f}s"
 
 
 def test_failed_error_check_exits_1(tmp_path, capsys, write_brief):

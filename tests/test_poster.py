@@ -430,6 +430,10 @@ def test_forked_workers_write_the_same_bytes_as_one_thread(tmp_path, monkeypatch
     for f in files:
         assert (one.out_dir / f).read_bytes() == (two.out_dir / f).read_bytes(), f
     assert [c.data["id"] for c in one.creatives] == [c.data["id"] for c in two.creatives]
+    # the approval page the workers' thumbnails went into is the page re-made from the files (mkt register's check)
+    from mktcli.export.bundle import verify_bundle
+
+    verify_bundle(two.out_dir)
 
 
 def test_a_gpu_engine_or_a_plugin_that_does_not_say_so_keeps_to_threads():

@@ -32,11 +32,12 @@ _ROLE_ORDER = ["headline", "subhead", "apr", "perk", "cta", "disclaimer", "provi
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def write_approval(bundle_dir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def write_approval(bundle_dir: Path, manifest: dict[str, Any],
+                   thumbs: dict[str, tuple[bytes, tuple[int, int]]] | None = None) -> list[dict[str, Any]]:
     """Write approval.html and approval.md into the bundle (atomically); return their entries for `files`."""
     bundle_dir = Path(bundle_dir)
     entries = []
-    for name, text in (("approval.html", approval_html(bundle_dir, manifest)),
+    for name, text in (("approval.html", approval_html(bundle_dir, manifest, thumbs)),
                        ("approval.md", approval_markdown(bundle_dir, manifest))):
         entries.append(write_listed(bundle_dir, name, text.encode("utf-8")))
     return entries
@@ -140,11 +141,12 @@ def _text_of(bundle_dir: Path, c: dict) -> str:
         return "\n".join(str(v) for v in (c.get("texts") or {}).values())
 
 
-def thumbnail(path: Path, px: int = THUMB_PX) -> tuple[bytes, tuple[int, int]]:
-    """A small JPEG of an image file (deterministic: same file → same bytes)."""
+def thumbnail(source: Path | bytes, px: int = THUMB_PX) -> tuple[bytes, tuple[int, int]]:
+    """A small JPEG of an image file, or of its bytes (deterministic: same file → same bytes; a render worker makes
+    it from the bytes it just encoded, the page from the file: the same thumbnail)."""
     from PIL import Image
 
-    with Image.open(path) as im:
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
         im.draft("RGB", (px, px))   # JPEG: decode at a reduced scale, much faster for big posters
         if im.mode in ("RGBA", "LA", "P"):
             im = im.convert("RGBA")
@@ -270,7 +272,8 @@ def _links_html(c: dict) -> str:
     return " · ".join(f'<a href="{_href(p)}">{escape(k)}</a>' for k, p in links if p)
 
 
-def _card_html(bundle_dir: Path, c: dict, status: str) -> str:
+def _card_html(bundle_dir: Path, c: dict, status: str,
+               thumbs: dict[str, tuple[bytes, tuple[int, int]]] | None = None) -> str:
     cid = str(c.get("id", ""))
     badge = {"ready": "ready", "blocked": "BLOCKED · error-level check failed",
              "allowed": "ready · errors allowed"}[status]
@@ -281,7 +284,8 @@ def _card_html(bundle_dir: Path, c: dict, status: str) -> str:
         body = f'<pre class="text">{escape(_text_of(bundle_dir, c))}</pre>'
     else:
         try:
-            data, (w, h) = thumbnail(safe_join(bundle_dir, str(c["path"])))
+            known = (thumbs or {}).get(str(c.get("sha256")))   # made by the worker that encoded the file
+            data, (w, h) = known or thumbnail(safe_join(bundle_dir, str(c["path"])))
             body = (f'<img src="data:image/jpeg;base64,{base64.b64encode(data).decode("ascii")}" width="{w}" '
                     f'height="{h}" alt="{escape(str(c.get("segment", "")))} {escape(str(c.get("channel", "")))}">')
         except Exception as e:  # noqa: BLE001 — a missing or broken file is shown, not fatal
@@ -296,7 +300,8 @@ def _card_html(bundle_dir: Path, c: dict, status: str) -> str:
             f'{_provenance_html(c)}<div class="sub">{_links_html(c)}</div></article>')
 
 
-def approval_html(bundle_dir: Path, manifest: dict[str, Any]) -> str:
+def approval_html(bundle_dir: Path, manifest: dict[str, Any],
+                  thumbs: dict[str, tuple[bytes, tuple[int, int]]] | None = None) -> str:
     """The approval page as a string: one file, no external resources, images as base64 JPEG thumbnails."""
     bundle_dir = Path(bundle_dir)
     brief = manifest.get("brief") or {}
@@ -334,7 +339,7 @@ def approval_html(bundle_dir: Path, manifest: dict[str, Any]) -> str:
                      + (f" · {blocked_here} blocked" if blocked_here else "") + '</span></h2><div class="grid">')
         images = [c for c in items if c.get("format") != "text"]
         texts = [c for c in items if c.get("format") == "text"]
-        parts += [_card_html(bundle_dir, c, st.get(c.get("id"), "ready")) for c in images + texts]
+        parts += [_card_html(bundle_dir, c, st.get(c.get("id"), "ready"), thumbs) for c in images + texts]
         parts.append("</div></section>")
     if manifest.get("failures"):
         parts.append('<section id="failures"><h2>Failures · 未生成</h2><table class="list"><tr><th>segment</th>'
