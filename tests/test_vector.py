@@ -300,3 +300,21 @@ def test_an_edit_that_no_longer_matches_stops_the_script():
                                                 {"match": "M9 9", "set": {"stroke": "{fill}", "d": "M3 3h1"}}]})
     assert "M1 1" not in out and 'filter="url(#f)"' not in out and 'd="M3 3h1"' in out
     assert 'id="f"' not in out and 'id="a"' not in out and 'id="b"' not in out   # unused defs dropped
+
+
+def test_object_geometry_is_kept_on_disk_and_read_back(tmp_path, monkeypatch):
+    """The content box (one render of the SVG) is cached by the SVG's bytes: a new process reads it back."""
+    monkeypatch.setenv("MKT_CACHE", str(tmp_path))
+    vector._geometry.cache_clear()
+    first = vector._geometry("tractor")
+    files = list((tmp_path / "visuals").glob("tractor-geometry-*.json"))
+    assert len(files) == 1
+    vector._geometry.cache_clear()
+    monkeypatch.setattr(vector, "_measure_box", lambda *a: (_ for _ in ()).throw(AssertionError("re-measured")))
+    assert vector._geometry("tractor") == first
+    files[0].write_text("not json", encoding="utf-8")
+    vector._geometry.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("MKT_CACHE", str(tmp_path))
+    assert vector._geometry("tractor") == first                 # a damaged entry is measured again
+    vector._geometry.cache_clear()

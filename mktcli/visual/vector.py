@@ -145,7 +145,40 @@ def _parse(name: str) -> Any:
 
 
 def _tree_size(name: str) -> tuple[int, int]:
-    return tuple(_tree(name).int_size())  # the SVG's width/height (its viewBox is mapped onto them)
+    return _geometry(name)[1]
+
+
+@lru_cache(maxsize=None)
+def _geometry(name: str) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+    """(content box, SVG size) of an object. Finding the box renders the SVG once (10–20 ms); every poster run
+    needs the boxes of the objects it places (their aspect sizes the group), so they are kept on disk, keyed by the
+    SVG's bytes, beside the rasterised objects."""
+    import hashlib
+    import json
+    import os
+    import tempfile
+
+    from ..paths import cache_root
+
+    digest = hashlib.sha256(_info(name).path.read_bytes()).hexdigest()[:16]
+    cached = cache_root() / "visuals" / f"{name}-geometry-{digest}.json"
+    try:
+        box, size = json.loads(cached.read_text(encoding="utf-8"))
+        if len(box) == 4 and len(size) == 2:
+            return tuple(float(v) for v in box), (int(size[0]), int(size[1]))
+    except (OSError, ValueError, TypeError):
+        pass
+    size = tuple(_tree(name).int_size())  # the SVG's width/height (its viewBox is mapped onto them)
+    box = _measure_box(name, size)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump([box, size], f)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return box, size
 
 
 def _render(name: str, scale: float, dx: float, dy: float, size: tuple[int, int]) -> Image.Image:
@@ -157,9 +190,12 @@ def _render(name: str, scale: float, dx: float, dy: float, size: tuple[int, int]
     return im.convert("RGBA") if im.mode != "RGBA" else im
 
 
-@lru_cache(maxsize=None)
 def _content_box(name: str) -> tuple[float, float, float, float]:
-    vw, vh = _tree_size(name)
+    return _geometry(name)[0]
+
+
+def _measure_box(name: str, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    vw, vh = size
     s = _REFERENCE_PX / vh
     w, h = max(1, round(vw * s)), _REFERENCE_PX
     bbox = _render(name, s, 0.0, 0.0, (w, h)).getchannel("A").getbbox()
