@@ -55,3 +55,12 @@ def ctrl_c_reaches_child() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on the tiny chat models trained for the run (the chat_models fixture, ~20 s once) are slow."""
+    import pytest
+
+    for item in items:
+        if "chat_models" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

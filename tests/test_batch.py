@@ -179,6 +179,7 @@ def test_fail_fast_and_duplicate_names(tmp_path, capsys):
     assert code == 3 and s["stopped_early"] and s["rendered"] == 0 and not (tmp_path / "out2").exists()
 
 
+@pytest.mark.slow
 def test_killed_batch_resumes_to_the_same_bytes(tmp_path):
     src = make_briefs(tmp_path / "briefs", 6, seed=5)[0].parent
     env = {**EPOCH, "MKT_HOME": str(tmp_path / "home")}
@@ -224,6 +225,7 @@ def test_interrupt_keeps_finished_work(tmp_path):
     assert again.returncode == 0 and _summary(_events(again.stdout))["cached"] >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("accelerate") is None and not Path(sys.executable).with_name("accelerate").exists(),
                     reason="accelerate is in the test extra")
 def test_accelerate_launch_two_processes_shard_and_merge_to_the_single_process_result(tmp_path):

@@ -259,6 +259,7 @@ def test_no_layers_option(tmp_path, write_brief):
     assert not list(res.out_dir.rglob("*.psd")) and not list(res.out_dir.rglob("*.svg"))
 
 
+@pytest.mark.slow
 # ---- killed mid-way --------------------------------------------------------------------------------------------
 def test_killed_run_leaves_no_manifest_and_the_next_run_finishes(tmp_path, write_brief):
     p = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户, 种植户, 渔民, 个体户]")

@@ -30,6 +30,7 @@ palette: {primary: "#F6F1E7", primary_dark: "#E9E0CF", accent: "#C8102E", accent
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("brand,apr,channels", [
     ("default", "4.35%", "[splash_1080x1920, app_banner, moments_square, dsp_728x90]"),
     ("light.yaml", "3.65%-18%", "[oceanengine_h, dsp_300x250, dsp_970x250, wechat_cover]"),

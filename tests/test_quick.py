@@ -349,6 +349,7 @@ def test_poster_watch_ctrl_c_exits_0(monkeypatch, write_brief, tmp_path):
 
 # ------------------------------------------------------------------------------------------- the llm path
 
+@pytest.mark.slow
 def test_llm_fills_the_gaps_and_the_rule_facts_win(tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")

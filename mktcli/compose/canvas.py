@@ -91,8 +91,9 @@ class Canvas:
         line = Image.fromarray(a[None, :] if side in ("left", "right") else a[:, None])
         self._paste("scrim", dark, (0, 0, self.W, self.H), line.resize((self.W, self.H), Image.NEAREST))
 
-    def _paste(self, role: str, fill, box, mask: Image.Image, kind: str = "shape") -> None:
-        """Paint `fill` through `mask` at `box` (every shape goes through here, so layers can be recorded)."""
+    def _paste(self, role: str, fill, box, mask: Image.Image | None, kind: str = "shape") -> None:
+        """Paint `fill` through `mask` at `box` (None: solid) — every shape goes through here, so layers can be
+        recorded."""
         self.img.paste(fill, box, mask)
         if self.rec is not None:
             self.rec.paint(role, fill, box, mask, kind)
@@ -113,21 +114,48 @@ class Canvas:
     def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False,
                  role: str = "shape") -> None:
         x0, y0, x1, y1 = box
+        ox, oy = int(round(x0)), int(round(y0))
+        w, h = int(x1 - x0) + 2, int(y1 - y0) + 2
+        # the shape's inside, away from its rounded corners and antialiased edge: there the mask is `alpha` all over
+        k = int(radius) + 2
+        inner = (k, k, w - k, h - k)
         if shadow:  # drawn and blurred at quarter size: a soft shadow needs no detail, and blur is costly
             pad = int(max(2, radius * 0.6))
             q = 4
-            w, h = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
-            m = Image.new("L", (max(1, w // q), max(1, h // q)), 0)
-            ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (w - 2 * pad) / q,
-                                                 (h - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
-            m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q))).resize((w, h), Image.BILINEAR)
-            ox, oy = int(x0) - 2 * pad, int(y0) - 2 * pad
-            self._paste(role, (0, 0, 0), (ox, oy, ox + w, oy + h), m)
-        w, h = int(x1 - x0) + 2, int(y1 - y0) + 2
+            sw, sh = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
+            m = Image.new("L", (max(1, sw // q), max(1, sh // q)), 0)
+            ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (sw - 2 * pad) / q,
+                                                 (sh - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
+            m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q))).resize((sw, sh), Image.BILINEAR)
+            sx, sy = int(x0) - 2 * pad, int(y0) - 2 * pad
+            if alpha == 255:   # the opaque shape covers the shadow's middle: paint only the frame around it
+                cover = (ox + inner[0] - sx, oy + inner[1] - sy, ox + inner[2] - sx, oy + inner[3] - sy)
+                self._paste_framed(role, (0, 0, 0), sx, sy, m, cover, fill_inside=False)
+            else:
+                self._paste(role, (0, 0, 0), (sx, sy, sx + sw, sy + sh), m)
         m = Image.new("L", (w, h), 0)
         ImageDraw.Draw(m).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=alpha)
-        ox, oy = int(round(x0)), int(round(y0))
-        self._paste(role, tuple(fill), (ox, oy, ox + w, oy + h), m)
+        if alpha == 255:
+            self._paste_framed(role, tuple(fill), ox, oy, m, inner, fill_inside=True)
+        else:
+            self._paste(role, tuple(fill), (ox, oy, ox + w, oy + h), m)
+
+    def _paste_framed(self, role: str, fill, ox: int, oy: int, mask: Image.Image, inside: tuple[int, int, int, int],
+                      fill_inside: bool) -> None:
+        """Paste `fill` through `mask` at (ox, oy) where the mask is 255 all over `inside` (mask coordinates): the
+        frame around it through the mask, the inside as a plain fill (or not at all: what an opaque shape covers
+        next). The same pixels as one masked paste, for a fraction of the work on a large card or plate."""
+        w, h = mask.size
+        ix0, iy0 = max(0, inside[0]), max(0, inside[1])
+        ix1, iy1 = min(w, inside[2]), min(h, inside[3])
+        if ix1 - ix0 < 16 or iy1 - iy0 < 16:   # small: one paste is cheaper than five
+            self._paste(role, fill, (ox, oy, ox + w, oy + h), mask)
+            return
+        for a, b, c, d in ((0, 0, w, iy0), (0, iy1, w, h), (0, iy0, ix0, iy1), (ix1, iy0, w, iy1)):
+            if c > a and d > b:
+                self._paste(role, fill, (ox + a, oy + b, ox + c, oy + d), mask.crop((a, b, c, d)))
+        if fill_inside:
+            self._paste(role, fill, (ox + ix0, oy + iy0, ox + ix1, oy + iy1), None)
 
     def _on(self, fill: RGB, *preferred: str) -> RGB:
         """Text colour for a solid fill: the first of the brand's choices that reaches 4.5:1, else light or dark."""

@@ -77,6 +77,8 @@ class Layer:
             crop = (cx0 - box[0], cy0 - box[1], cx1 - box[0], cy1 - box[1])
             if isinstance(fill, Image.Image):       # a picture with its own alpha (logo)
                 piece = fill.crop(crop)
+            elif mask is None:                      # a solid piece (the inside of a card or plate)
+                piece = Image.new("RGBA", (cx1 - cx0, cy1 - cy0), (*fill[:3], 255))
             else:
                 piece = Image.new("RGBA", (cx1 - cx0, cy1 - cy0), (*fill[:3], 0))
                 piece.putalpha(mask.crop(crop))
