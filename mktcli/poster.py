@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -502,9 +503,11 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
         return Failure(job.segment.name, job.channel.name, e)
 
 
-# what forked workers render with: set just before the pool forks, so each worker inherits the prepared renderer
-# (brief, copy, fonts, caches) instead of preparing its own
-_FORKED: tuple[PosterRenderer, list[Job], Path, bool] | None = None
+# what forked workers render with, by run: set just before a run's pool forks, so each worker inherits the prepared
+# renderer (brief, copy, fonts, caches) instead of preparing its own; keyed so that two runs in one program (threads
+# of a library user) never read each other's
+_FORKED: dict[int, tuple[PosterRenderer, list[Job], Path, bool]] = {}
+_runs = itertools.count(1)
 
 
 def _forked_worker_init() -> None:
@@ -513,11 +516,11 @@ def _forked_worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: no traceback per worker
 
 
-def _render_forked(i: int) -> tuple[Creative | Failure, dict[str, tuple[float, int]]]:
-    """Job i in a forked worker: its outcome (errors made picklable) and the worker's phase timings for it."""
+def _render_forked(run: int, i: int) -> tuple[Creative | Failure, dict[str, tuple[float, int]]]:
+    """Job i of a run in a forked worker: its outcome (errors made picklable) and the worker's phase timings."""
     import pickle
 
-    renderer, job_list, bundle_dir, layered = _FORKED
+    renderer, job_list, bundle_dir, layered = _FORKED[run]
     timings.reset()
     outcome = render_poster(renderer, job_list[i], bundle_dir, layered)
     if isinstance(outcome, Failure):
@@ -542,17 +545,17 @@ def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: P
     `workers` forked processes (the work is Python and Pillow: threads would share one core), the largest canvases
     first so that no worker is left with a splash at the end; otherwise threads, which a GPU engine needs (one
     device, one process). Rendering is deterministic: the bytes are the same either way."""
-    global _FORKED
     if workers > 1 and len(job_list) > 1 and _can_fork(renderer):
         import multiprocessing as mp
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        _FORKED = (renderer, job_list, bundle_dir, layered)
+        run = next(_runs)
+        _FORKED[run] = (renderer, job_list, bundle_dir, layered)
         order = sorted(range(len(job_list)), key=lambda i: -job_list[i].channel.width * job_list[i].channel.height)
         pool = ProcessPoolExecutor(max_workers=min(workers, len(job_list)), mp_context=mp.get_context("fork"),
                                    initializer=_forked_worker_init)
         try:
-            pending = {pool.submit(_render_forked, i): i for i in order}
+            pending = {pool.submit(_render_forked, run, i): i for i in order}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in sorted(finished, key=lambda f: pending[f]):
@@ -562,7 +565,7 @@ def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: P
                     yield i, outcome
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            _FORKED = None
+            _FORKED.pop(run, None)
         return
     with ThreadPoolExecutor(max_workers=workers) as tpool:
         yield from enumerate(tpool.map(lambda j: render_poster(renderer, j, bundle_dir, layered), job_list))

@@ -1,7 +1,7 @@
 """Where a run's time went: `mkt poster --timings` (or MKT_TIMINGS=1) prints it, `--json` carries it, and
 benchmarks/bundle.py records it.
 
-Phases are always measured (two clock reads each, nothing to switch on). A phase that runs in worker threads adds
+Phases are always measured (two clock reads each, nothing to switch on). A phase that runs in render workers adds
 up across them, so per-creative phases can sum to more than the wall time: they say where the work went, the
 `wall` line says how long the user waited."""
 from __future__ import annotations

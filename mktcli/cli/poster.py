@@ -25,7 +25,7 @@ def poster(
     engine: EngineOpt = None,
     variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=512, help="Parallel render threads (default: up to 4).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=512, help="Parallel render workers: processes for the CPU engines, threads for a GPU engine (default: one per core, up to 4).")] = None,
     model: ModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
@@ -125,7 +125,7 @@ def poster(
 
 
 def _timings_table(err, spent: dict) -> None:
-    """The phases as a table on stderr: seconds (summed over render threads), share of the wall time, calls."""
+    """The phases as a table on stderr: seconds (summed over the render workers), share of the wall time, calls."""
     from rich.table import Table
 
     wall = spent.get("wall") or 0.0
@@ -138,7 +138,7 @@ def _timings_table(err, spent: dict) -> None:
         share = f"{100 * row['seconds'] / wall:.0f}" if wall else ""
         t.add_row(row["phase"], f"{row['seconds']:.3f}", share, str(row["calls"]))
     err.print(t)
-    err.print("[dim]per-poster phases add up over the render threads, so they can sum past the wall time[/dim]")
+    err.print("[dim]per-poster phases add up over the render workers, so they can sum past the wall time[/dim]")
 
 
 def _watch(brief: Path, options: dict) -> int:
