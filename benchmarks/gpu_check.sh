@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The device check for the diffusers engine, as one script (run on a lent GPU machine from the repo root):
+#   0. the NVIDIA probe behind `auto` finds the GPU (and auto picks diffusers);
 #   1. the CUDA path of `mkt poster --engine diffusers` end to end, on a tiny random pipeline saved to disk;
 #   2. `mkt poster --engine diffusers` without CUDA visible: the clear error, exit 2;
 #   3. benchmarks/diffusion.py on the full-size Qwen-Image architecture (random weights).
@@ -31,6 +32,8 @@ models:
       quality: {steps: 4, cfg: 4.0}
 """)
 PY
+echo "== 0. the NVIDIA probe (mktcli/gpu.py) finds this GPU, and auto picks diffusers"
+python3 -c "from mktcli.gpu import nvidia_gpu_present as p, driver_files as d, nvml_device_count as n; from mktcli.visual.base import resolve_engine_name as r; print('probe', p(), 'driver files', d(), 'nvml', n()); print(r('auto', False))"
 echo "== 1. mkt poster --engine diffusers on CUDA (tiny pipeline)"
 time python3 -m mktcli poster examples/briefs/farm-loan.yaml -o "$OUT/poster" --engine diffusers \
   --model /tmp/tiny-qwen-image --json > "$OUT/poster.json"; echo "exit $?"
