@@ -401,14 +401,9 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
 
 def _watch_parent(parent: int) -> None:
     """In a worker: exit when the batch process is gone (killed), instead of rendering on for nobody."""
-    import threading
+    from .workers import watch_parent
 
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+    watch_parent(parent)
 
 
 def default_jobs(plan: Plan, opts: BatchOptions) -> int:

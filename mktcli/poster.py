@@ -510,10 +510,14 @@ _FORKED: dict[int, tuple[PosterRenderer, list[Job], Path, bool]] = {}
 _runs = itertools.count(1)
 
 
-def _forked_worker_init() -> None:
+def _forked_worker_init(parent: int) -> None:
     import signal
 
+    from .workers import forget_inherited_locks, watch_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: no traceback per worker
+    forget_inherited_locks()   # the parent's bundle lock stays the parent's: a killed run frees its bundle
+    watch_parent(parent)       # … and its workers leave with it
 
 
 def _render_forked(run: int, i: int) -> tuple[Creative | Failure, dict[str, tuple[float, int]]]:
@@ -553,7 +557,7 @@ def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: P
         _FORKED[run] = (renderer, job_list, bundle_dir, layered)
         order = sorted(range(len(job_list)), key=lambda i: -job_list[i].channel.width * job_list[i].channel.height)
         pool = ProcessPoolExecutor(max_workers=min(workers, len(job_list)), mp_context=mp.get_context("fork"),
-                                   initializer=_forked_worker_init)
+                                   initializer=_forked_worker_init, initargs=(os.getpid(),))
         try:
             pending = {pool.submit(_render_forked, run, i): i for i in order}
             while pending:

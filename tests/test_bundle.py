@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,22 +260,42 @@ def test_no_layers_option(tmp_path, write_brief):
     assert not list(res.out_dir.rglob("*.psd")) and not list(res.out_dir.rglob("*.svg"))
 
 
-@pytest.mark.slow
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (Linux /proc; [] elsewhere)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 # ---- killed mid-way --------------------------------------------------------------------------------------------
-def test_killed_run_leaves_no_manifest_and_the_next_run_finishes(tmp_path, write_brief):
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])   # one thread; two forked render workers
+def test_killed_run_leaves_no_manifest_and_the_next_run_finishes(tmp_path, write_brief, jobs):
     p = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户, 种植户, 渔民, 个体户]")
                     .replace("[app_banner, moments_16x9]",
                              "[splash_1080x1920, oceanengine_v, kuaishou_v, app_banner, moments_16x9, sms]"))
     out = tmp_path / "o"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "mktcli", "poster", str(p), "-o", str(out), "-j", "1", "--json"]
+    cmd = [sys.executable, "-m", "mktcli", "poster", str(p), "-o", str(out), "-j", jobs, "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bundle_dir = out / "test-loan"
     deadline = time.time() + 120
     while time.time() < deadline and not list(bundle_dir.rglob("*.psd")):
         time.sleep(0.05)
+    workers = _children(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # the workers leave with the run they worked for (and hold no bundle lock meanwhile: the re-run below would wait)
+    gone = time.time() + 10
+    while time.time() < gone and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "render workers outlived their run"
     written = list(bundle_dir.rglob("*.jpg"))
     assert written, "the run was killed before it wrote anything"
     assert not (bundle_dir / "manifest.json").exists()        # incomplete, and recognisably so
