@@ -538,9 +538,13 @@ def _render_forked(run: int, i: int) -> tuple[Creative | Failure, dict[str, tupl
 
 
 def _can_fork(renderer: PosterRenderer) -> bool:
+    """Linux and the BSDs: fork is safe and cheap there. macOS can fork but its system libraries are not fork-safe
+    (CPython itself spawns there), Windows cannot: threads."""
     import multiprocessing as mp
+    import sys
 
-    return getattr(renderer.engine, "forkable", False) and "fork" in mp.get_all_start_methods()
+    return (getattr(renderer.engine, "forkable", False) and sys.platform not in ("darwin", "win32")
+            and "fork" in mp.get_all_start_methods())
 
 
 def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: Path, layered: bool,
