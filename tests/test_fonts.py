@@ -45,3 +45,15 @@ def test_unknown_font_id():
     with pytest.raises(FontError) as ei:
         FontStack(["nope"])
     assert "sans" in ei.value.hint
+
+
+def test_the_contrast_sampler_percentiles_are_numpys():
+    import numpy as np
+
+    from mktcli.compose.color import _percentiles_2_98
+
+    rng = np.random.default_rng(1)
+    for k in range(3000):
+        n = int(rng.integers(1, 5000))
+        x = rng.random(n) if k % 3 else rng.integers(0, 5, n).astype(float) / 7   # ties, tiny arrays
+        assert np.array_equal(_percentiles_2_98(x), np.percentile(x, [2, 98]))

@@ -42,9 +42,26 @@ def worst_contrast(img: Image.Image, box, color: RGB) -> float:
     step = max(1, int(np.sqrt(region.shape[0] * region.shape[1] / 4096)))  # sample ~4k pixels
     px = region[::step, ::step].reshape(-1, 3)
     lum = _LUT[0][px[:, 0]] + _LUT[1][px[:, 1]] + _LUT[2][px[:, 2]]
-    lo, hi = np.percentile(lum, [2, 98])
+    lo, hi = _percentiles_2_98(lum)
     lt = float(luminance(color))
     return min(contrast(lt, float(lo)), contrast(lt, float(hi)))
+
+
+_Q = np.array([0.02, 0.98])
+
+
+def _percentiles_2_98(x: np.ndarray) -> np.ndarray:
+    """np.percentile(x, [2, 98]) — the same numbers (its 'linear' method and its interpolation formula, tested
+    against it), without its generality: a third of the time, and every text on every poster asks."""
+    n = x.shape[0]
+    v = _Q * (n - 1)
+    lo = np.floor(v).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate([lo, hi])))
+    a, b = part[lo], part[hi]
+    t = v - lo
+    d = b - a
+    return np.where(t >= 0.5, b - d * (1 - t), a + d * t)
 
 
 # Per-channel linear-light contributions for every 8-bit value: luminance of many pixels by table lookup.
