@@ -698,11 +698,14 @@ class Solver:
         # the picture keeps its share ('share') wherever that holds the creative at all; only where it cannot do the
         # text columns take the whole width ('full')
         modes = ["share", "full"] if any(col.width is None for col in c.family.columns) else ["share"]
+        headed = None   # the best attempt that keeps the headline
         for mode in modes:
             for keep in self.candidates():
                 a = self.best_b(keep, mode)
                 if a is None:
                     continue
+                if keep.get("headline", True) and (headed is None or a["b"] > headed["b"]):
+                    headed = a
                 if a["b"] >= comfort:
                     best = a
                     break
@@ -712,6 +715,11 @@ class Solver:
                 break
         if best is None:
             raise self._why()
+        if headed is not None and not best["keep"].get("headline", True):
+            # the headline is left out only where it cannot be kept at all: kept, this family holds the creative
+            # cramped, and plan() hands it to a family that holds it comfortably, headline and all (a 728×90 strip
+            # showed the offer and a picture in an empty stretch where the headline had room)
+            best = headed
         plan = self.place(best)
         plan.cramped = best["b"] < comfort
         return plan
