@@ -274,8 +274,12 @@ def main() -> int:
           f"registry): {bundle:.1f} creatives/s")
     if why:
         print(f"chromium baseline skipped: {why}")
-    ok_ratio = ("met" if all(steady[n] / chrome[n] >= 10 for n in chrome) else "MISSED") if chrome else "n/a"
-    print(f"targets: ≥10× Chromium {ok_ratio}; ≥30 creatives/s for the bundle {'met' if bundle >= 30 else 'MISSED'}")
+    ok_ratio = ("met" if all(steady[n] / chrome[n] >= 5 for n in chrome) else "MISSED") if chrome else "n/a"
+    big = "splash_1080x1920"
+    over_ratio = (1000 / steady[big] - 1000 / encoded[big]) / (1000 / encoded[big])
+    print(f"targets: overhead ≤ 1.5× the encode at 1080×1920 {'met' if over_ratio <= 1.5 else 'MISSED'} "
+          f"({over_ratio:.2f}×); ≥5× Chromium {ok_ratio}; ≥30 creatives/s for the bundle "
+          f"{'met' if bundle >= 30 else 'MISSED'}")
     return 0
 
 

@@ -3,12 +3,12 @@ CTA. Sizes and boxes come from the plan; colours are chosen here on the actual p
 when the picture does not allow it). Plates and cards are opaque: nothing of the picture shows through a figure."""
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from . import shapes
 from .canvas import Box, Canvas, Placed
-from .color import RGB, contrast, hex_rgb, luminance, rgb_hex, worst_contrast
+from .color import RGB, contrast, hex_rgb, luminance, rgb_hex
 from .flow import Content, Plan, Slot
-
 
 BAND_ALPHA = 200   # the legal band's opacity: dark enough for small print, the picture still felt through it
 
@@ -77,7 +77,7 @@ class Painter(Canvas):
         contrast on the actual pixels stays at 4.5:1 or more."""
         for t in (0.35, 0.25, 0.15):
             quiet = tuple(int(round(c * (1 - t) + b * t)) for c, b in zip(color, band))
-            c = worst_contrast(self.img, box, quiet)
+            c = self.worst(box, quiet)
             if c >= 4.5:
                 return quiet, c
         return color, con
@@ -112,6 +112,7 @@ class Painter(Canvas):
         if m.data.get("logo"):
             im = t.logo.resize((max(1, int(m.w)), max(1, int(m.h))), Image.LANCZOS).convert("RGBA")
             self.img.paste(im, (int(x), int(y0)), im)
+            self._ranges.clear()
             if self.rec is not None:
                 self.rec.picture("logo", im, (int(x), int(y0)))
             self.placed.append(Placed("logo", t.brand_name, (x, y0, x + im.width, y0 + im.height)))
@@ -152,7 +153,7 @@ class Painter(Canvas):
             cands = ([pal.primary, pal.primary_dark, pal.dark] if slot.on_card else [pal.accent, pal.light])
 
             def reads(col: RGB, size: float) -> bool:
-                c = contrast(_lum(col), _lum(surface)) if surface else worst_contrast(self.img, plate_box, col)
+                c = contrast(_lum(col), _lum(surface)) if surface else self.worst(plate_box, col)
                 return c >= self.need(size)
 
             fig_col = next((hex_rgb(c) for c in cands if reads(hex_rgb(c), d)), None)
@@ -188,7 +189,7 @@ class Painter(Canvas):
             fx = self._aligned_x(inner, fig_w, slot.align)
         lab_box = (lab_x, lab_base - lab, lab_x + lab_w, lab_base + lab * 0.2)
         fig_box = (fx, base - asc, fx + fig_w, base + d * 0.05)
-        lab_con, fig_con = worst_contrast(self.img, lab_box, lab_col), worst_contrast(self.img, fig_box, fig_col)
+        lab_con, fig_con = self.worst(lab_box, lab_col), self.worst(fig_box, fig_col)
         if h.label:
             self._text(fig_role, small, (lab_x, lab_base), h.label, lab, lab_col)
             self.placed.append(Placed(lab_role, h.label, lab_box, lab, small.ids, rgb_hex(lab_col), lab_con))
@@ -208,7 +209,7 @@ class Painter(Canvas):
 
     def _label_on_picture(self, box: Box) -> RGB:
         light, dark = hex_rgb(self.pal.light), hex_rgb(self.pal.dark)
-        return light if worst_contrast(self.img, box, light) >= worst_contrast(self.img, box, dark) else dark
+        return light if self.worst(box, light) >= self.worst(box, dark) else dark
 
     def perks(self, slot: Slot) -> None:
         g = slot.m.data
@@ -231,15 +232,13 @@ class Painter(Canvas):
                 cbox = (x, y, x + w, y + chip_h)
                 self._rounded(cbox, fill, radius=chip_h / 2, role="perks")
                 if not on_card:   # a thin accent ring separates the chip from a dark picture
-                    ox, oy = int(cbox[0]), int(cbox[1])
-                    ring = Image.new("L", (int(cbox[2]) - ox + 2, int(cbox[3]) - oy + 2), 0)
-                    ImageDraw.Draw(ring).rounded_rectangle([cbox[0] - ox, cbox[1] - oy, cbox[2] - ox, cbox[3] - oy],
-                                                           radius=chip_h / 2, outline=255,
-                                                           width=max(1, int(size * 0.08)))
-                    self._paste("perks", hex_rgb(self.pal.accent), (ox, oy, ox + ring.width, oy + ring.height), ring)
+                    ox, oy, ox1, oy1 = (int(round(v)) for v in cbox)
+                    if ox1 > ox and oy1 > oy:
+                        ring = shapes.ring(ox1 - ox, oy1 - oy, chip_h / 2, max(1.0, size * 0.08))
+                        self._paste("perks", hex_rgb(self.pal.accent), (ox, oy, ox1, oy1), ring)
                 tw = stack.measure(text, size)
                 tx, base = x + (w - tw) / 2, y + (chip_h - (asc + desc)) / 2 + asc
-                con = worst_contrast(self.img, (tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), text_col)
+                con = self.worst((tx, y + chip_h * 0.2, tx + tw, y + chip_h * 0.8), text_col)
                 n = sum(1 for p in self.placed if p.role == "perk") + 1   # perk1, perk2 … as in the texts
                 self._text(f"perk{n}", stack, (tx, base), text, size, text_col)
                 self.placed.append(Placed("perk", text, cbox, size, stack.ids, rgb_hex(text_col), con))
@@ -262,7 +261,7 @@ class Painter(Canvas):
         col = self._on(hex_rgb(self.pal.accent), self.pal.accent_text)
         base = y0 + (h - (asc + desc)) / 2 + asc
         tb = (x0 + (w - tw) / 2, base - asc, x0 + (w + tw) / 2, base + desc)
-        con = worst_contrast(self.img, tb, col)
+        con = self.worst(tb, col)
         self._text("cta", stack, (x0 + (w - tw) / 2, base), self.t.cta, size, col)
         self.placed.append(Placed("cta", self.t.cta, btn, size, stack.ids, rgb_hex(col), con))
 

@@ -3,11 +3,13 @@ on the actual pixels, and the record of everything placed (for manifests, checks
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from .color import RGB, hex_rgb, rgb_hex, worst_contrast
+from . import shapes
+from .color import RGB, contrast_to_range, hex_rgb, luminance_range, rgb_hex
 from .fonts import FontStack
 from .text import Fitted
 
@@ -46,6 +48,24 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
 
+@lru_cache(maxsize=64)
+def _shadow_mask(sw: int, sh: int, pad: int, radius: float) -> Image.Image:
+    """A shadow's blurred mask at reduced size (a soft shadow needs no detail, and blur is costly): the same
+    button or card recurs across a brief's segments, so it is kept. Callers must not modify it."""
+    q = 8 if pad >= 24 else 4
+    m = Image.new("L", (max(1, sw // q), max(1, sh // q)), 0)
+    ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (sw - 2 * pad) / q,
+                                         (sh - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
+    return m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q)))
+
+
+def _frame(w: int, h: int, inside: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    """A w×h area less the rectangle `inside`, as at most four rectangles."""
+    ix0, iy0, ix1, iy1 = max(0, inside[0]), max(0, inside[1]), min(w, inside[2]), min(h, inside[3])
+    return [r for r in ((0, 0, w, iy0), (0, iy1, w, h), (0, iy0, ix0, iy1), (ix1, iy0, w, iy1))
+            if r[2] > r[0] and r[3] > r[1]]
+
+
 class Canvas:
     """One poster being drawn: geometry, drawing helpers and the record of placed blocks."""
 
@@ -54,6 +74,9 @@ class Canvas:
         # RGB throughout (no RGBA round trip): translucent shapes are pasted through L masks. A copy, because
         # the background is shared by every segment of the brief.
         self.img = bg.copy() if bg.mode == "RGB" else bg.convert("RGB")
+        # the luminance range behind a box, kept until the next paint: colour choices ask about one box several
+        # times (light or dark text, a quieter shade, the label beside a figure)
+        self._ranges: dict[tuple[int, int, int, int], tuple[float, float] | None] = {}
         self.W, self.H = self.img.size
         self.pal = palette
         self.stacks = stacks
@@ -68,6 +91,13 @@ class Canvas:
             self.rec = LayerRecorder(self.img.copy())
 
     # ---- geometry ---------------------------------------------------------------------------------------------
+    def worst(self, box: Box, color: RGB) -> float:
+        """The lowest WCAG contrast of `color` on the pixels now behind `box` (color.worst_contrast)."""
+        key = tuple(int(round(v)) for v in box)
+        if key not in self._ranges:
+            self._ranges[key] = luminance_range(self.img, key)
+        return contrast_to_range(color, self._ranges[key])
+
     def _aligned_x(self, box: Box, width: float, align: str) -> float:
         if align == "center":
             return box[0] + (box[2] - box[0] - width) / 2
@@ -95,11 +125,13 @@ class Canvas:
         """Paint `fill` through `mask` at `box` (None: solid) — every shape goes through here, so layers can be
         recorded."""
         self.img.paste(fill, box, mask)
+        self._ranges.clear()
         if self.rec is not None:
             self.rec.paint(role, fill, box, mask, kind)
 
     def _text(self, role: str, stack: FontStack, xy: tuple[float, float], text: str, size: int, fill) -> float:
         """Draw a string (every glyph goes through here); returns its advance width."""
+        self._ranges.clear()
         if self.rec is None:
             return stack.draw(self.img, xy, text, size, fill)
         self.rec.runs(role, stack.place_runs(xy, text, size), size, fill)
@@ -109,53 +141,48 @@ class Canvas:
         """A translucent rectangle of `color` over `box`."""
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         if x1 > x0 and y1 > y0:
-            self._paste(role, color, (x0, y0, x1, y1), Image.new("L", (x1 - x0, y1 - y0), alpha))
+            # drawn with an RGBA fill: the same pixels as a paste through a flat mask, in half the time
+            ImageDraw.Draw(self.img, "RGBA").rectangle((x0, y0, x1 - 1, y1 - 1), fill=(*color[:3], alpha))
+            self._ranges.clear()
+            if self.rec is not None:
+                self.rec.paint(role, color, (x0, y0, x1, y1), Image.new("L", (x1 - x0, y1 - y0), alpha))
 
     def _rounded(self, box: Box, fill, radius: float, alpha: int = 255, shadow: bool = False,
                  role: str = "shape") -> None:
-        x0, y0, x1, y1 = box
-        ox, oy = int(round(x0)), int(round(y0))
-        w, h = int(x1 - x0) + 2, int(y1 - y0) + 2
-        # the shape's inside, away from its rounded corners and antialiased edge: there the mask is `alpha` all over
-        k = int(radius) + 2
-        inner = (k, k, w - k, h - k)
-        if shadow:  # drawn and blurred at quarter size: a soft shadow needs no detail, and blur is costly
-            pad = int(max(2, radius * 0.6))
-            q = 4
-            sw, sh = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
-            m = Image.new("L", (max(1, sw // q), max(1, sh // q)), 0)
-            ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (sw - 2 * pad) / q,
-                                                 (sh - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
-            m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q))).resize((sw, sh), Image.BILINEAR)
-            sx, sy = int(x0) - 2 * pad, int(y0) - 2 * pad
-            if alpha == 255:   # the opaque shape covers the shadow's middle: paint only the frame around it
-                cover = (ox + inner[0] - sx, oy + inner[1] - sy, ox + inner[2] - sx, oy + inner[3] - sy)
-                self._paste_framed(role, (0, 0, 0), sx, sy, m, cover, fill_inside=False)
-            else:
-                self._paste(role, (0, 0, 0), (sx, sy, sx + sw, sy + sh), m)
-        m = Image.new("L", (w, h), 0)
-        ImageDraw.Draw(m).rounded_rectangle([0, 0, x1 - x0, y1 - y0], radius=radius, fill=alpha)
-        if alpha == 255:
-            self._paste_framed(role, tuple(fill), ox, oy, m, inner, fill_inside=True)
-        else:
-            self._paste(role, tuple(fill), (ox, oy, ox + w, oy + h), m)
-
-    def _paste_framed(self, role: str, fill, ox: int, oy: int, mask: Image.Image, inside: tuple[int, int, int, int],
-                      fill_inside: bool) -> None:
-        """Paste `fill` through `mask` at (ox, oy) where the mask is 255 all over `inside` (mask coordinates): the
-        frame around it through the mask, the inside as a plain fill (or not at all: what an opaque shape covers
-        next). The same pixels as one masked paste, for a fraction of the work on a large card or plate."""
-        w, h = mask.size
-        ix0, iy0 = max(0, inside[0]), max(0, inside[1])
-        ix1, iy1 = min(w, inside[2]), min(h, inside[3])
-        if ix1 - ix0 < 16 or iy1 - iy0 < 16:   # small: one paste is cheaper than five
-            self._paste(role, fill, (ox, oy, ox + w, oy + h), mask)
+        """An antialiased rounded rectangle over `box` (rounded to whole pixels), optionally with a soft shadow."""
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        w, h = x1 - x0, y1 - y0
+        if w < 1 or h < 1:
             return
-        for a, b, c, d in ((0, 0, w, iy0), (0, iy1, w, h), (0, iy0, ix0, iy1), (ix1, iy0, w, iy1)):
+        if shadow:
+            self._shadow(box, radius, alpha, role)
+        if w * h <= 40_000:   # a chip or a mark: one paste through its whole (cached) mask
+            self._paste(role, tuple(fill), (x0, y0, x1, y1), shapes.mask(w, h, radius, alpha))
+            return
+        for a, b, c, d, m in shapes.pieces(w, h, radius, alpha):   # a card: corners masked, the rest solid
+            self._paste(role, tuple(fill), (x0 + a, y0 + b, x0 + c, y0 + d), m)
+
+    def _shadow(self, box: Box, radius: float, alpha: int, role: str) -> None:
+        """A soft drop shadow (its mask blurred at reduced size, then scaled up where it shows). Under an opaque shape only what lies around it and under its rounded corners is scaled up and painted."""
+        x0, y0, x1, y1 = box
+        pad = int(max(2, radius * 0.6))
+        sw, sh = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
+        m = _shadow_mask(sw, sh, pad, round(radius, 2))
+        sx, sy = int(x0) - 2 * pad, int(y0) - 2 * pad
+        fx, fy = m.width / sw, m.height / sh
+        parts = [(0, 0, sw, sh)]
+        if alpha == 255:   # the shape's rectangle in shadow coordinates: around it, and under its rounded corners
+            r0, r1 = (int(round(x0)) - sx, int(round(y0)) - sy), (int(round(x1)) - sx, int(round(y1)) - sy)
+            w, h = r1[0] - r0[0], r1[1] - r0[1]
+            k = min(int(min(radius, w / 2, h / 2)) + 2, w // 2, h // 2)
+            if w >= 16 and h >= 16:
+                parts = _frame(sw, sh, (*r0, *r1)) + [
+                    (r0[0], r0[1], r0[0] + k, r0[1] + k), (r1[0] - k, r0[1], r1[0], r0[1] + k),
+                    (r0[0], r1[1] - k, r0[0] + k, r1[1]), (r1[0] - k, r1[1] - k, r1[0], r1[1])]
+        for a, b, c, d in parts:
             if c > a and d > b:
-                self._paste(role, fill, (ox + a, oy + b, ox + c, oy + d), mask.crop((a, b, c, d)))
-        if fill_inside:
-            self._paste(role, fill, (ox + ix0, oy + iy0, ox + ix1, oy + iy1), None)
+                part = m.resize((c - a, d - b), Image.BILINEAR, box=(a * fx, b * fy, c * fx, d * fy))
+                self._paste(role, (0, 0, 0), (sx + a, sy + b, sx + c, sy + d), part)
 
     def _on(self, fill: RGB, *preferred: str) -> RGB:
         """Text colour for a solid fill: the first of the brand's choices that reaches 4.5:1, else light or dark."""
@@ -231,7 +258,7 @@ class Canvas:
         best = None
         for key in order:
             col = hex_rgb(getattr(self.pal, key))
-            c = worst_contrast(self.img, box, col)
+            c = self.worst(box, col)
             if c >= need:
                 return col, c
             if best is None or c > best[1]:
@@ -247,7 +274,7 @@ class Canvas:
                      hex_rgb(options[-1]))
         pad = size * 0.25
         self._rounded((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), plate, radius=pad, role=role)
-        return col, worst_contrast(self.img, box, col)
+        return col, self.worst(box, col)
 
     def _draw_lines(self, role: str, fitted: Fitted, stack: FontStack, box: Box, align: str, text: str,
                     prefer: str = "light", color: RGB | None = None) -> Placed:
@@ -259,7 +286,7 @@ class Canvas:
             self.calm_under(text_box, fitted.size, role)
             color, con = self._text_color(text_box, fitted.size, prefer, role)
         else:
-            con = worst_contrast(self.img, text_box, color)
+            con = self.worst(text_box, color)
         y = y_top + ascent
         for line in fitted.lines:
             w = stack.measure(line, fitted.size)

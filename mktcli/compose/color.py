@@ -33,18 +33,34 @@ def contrast(l1: float, l2: float) -> float:
 def worst_contrast(img: Image.Image, box, color: RGB) -> float:
     """Lowest contrast between `color` and the background in `box` (2nd/98th luminance percentiles, so a few
     anti-aliased pixels don't decide it)."""
+    return contrast_to_range(color, luminance_range(img, box))
+
+
+def contrast_to_range(color: RGB, rng: tuple[float, float] | None) -> float:
+    """The lower of `color`'s contrasts with the darkest and the lightest of a background (luminance_range)."""
+    if rng is None:
+        return 21.0
+    lt = float(luminance(color))
+    return min(contrast(lt, rng[0]), contrast(lt, rng[1]))
+
+
+def luminance_range(img: Image.Image, box) -> tuple[float, float] | None:
+    """The 2nd and 98th percentiles of the luminance of the pixels in `box` (~4k of them sampled on a grid)."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     x0, y0 = max(0, x0), max(0, y0)
     x1, y1 = min(img.width, max(x1, x0 + 1)), min(img.height, max(y1, y0 + 1))
-    region = np.asarray(img.crop((x0, y0, x1, y1)).convert("RGB"))
-    if region.size == 0:
-        return 21.0
-    step = max(1, int(np.sqrt(region.shape[0] * region.shape[1] / 4096)))  # sample ~4k pixels
-    px = region[::step, ::step].reshape(-1, 3)
+    if x1 <= x0 or y1 <= y0:   # nothing behind the box (off the canvas): nothing to clash with
+        return None
+    step = max(1, int(np.sqrt((x1 - x0) * (y1 - y0) / 4096)))  # sample ~4k pixels: every step-th row and column
+    if step > 1:   # Pillow picks them (nearest neighbour over the box) without copying the whole box first
+        part = img.resize((max(1, (x1 - x0) // step), max(1, (y1 - y0) // step)), Image.NEAREST,
+                          box=(x0, y0, x1, y1))
+    else:
+        part = img.crop((x0, y0, x1, y1))
+    px = np.asarray(part if part.mode == "RGB" else part.convert("RGB")).reshape(-1, 3)
     lum = _LUT[0][px[:, 0]] + _LUT[1][px[:, 1]] + _LUT[2][px[:, 2]]
     lo, hi = _percentiles_2_98(lum)
-    lt = float(luminance(color))
-    return min(contrast(lt, float(lo)), contrast(lt, float(hi)))
+    return float(lo), float(hi)
 
 
 _Q = np.array([0.02, 0.98])

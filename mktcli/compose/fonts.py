@@ -6,7 +6,6 @@ read once per process."""
 from __future__ import annotations
 
 import hashlib
-
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -145,7 +144,7 @@ class FontStack:
             if mask is not None:
                 px, py = int(round(rx)) + ox, int(round(ry)) + oy
                 img.paste(tuple(fill), (px, py, px + mask.width, py + mask.height), mask)
-            x = rx + truetype(fid, int(size)).getlength(s)
+            x = rx + _advance(fid, s, int(size))
         return x - xy[0]
 
     def place_runs(self, xy: tuple[float, float], text: str, size: int) -> list[tuple[str, str, float, float]]:
@@ -155,7 +154,7 @@ class FontStack:
         for fid, s, gap in _runs(self.ids, text):
             x += gap * size
             out.append((fid, s, x, y))
-            x += truetype(fid, int(size)).getlength(s)
+            x += _advance(fid, s, int(size))
         return out
 
 # Layout measures the same strings at the same sizes many times while fitting: cache by (stack, text, size).
@@ -191,8 +190,14 @@ def _runs(ids: tuple[str, ...], text: str) -> tuple[tuple[str, str, float], ...]
 
 
 @lru_cache(maxsize=65536)
+def _advance(font_id: str, run: str, size: int) -> float:
+    """One run's advance width (a long disclaimer's costs 60 µs to shape, and placing and drawing both ask)."""
+    return truetype(font_id, size).getlength(run)
+
+
+@lru_cache(maxsize=65536)
 def _measure(ids: tuple[str, ...], text: str, size: int) -> float:
-    return sum(truetype(fid, size).getlength(s) + gap * size for fid, s, gap in _runs(ids, text))
+    return sum(_advance(fid, s, size) + gap * size for fid, s, gap in _runs(ids, text))
 
 
 @lru_cache(maxsize=1024)
