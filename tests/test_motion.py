@@ -240,3 +240,18 @@ def test_cli_renders_a_video_channel_and_help_stays_light(clip):
     assert any(p.suffix == ".mp4" for p in (d / "cli").rglob("*"))
     code = "import sys, mktcli.cli.app; sys.exit(1 if 'av' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0   # PyAV only when a clip is rendered
+
+
+def test_check_bundle_reads_the_clip_and_preview_plays_it(clip):
+    from mktcli.checks.run import check_bundle
+    from mktcli.export.preview import write_gallery_html
+
+    d, out, _, c = clip
+    rep = check_bundle(out)
+    item = next(i for i in rep.items if i.name.endswith("test_video"))
+    rules = {r["rule"]: r for r in item.results}
+    assert rules["VID-SPEC"]["passed"] and rules["VID-LABEL"]["passed"], item.results
+    assert not [r for r in item.results if not r["passed"] and r["severity"] == "error"]
+    page, _ = write_gallery_html(out, d / "preview.html")
+    html = page.read_text(encoding="utf-8")
+    assert "<video" in html and c["path"].split("/")[-1] in html and "media-src" in html
