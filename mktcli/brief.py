@@ -231,6 +231,15 @@ class Visual(Strict):
         return v
 
 
+class VideoSettings(Strict):
+    """How a video channel's clip is made (all optional; only video channels read it)."""
+
+    duration: float | None = Field(None, ge=5, le=15)   # seconds; default: the channel's default_s
+    engine: Literal["layers", "diffusers"] = "layers"   # layers: the poster's own layers animated (CPU);
+                                                        # diffusers: the key visual animated by an image-to-video model
+    model: str | None = None      # engine diffusers: hub id or local folder of an image-to-video pipeline
+
+
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\s*[-–~～至]\s*(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
 
@@ -328,6 +337,7 @@ class Brief(Strict):
     audience: Audience | None = None
     message: Message = Field(default_factory=Message)
     visual: Visual = Field(default_factory=Visual)
+    video: VideoSettings = Field(default_factory=VideoSettings)
     copy_: CopySettings = Field(default_factory=CopySettings, alias="copy")
     placement: Placement = Field(default_factory=Placement)
     channels: list[str] = Field(min_length=1)

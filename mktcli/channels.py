@@ -20,10 +20,30 @@ class SafeZone(Strict):
     bottom: float = Field(0.04, ge=0, lt=0.5)
 
 
+class VideoSpec(Strict):
+    """A video slot's limits (configs/channels.yaml `video:`): what the platform accepts and what mkt renders."""
+
+    fps: int = Field(30, ge=1, le=60)
+    min_s: float = Field(5, gt=0)           # the platform's shortest accepted clip
+    max_s: float = Field(60, gt=0)          # … and longest
+    default_s: float = Field(10, gt=0)      # what mkt renders when the brief says nothing (video.duration)
+    codec: Literal["h264"] = "h264"
+    min_kbps: int | None = Field(None, gt=0)   # the platform's least average bitrate, if it publishes one
+    max_kbps: int = Field(8000, gt=0)          # the encoder's cap (VBV maxrate)
+    cover: bool = True                          # a poster frame (cover image) goes beside the clip
+
+    @model_validator(mode="after")
+    def _range(self):
+        if not self.min_s <= self.default_s <= self.max_s:
+            raise invalid(f"default_s {self.default_s} is outside min_s..max_s ({self.min_s}..{self.max_s})",
+                          "e.g. min_s: 5, max_s: 60, default_s: 10")
+        return self
+
+
 class Channel(Strict):
     name: str = ""
     label: str = ""
-    kind: Literal["image", "text"] = "image"
+    kind: Literal["image", "text", "video"] = "image"
     width: int | None = Field(None, gt=0, le=8192)
     height: int | None = Field(None, gt=0, le=8192)
     max_bytes: int | None = Field(None, gt=0)
@@ -41,6 +61,7 @@ class Channel(Strict):
     long_segment_chars: int | None = None
     title_max: int | None = None
     body_max: int | None = None
+    video: VideoSpec | None = None   # video channels: frame rate, duration and bitrate limits
     send_window: str | None = None   # text channels: when messages may go out, local time, e.g. '08:00-20:00'
 
     @field_validator("send_window")
@@ -54,6 +75,14 @@ class Channel(Strict):
     def _sizes(self):
         if self.kind == "image" and (self.width is None or self.height is None):
             raise invalid("an image channel needs width and height", "add e.g. 'width: 1080' and 'height: 1920'")
+        if self.kind == "video":
+            if self.width is None or self.height is None:
+                raise invalid("a video channel needs width and height", "add e.g. 'width: 1080' and 'height: 1920'")
+            if self.width % 2 or self.height % 2:
+                raise invalid(f"a video channel's size must be even for H.264 yuv420p ({self.width}×{self.height})",
+                              "e.g. 1080×1920")
+            if self.video is None:
+                self.video = VideoSpec()
         return self
 
     @property
@@ -62,7 +91,12 @@ class Channel(Strict):
 
     @property
     def is_image(self) -> bool:
-        return self.kind == "image"
+        """A creative made of pixels (a picture, or a video whose frames are composed like one): not a text."""
+        return self.kind in ("image", "video")
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
 
     def legible_px(self) -> float:
         """Smallest legible text: the preset's value, else 11 pt on a 375 pt-wide phone."""

@@ -59,7 +59,9 @@ def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = N
 
     from .copywriting.writer import knowledge_path
 
-    content = brief.model_dump(mode="json", by_alias=True, exclude={"placement", "channels"})
+    # a brief without video settings hashes as it did before they existed (its creatives keep their ids)
+    skip = {"placement", "channels"} | ({"video"} if not brief.video.model_fields_set else set())
+    content = brief.model_dump(mode="json", by_alias=True, exclude=skip)
     return _digest({
         # what `mkt learn distill` found ranks and writes the copy: a new knowledge file is new input
         "knowledge": file_digest(knowledge_path(brief)),

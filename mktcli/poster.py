@@ -287,8 +287,11 @@ class PosterRenderer:
         data, entry, _ = self.render_layered(job, layered=False)
         return data, entry
 
-    def render_layered(self, job: Job, layered: bool = True) -> tuple[bytes, dict[str, Any], dict[str, bytes]]:
-        """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`."""
+    def render_layered(self, job: Job, layered: bool = True, keep: dict[str, Any] | None = None,
+                       ident_extra: Any = None) -> tuple[bytes, dict[str, Any], dict[str, bytes]]:
+        """render(), plus the designer's layered files ({'psd': bytes, 'svg': bytes}) when `layered`. `keep` (a
+        video channel's renderer) receives the composed poster with its recorded layers and the key visual, and
+        `ident_extra` joins the creative's id (the clip's settings)."""
         ch, seg, brief = job.channel, job.segment, self.brief
         msg = self.message(seg)
         hero, perks = hero_for(rate_text(brief), self.ordered_perks(seg))
@@ -326,7 +329,7 @@ class PosterRenderer:
             content.headline = ""
         with timings.phase("compose"):
             composed = compose(visual.image, layout, content, self.palette, self.stacks, min_px=ch.legible_px(),
-                               calm_background=visual.calm, record=layered)
+                               calm_background=visual.calm, record=layered or keep is not None)
         if drawn:  # the model drew it and OCR read it back exactly: record it like a typeset block
             box = drawn[1]
             composed.placed.insert(0, Placed("headline", drawn[0], box, size=int(box[3] - box[1]),
@@ -339,7 +342,8 @@ class PosterRenderer:
         shapes = [{"role": p.role, "box": [round(v, 1) for v in p.box]} for p in composed.placed
                   if p.role in SHAPE_ROLES]
         ident = json.dumps([self.content_digest, brief.name, seg.name, ch.name, ch.size, self.seed, visual.info, blocks,
-                            composed.layout, job.variant, _mkt_version()], ensure_ascii=False, sort_keys=True,
+                            composed.layout, job.variant, _mkt_version()] + ([ident_extra] if ident_extra else []),
+                           ensure_ascii=False, sort_keys=True,
                            default=str)
         content_id = "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16]
         label = {"producer": PRODUCER, "content_id": content_id, "aigc": visual.generative}
@@ -409,6 +413,8 @@ class PosterRenderer:
                 files["svg"] = svg_bytes(composed.layers, f"{brief.name} · {seg.name} · {ch.name}",
                                          charset=self.charset())
             entry["layers"] = {"list": composed.layers.listing()}   # make_posters adds the files' entries
+        if keep is not None:
+            keep.update(composed=composed, visual=visual, layout=layout, label=label)
         return data, entry, files
 
 
@@ -484,6 +490,10 @@ _ENTRY_HEAD = ("id", "segment", "channel", "width", "height", "path", "format", 
 
 def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered: bool = True) -> Creative | Failure:
     """Render one poster and write it (and its layered files) into the bundle: the manifest entry, or why not."""
+    if job.channel.is_video:   # a clip composed from the poster's layers (mktcli/motion)
+        from .motion.creative import render_video
+
+        return render_video(renderer, job, bundle_dir, layered=layered)
     try:
         data, entry, extra = renderer.render_layered(job, layered=layered)
         stem = job.stem
@@ -681,6 +691,8 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
         for ext in ("psd", "svg"):
             if ext in c.data.get("layers", {}):
                 files.append(dict(c.data["layers"][ext]))
+        if isinstance(c.data.get("cover"), dict):   # a video's poster frame
+            files.append({k: c.data["cover"][k] for k in ("path", "sha256", "bytes")})
     manifest = {
         "version": MANIFEST_VERSION,
         "brief": {"name": brief.name, "path": str(brief.path) if brief.path else None, "sha256": brief.sha256,

@@ -322,7 +322,7 @@ palette: {primary: "#F6F1E7", primary_dark: "#E9E0CF", accent: "#C8102E", accent
 def test_every_image_channel_preset_renders_cleanly(tmp_path, write_brief):
     from mktcli import load_channels
 
-    names = [n for n, c in load_channels().items() if c.is_image and not c.refuse]
+    names = [n for n, c in load_channels().items() if c.kind == "image" and not c.refuse]   # videos: test_motion
     p = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户]")
                     .replace("[app_banner, moments_16x9]", "[" + ", ".join(names) + "]"))
     res = _render(p, tmp_path)

@@ -27,14 +27,14 @@ from .text import Finding
 Severity = Literal["error", "warning", "info"]
 KINDS = ("pattern", "apr", "numbers", "purpose", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
          "sms_chars", "call_open", "call_refusal", "typo_size", "typo_contrast", "smallprint", "apr_prominence",
-         "safe_zone", "aigc_visible", "aigc_implicit", "ocr", "info")
+         "safe_zone", "aigc_visible", "aigc_implicit", "ocr", "video_spec", "video_legal", "info")
 
 
 class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
     severity: Severity = "error"
     kind: Literal[KINDS] = "pattern"  # type: ignore[valid-type]
-    applies_to: list[Literal["text", "image", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
+    applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
     categories: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     source: str = ""

@@ -287,6 +287,9 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
             continue
         generative = bool(inputs.get("generative")) if isinstance(inputs, dict) else \
             c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image")
+        if c.get("format") == "mp4":   # a clip: its label and spec from the file; its read-back as recorded
+            _video_item(rs, item, c, data, generative, unchanged)
+            continue
         lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
         if isinstance(inputs, dict):
             item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
@@ -322,6 +325,35 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
         if not item.results:
             item.results.append({"rule": "ALL", "severity": "info", "passed": True, "message": ""})
     return rep
+
+
+def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: bool) -> None:
+    """A video creative of a bundle: the still's checks on its recorded blocks, the clip's spec and implicit label
+    read from the file, and the clip's OCR read-back as `mkt poster` recorded it (while the file is unchanged)."""
+    from ..export.video import probe
+    from . import video as vchecks
+    from .image import poster_checks_from
+
+    inputs = c.get("check_inputs")
+    if isinstance(inputs, dict):
+        item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
+    v = c.get("video") if isinstance(c.get("video"), dict) else {}
+    lim = v.get("limits") or {}
+    try:
+        info = probe(data)
+    except Exception as e:  # noqa: BLE001 — a file that is not a clip is a failed check, not a crash
+        item.results.append({"rule": "VID-SPEC", "severity": "error", "passed": False,
+                             "message": f"{c.get('path')} is not a readable video ({type(e).__name__})"})
+        return
+    item.results += vchecks.spec_check(rs, info, size=(c.get("width") or 0, c.get("height") or 0),
+                                       fps=int(v.get("fps") or 0), min_s=float(lim.get("min_s") or 0),
+                                       max_s=float(lim.get("max_s") or 1e9), max_bytes=lim.get("max_bytes"),
+                                       min_kbps=lim.get("min_kbps"))
+    lab = vchecks.label_check(rs, info, content_id=c.get("id"), generative=generative)
+    if lab:
+        item.results.append(lab)
+    if unchanged:
+        item.results += [k for k in c.get("checks", []) if k.get("rule") in ("VID-LEGAL", "VID-READBACK")]
 
 
 def _inside(root: Path, rel: str) -> Path | None:
@@ -390,10 +422,9 @@ def _category(man: dict, c: dict) -> str | None:
 def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), category: str | None = None) -> Report:
     """One image on its own: its implicit label, and (ocr) every text line read off it against the text rules
     (no brief: FIN-APR looks for any annualized rate in the image's text)."""
+    from ..userfiles import load_image, read_user_file
     from . import ocr as ocr_mod
     from .image import implicit_label
-
-    from ..userfiles import load_image, read_user_file
 
     p = Path(path)
     data = read_user_file(p, "image", "image")   # regular file, within files.image

@@ -121,10 +121,11 @@ def _value(v: Any) -> str:
 
 
 def _layers(c: dict) -> list[tuple[str, str]]:
-    layers = c.get("layers")
-    if not isinstance(layers, dict):
-        return []
+    layers = c.get("layers") if isinstance(c.get("layers"), dict) else {}
     out = []
+    cover = c.get("cover")
+    if isinstance(cover, dict) and isinstance(cover.get("path"), str):   # a video's poster frame
+        out.append(("cover", cover["path"]))
     for k in ("psd", "svg"):   # {"psd": {"path", "sha256", "bytes"}} as make_posters writes it, or a bare path
         v = layers.get(k)
         path = v.get("path") if isinstance(v, dict) else v
@@ -185,6 +186,7 @@ nav a { margin-right:12px; }
   padding:12px; break-inside:avoid; page-break-inside:avoid; }
 .card.blocked { border-color:var(--bad); border-top-width:6px; background:#fffafa; }
 .card.allowed { border-top-color:var(--warn); }
+.card video { display:block; max-width:100%; height:auto; margin:0 auto 8px; background:#000; }
 .card img { display:block; max-width:100%; height:auto; margin:0 auto 8px; border:1px solid var(--line);
   background:repeating-conic-gradient(#eee 0 25%, #fff 0 50%) 50%/16px 16px; }
 .badge { display:inline-block; font-size:12px; font-weight:700; padding:1px 8px; border-radius:10px; color:#fff;
@@ -285,9 +287,19 @@ def _card_html(bundle_dir: Path, c: dict, status: str,
     else:
         try:
             known = (thumbs or {}).get(str(c.get("sha256")))   # made by the worker that encoded the file
-            data, (w, h) = known or thumbnail(safe_join(bundle_dir, str(c["path"])))
-            body = (f'<img src="data:image/jpeg;base64,{base64.b64encode(data).decode("ascii")}" width="{w}" '
-                    f'height="{h}" alt="{escape(str(c.get("segment", "")))} {escape(str(c.get("channel", "")))}">')
+            video = c.get("format") == "mp4"
+            still = str((c.get("cover") or {}).get("path", "")) if video else str(c["path"])
+            data, (w, h) = known or thumbnail(safe_join(bundle_dir, still))
+            src = f'data:image/jpeg;base64,{base64.b64encode(data).decode("ascii")}'
+            if video:   # the clip plays from the bundle beside the page; its cover is embedded as the poster
+                v = c.get("video") or {}
+                body = (f'<video src="{escape(_href(str(c["path"])))}" poster="{src}" width="{w}" height="{h}" '
+                        'controls muted playsinline loop preload="metadata"></video>'
+                        f'<div class="sub">{escape(str(v.get("duration_s", "")))} s · {escape(str(v.get("fps", "")))}'
+                        f' fps · H.264</div>')
+            else:
+                body = (f'<img src="{src}" width="{w}" '
+                        f'height="{h}" alt="{escape(str(c.get("segment", "")))} {escape(str(c.get("channel", "")))}">')
         except Exception as e:  # noqa: BLE001 — a missing or broken file is shown, not fatal
             body = f'<div class="missing">image not readable: {escape(type(e).__name__)}</div>'
         texts = _sorted_texts(c.get("texts") or {})

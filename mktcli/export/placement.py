@@ -43,6 +43,8 @@ def placement_config(brief: Brief, creatives: list[dict[str, Any]], approval: di
             "label": ch.label, "kind": ch.kind,
             **({"width": ch.width, "height": ch.height, "max_bytes": ch.max_bytes, "formats": ch.formats}
                if ch.is_image else {}),
+            **({"video": {"fps": ch.video.fps, "min_s": ch.video.min_s, "max_s": ch.video.max_s, "codec": "h264",
+                          "container": "mp4"}} if ch.is_video and ch.video else {}),
             "send_window": (p.send_window or ch.send_window) if not ch.is_image else None,
             "creatives": [], "blocked": [],
         })
@@ -61,6 +63,10 @@ def placement_config(brief: Brief, creatives: list[dict[str, Any]], approval: di
                  "format": c["format"], "bytes": c["bytes"], "sha256": c["sha256"]}
         if ch.is_image:
             entry |= {"width": c["width"], "height": c["height"]}
+        if isinstance(c.get("video"), dict):   # a clip: its cover (poster frame), length and frame rate
+            v = c["video"]
+            entry |= {"cover": (c.get("cover") or {}).get("path"), "duration_s": v.get("duration_s"),
+                      "fps": v.get("fps"), "codec": "h264"}
         entry |= {"landing_url": landing_link(url, channel=ch.name, campaign=brief.name, content_id=c["id"],
                                               utm=p.utm),
                   "copy": copy}

@@ -33,7 +33,7 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
     ".svg": "image/svg+xml", ".psd": "image/vnd.adobe.photoshop", ".txt": "text/plain; charset=utf-8",
     ".md": "text/markdown; charset=utf-8", ".json": "application/json", ".html": "text/html; charset=utf-8",
-    ".zip": "application/zip",
+    ".zip": "application/zip", ".mp4": "video/mp4",
 }
 # bundle files are shown, never run: an SVG or HTML file a manifest lists gets no scripts and no network
 FILE_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; font-src data:; "

@@ -34,13 +34,13 @@ section.bundle { margin-top:24px; } section.segment h3 { font-size:16px; margin:
 .truesize { margin-top:12px; }
 .truesize .scroll { overflow:auto; max-height:560px; border:1px solid var(--line);
   background:repeating-conic-gradient(#eee 0 25%, #fff 0 50%) 50%/16px 16px; }
-.card .truesize img { display:block; max-width:none; width:auto; height:auto; margin:0; border:0; }
+.card .truesize img, .card .truesize video { display:block; max-width:none; width:auto; height:auto; margin:0; border:0; }
 /* the phone: 280 CSS px of screen, about a 19.5:9 handset; images are scaled to its width */
 .phone { flex:none; width:300px; border:10px solid #1d2125; border-radius:34px; background:#1d2125;
   box-shadow:0 4px 16px rgba(0,0,0,.18); }
 .screen { position:relative; height:606px; border-radius:24px; overflow:hidden; background:#f2f3f5;
   display:flex; flex-direction:column; font-size:12px; }
-.card .screen img { display:block; width:100%; max-width:100%; height:auto; margin:0; border:0; background:none; }
+.card .screen img, .card .screen video { display:block; width:100%; max-width:100%; height:auto; margin:0; border:0; background:none; }
 .statusbar { display:flex; justify-content:space-between; padding:6px 18px 3px; font-size:11px; font-weight:600;
   background:#fff; }
 .appbar { background:#fff; padding:6px 12px 8px; font-weight:600; font-size:13px; border-bottom:1px solid #e5e6eb; }
@@ -128,10 +128,11 @@ def _csp_hash(text: str) -> str:
 
 # Only this page's own script and style (by hash) run; images from this origin (or beside a static page); no
 # fetches, no forms, no <base>, no framing. The static page carries it as <meta> (which cannot set frame-ancestors).
-_POLICY = (f"default-src 'none'; script-src {_csp_hash(_JS)}; style-src {_csp_hash(_CSS)}; img-src 'self' data:; "
+_POLICY = (f"default-src 'none'; script-src {_csp_hash(_JS)}; style-src {_csp_hash(_CSS)}; img-src 'self' data:; media-src 'self'; "
            "connect-src 'none'; base-uri 'none'; form-action 'none'")
 PAGE_CSP = _POLICY + "; frame-ancestors 'none'"
-STATIC_CSP = _POLICY.replace("img-src 'self' data:", "img-src 'self' data: file:")
+STATIC_CSP = _POLICY.replace("img-src 'self' data:", "img-src 'self' data: file:").replace(
+    "media-src 'self'", "media-src 'self' file:")
 
 
 def _attr(v: Any) -> str:
@@ -168,6 +169,8 @@ def _phone(inner: str, kind: str) -> str:
 
 def _img(url: str, d: dict[str, Any]) -> str:
     alt = f"{d.get('segment') or ''} {d.get('channel') or ''}"
+    if d.get("format") == "mp4":   # a video channel's clip plays in place (silent, so it may start by itself)
+        return f'<video src="{_attr(url)}" title="{_attr(alt)}" autoplay muted loop playsinline controls></video>'
     return f'<img src="{_attr(url)}" alt="{_attr(alt)}">'
 
 
@@ -242,7 +245,7 @@ def _card(bundle_dir: Path, c: dict[str, Any], d: dict[str, Any]) -> str:
         w, h = c.get("width"), c.get("height")
         dims = f' width="{int(w)}" height="{int(h)}"' if isinstance(w, int) and isinstance(h, int) else ""
         true_size = (f'<div class="truesize"><div class="sub">true size {escape(_size(c))} (natural pixels)</div>'
-                     f'<div class="scroll"><img src="{_attr(d["url"])}"{dims} alt="true size"></div></div>')
+                     f'<div class="scroll">{_img(d["url"], d).replace(">", dims + ">", 1)}</div></div>')
     data = " ".join(f'data-{k}="{_attr(v)}"' for k, v in (
         ("status", status), ("registry", reg or "none"), ("brief", d.get("brief")), ("segment", d.get("segment")),
         ("channel", d.get("channel"))))

@@ -61,6 +61,9 @@ class VisualResult:
     calm: bool = True            # the engine left the text areas calm by construction
     drawn: dict[str, tuple[str, Box]] = field(default_factory=dict)  # role → (text, box): text the model drew
                                  # and OCR verified (text_in_image); the composer does not typeset these
+    # the picture's planes for motion (video channels), back to front: (name, RGBA image, (x, y) on the canvas,
+    # depth 0 = far … 1 = near). Stacked, they give back `image`. Empty: the picture is one plane.
+    planes: list[tuple[str, Image.Image, tuple[int, int], float]] = field(default_factory=list, repr=False)
 
 
 class VisualEngine(ABC):

@@ -436,12 +436,15 @@ class IllustrationEngine(VisualEngine):
         part = fx.crop(zb)
         a = np.asarray(part.getchannel("A"), np.float32) * _feather(zone, w, h)[zb[1]:zb[3], zb[0]:zb[2]]
         part.putalpha(Image.fromarray(a.astype(np.uint8)))
+        backdrop = img.convert("RGB")   # before the stage and the objects: a video moves them apart (parallax)
+        objs = obj_layer.crop(zb)
         img.alpha_composite(part, zb[:2])
-        img.alpha_composite(obj_layer.crop(zb), zb[:2])
+        img.alpha_composite(objs, zb[:2])
         info["notes"] = cast.notes or None
         if not info["notes"]:
             info.pop("notes")
-        return VisualResult(img.convert("RGB"), info)
+        planes = [("backdrop", backdrop, (0, 0), 0.0), ("stage", part, zb[:2], 0.45), ("objects", objs, zb[:2], 1.0)]
+        return VisualResult(img.convert("RGB"), info, planes=planes)
 
 
 # the size of a supporting object beside the hero, by what it is (a building stands taller than a person, a person
