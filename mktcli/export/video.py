@@ -43,16 +43,14 @@ _YUV709 = (0.18259, 0.61423, 0.06201, 16.0,
            0.43922, -0.39894, -0.04027, 128.0)
 
 
-def yuv420(im) -> Any:
-    """A PIL RGB image as a yuv420p array (height × 3/2, width) for av.VideoFrame.from_ndarray."""
+def yuv420(im) -> tuple[Any, Any, Any]:
+    """A PIL RGB image (even width and height) as its three yuv420p planes: Y (H × W), Cb and Cr (H/2 × W/2).
+    Kept as separate planes: packed the way FFmpeg's from_ndarray wants them (H × 3/2, W) a chroma plane only
+    folds into whole rows when H/2 is even, and 1080×1350 (H/2 = 675) is not."""
     import numpy as np
 
-    ycc = im.convert("RGB", matrix=_YUV709)
-    y, cb, cr = ycc.split()
-    W, H = im.size
-    u = np.asarray(cb.reduce(2)).reshape(H // 4, W)
-    v = np.asarray(cr.reduce(2)).reshape(H // 4, W)
-    return np.concatenate([np.asarray(y), u, v])
+    y, cb, cr = im.convert("RGB", matrix=_YUV709).split()
+    return np.asarray(y), np.asarray(cb.reduce(2)), np.asarray(cr.reduce(2))
 
 
 class _fixed_heap:
@@ -80,15 +78,14 @@ class _fixed_heap:
             self.libc.mallopt(-6, 0)
 
 
-def _owned_frame(av, yuv, W: int, H: int):
+def _owned_frame(av, planes, W: int, H: int):
     """A yuv420p frame with every byte of its planes set, row padding included: FFmpeg leaves the padding
     uninitialised and the encoder reads it, so without this the clip's bytes changed with what ran before it
     (measured; the reason the conversion and the frame are built here rather than by PyAV)."""
     import numpy as np
 
     vf = av.VideoFrame(W, H, "yuv420p")
-    parts = (yuv[:H], yuv[H:H + H // 4].reshape(H // 2, W // 2), yuv[H + H // 4:].reshape(H // 2, W // 2))
-    for plane, src in zip(vf.planes, parts):
+    for plane, src in zip(vf.planes, planes):
         view = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
         view[:src.shape[0], :src.shape[1]] = src
         view[:, src.shape[1]:] = 0   # the row padding is uninitialised memory, and the encoder reads it

@@ -80,7 +80,8 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     composed, visual, layout, label = keep["composed"], keep["visual"], keep["layout"], keep["label"]
     with timings.phase("video scene"):
         scene = build_scene(composed.image, composed.layers.background, visual.planes, composed.layers,
-                            fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed)
+                            fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed,
+                            placed=tuple(composed.placed))
     if engine == "diffusers":
         from .i2v import animate_background
 

@@ -212,10 +212,36 @@ class MotionScene:
                  "until_s": round(self.duration, 4)} for g, b in self.beats.items()]
 
 
+def _chips_apart(layers, placed) -> list:
+    """The layers to animate: as recorded, except that the chips' shape layer ("perks": every chip, its ring and
+    the group's halo in one layer) is cut per chip, so that each chip enters with its own text (perk1, perk2 …)
+    instead of the empty outlines first and the words rising into them later. A piece goes to the chip whose box
+    holds it; what no chip holds (the halo around the group) stays in "perks"."""
+    from ..compose.layers import Layer
+
+    chips = [p.box for p in placed if p.role == "perk"]
+    out = []
+    for lay in layers.layers:
+        if lay.role != "perks" or lay.kind != "shape" or not chips:
+            out.append(lay)
+            continue
+        per: dict[str, Layer] = {}
+        rest = Layer(lay.role, lay.kind)
+        for piece in lay.pieces:
+            _, (x0, y0, x1, y1), _ = piece
+            n = next((i for i, b in enumerate(chips, 1)
+                      if b[0] - 1.5 <= x0 and x1 <= b[2] + 1.5 and b[1] - 1.5 <= y0 and y1 <= b[3] + 1.5), None)
+            target = rest if n is None else per.setdefault(f"perk{n}", Layer(f"perk{n}", lay.kind))
+            target.pieces.append(piece)
+        out += ([rest] if rest.pieces else []) + list(per.values())
+    return out
+
+
 def build_scene(poster: Image.Image, background: Image.Image, planes: list, layers, *, fps: int, duration: float,
-                focus_zone: Box, seed: int) -> MotionScene:
+                focus_zone: Box, seed: int, placed: tuple = ()) -> MotionScene:
     """A clip's scene from the composed poster: `background` the key visual as the composer got it, `planes` the
-    engine's depth planes (VisualResult.planes; empty: one plane), `layers` the LayerRecorder of the poster."""
+    engine's depth planes (VisualResult.planes; empty: one plane), `layers` the LayerRecorder of the poster,
+    `placed` its placed blocks (the chips' boxes)."""
     W, H = poster.size
     n = max(2, round(duration * fps))
     if planes:
@@ -226,16 +252,18 @@ def build_scene(poster: Image.Image, background: Image.Image, planes: list, laye
     else:
         pl = [Plane("picture", background.convert("RGB"), 0, 0, 0.6)]
     sprites: list[Sprite] = []
-    tops: dict[str, float] = {}
-    for lay in layers.layers:
+    tops: dict[str, tuple[int, float]] = {}
+    for lay in _chips_apart(layers, placed):
         r = lay.render(W, H)
         if r is None:
             continue
         im, bb = r
         g = group_of(lay.role)
         sprites.append(Sprite(g, _padded(im), bb[0], bb[1], lay.kind))
-        tops[g] = min(tops.get(g, bb[1]), bb[1])
-    beats = {b.group: b for b in plan_timeline(list(tops.items()), duration)}
+        # reading order by where a group's words are (a plate's soft halo reaches well above its text)
+        key = (0 if lay.kind == "text" else 1, bb[1])
+        tops[g] = min(tops.get(g, key), key)
+    beats = {b.group: b for b in plan_timeline([(g, y) for g, (_, y) in tops.items()], duration)}
     x0, y0, x1, y1 = focus_zone
     focus = ((x0 + x1) / 2, (y0 + y1) / 2) if x1 > x0 and y1 > y0 else (W / 2, H / 2)
     # the drift's direction by seed: campaigns differ, a run repeats

@@ -18,7 +18,7 @@ LAST = ("cta",)
 # a container the text stands on enters before what is on it
 CONTAINERS = ("card",)
 
-VERSION = 1   # bump when the motion changes (it is part of a video creative's id)
+VERSION = 2   # bump when the motion changes (it is part of a video creative's id)
 
 
 @dataclass(frozen=True)
