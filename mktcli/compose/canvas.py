@@ -225,19 +225,27 @@ class Canvas:
         pad = 0.6 * h
         x0, y0, x1, y1 = box
         q = 4
-        w_, h_ = int(x1 - x0 + 2 * pad), int(y1 - y0 + 2 * pad)
-        m = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 0)
-        ImageDraw.Draw(m).rounded_rectangle([pad / q * 0.5, pad / q * 0.5, (w_ - pad * 0.5) / q, (h_ - pad * 0.5) / q],
+        sigma = pad / 1.6
+        # the halo's own box reaches 2.8 σ past the soft shape, so the blur has faded to nothing at its edge (a
+        # box only `pad` wide cut the glow off at ~20 %: a visible rectangle around plates and chips)
+        m_ = 0.5 * pad + 1.25 * pad
+        w_, h_ = int(x1 - x0 + 2 * m_), int(y1 - y0 + 2 * m_)
+        sw, sh_ = max(1, w_ // q), max(1, h_ // q)
+        m = Image.new("L", (sw, sh_), 0)
+        inset = (m_ - 0.5 * pad) / q
+        ImageDraw.Draw(m).rounded_rectangle([inset, inset, (w_ / q) - inset, (h_ / q) - inset],
                                             radius=h / q, fill=170)
-        m = m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 1.6))).resize((w_, h_), Image.BILINEAR)
-        ox, oy = int(x0 - pad), int(y0 - pad)
+        m = m.filter(ImageFilter.GaussianBlur(max(0.5, sigma / q))).resize((w_, h_), Image.BILINEAR)
+        ox, oy = int(x0 - m_), int(y0 - m_)
         near = [p.box for p in self.placed
                 if p.box[2] > ox and p.box[0] < ox + w_ and p.box[3] > oy and p.box[1] < oy + h_]
         if near:   # what is painted already keeps its own colour: the halo fades out before it (no smear, no box)
-            keep = Image.new("L", (max(1, w_ // q), max(1, h_ // q)), 255)
+            keep = Image.new("L", (sw, sh_), 255)
             d = ImageDraw.Draw(keep)
+            grow = pad   # 2 σ of the fade below: the halo is ~0 by the time it reaches the block's edge
             for b in near:
-                d.rectangle([(b[0] - ox) / q, (b[1] - oy) / q, (b[2] - ox) / q, (b[3] - oy) / q], fill=0)
+                d.rectangle([(b[0] - grow - ox) / q, (b[1] - grow - oy) / q, (b[2] + grow - ox) / q,
+                             (b[3] + grow - oy) / q], fill=0)
             keep = keep.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
             hard = ImageDraw.Draw(keep)
             for b in near:
