@@ -14,7 +14,7 @@ from . import __version__
 from .paths import configs_dir, user_dir
 
 EXTRAS = {
-    "gpu": ["torch", "diffusers", "transformers", "accelerate", "peft", "safetensors"],
+    "gpu": ["torch", "diffusers", "transformers", "accelerate", "peft", "safetensors", "ftfy"],
     "low-vram (optional)": ["bitsandbytes", "torchao"],
     "ocr": ["rapidocr-onnxruntime", "onnxruntime"],
     "bench": ["playwright"],
