@@ -54,7 +54,7 @@ def bench_llm(brief, kind: str, device: str, batch: int, new_tokens: int) -> dic
     from transformers import Qwen2Config
 
     from mktcli.copywriting.llm import LlmEngine, build_messages
-    from mktcli.copywriting.tiny_chat import build_model, build_tokenizer
+    from tests.tiny_models.chat import build_model, build_tokenizer
 
     segs = brief.segments()
     reqs = [CopyRequest(facts_for(brief, s), s.name, tuple(s.values.values()), 7, v) for v in range(2) for s in segs]

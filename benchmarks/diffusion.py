@@ -51,7 +51,7 @@ def main() -> int:
     import torch
     import transformers
 
-    from mktcli.visual.random_models import build_qwen_image, full_configs, tiny_configs
+    from tests.tiny_models.qwen_image import build_qwen_image, full_configs, tiny_configs
 
     t_start = time.perf_counter()
     cuda = args.device.startswith("cuda")

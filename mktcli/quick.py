@@ -19,11 +19,12 @@ from typing import Any, Callable
 
 from .errors import BriefError, BriefErrors, MktError
 from .paths import configs_dir
+from .wording import rate_label_pattern
 from .yamlio import load_yaml
 
 _NUM = r"\d+(?:\.\d+)?"
 _CN_NUM = "零〇一二两三四五六七八九十百千"
-_RATE_LEAD = r"(?:年化利率|年化收益率|年利率|年化|利率|业绩比较基准|收益率)"
+_RATE_LEAD = f"(?:{rate_label_pattern()})"   # configs/wording.yaml
 _RATE_RANGE = re.compile(rf"(?:{_RATE_LEAD}\s*(?:为|是|:)?\s*)?(?:低至)?({_NUM})\s*%?\s*(?:-|~|–|—|至|到)\s*({_NUM})\s*%")
 _RATE_ONE = re.compile(rf"{_RATE_LEAD}\s*(?:为|是|:|仅|只要)?\s*(低至)?\s*({_NUM})\s*%\s*(起)?")
 _RATE_BARE_FROM = re.compile(rf"(低至)?({_NUM})\s*%\s*起")          # 3.2%起 without a label

@@ -186,7 +186,7 @@ pytest.importorskip("transformers")
 
 from mktcli.copywriting.base import CopyRequest  # noqa: E402
 from mktcli.copywriting.llm import LlmEngine, build_messages  # noqa: E402
-from mktcli.copywriting.tiny_chat import save_tiny_chat  # noqa: E402
+from .tiny_models.chat import save_tiny_chat  # noqa: E402
 from mktcli.errors import EngineError  # noqa: E402
 
 LLM_BRIEF = GOOD.replace("  headline: 补栏周转 不误农时\n", "")

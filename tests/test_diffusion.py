@@ -24,7 +24,7 @@ from mktcli.visual.diffusion import (SEED_STRIDE, DiffusersEngine, DiffusionOpti
                                      build_quantization_config, calm_hint, colour_name, fit_to_canvas,
                                      generate_checked, image_problem, load_pipeline)
 from mktcli.visual.models import load_registry, nearest_resolution  # noqa: E402
-from mktcli.visual.random_models import save_tiny_lora, save_tiny_qwen_image  # noqa: E402
+from .tiny_models.qwen_image import save_tiny_lora, save_tiny_qwen_image  # noqa: E402
 
 from .conftest import GOOD  # noqa: E402
 

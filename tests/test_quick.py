@@ -353,7 +353,7 @@ def test_poster_watch_ctrl_c_exits_0(monkeypatch, write_brief, tmp_path):
 def test_llm_fills_the_gaps_and_the_rule_facts_win(tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from mktcli.copywriting.tiny_chat import save_tiny_chat
+    from .tiny_models.chat import save_tiny_chat
     from mktcli.quick import model_messages
 
     sentence = "给养殖户做一张贷款海报，年化利率3.2%起，最高可借30万"

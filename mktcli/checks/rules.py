@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
 from ..schema import Strict, invalid, validate
+from ..wording import rate_label_pattern
 from ..yamlio import load_yaml
 from .figures import (OfferFacts, Vocabulary, check_figures, compile_vocabulary, non_annual_rates, offer_facts,
                       parse_figures)
@@ -134,7 +135,7 @@ class Facts:
 
 # an annualized rate as a rate label + figure: 年化利率3.2%, 年利率2.15%, 业绩比较基准2.6%-3.3% (a bare 年化5% is
 # often a comparison with something else, not this product's rate)
-_APR_ANY = re.compile(r"(年化利率|年化费率|年化综合成本|年利率|业绩比较基准|年化收益率)[^，。；\n]{0,10}?\d+(?:\.\d+)?\s*%")
+_APR_ANY = re.compile(rf"({rate_label_pattern(annual_only=True)})[^，。；\n]{{0,10}}?\d+(?:\.\d+)?\s*%")
 _FULLWIDTH_FIGURES = {**{0xFF10 + i: 0x30 + i for i in range(10)}, 0xFF05: 0x25, 0xFF0E: 0x2E}
 
 

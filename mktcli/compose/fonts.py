@@ -115,9 +115,6 @@ class FontStack:
     def primary(self) -> str:
         return self.ids[0]
 
-    def font_for(self, ch: str) -> str:
-        return _font_for(self.ids, ch)
-
     def runs(self, text: str) -> list[tuple[str, str, float]]:
         """[(font_id, substring, gap_before_em)]: consecutive characters with the same font merged; a new run
         starts where Chinese meets Latin letters or digits, with a small gap (clreq: at most 1/4 em; we use

@@ -135,16 +135,6 @@ class LayerRecorder:
             if p.text and (role, "text") in self._by_key:
                 self._by_key[(role, "text")].text = p.text
 
-    def flatten(self) -> Image.Image:
-        """Background + every layer in order: what the PSD shows (tests compare it with the flat poster)."""
-        W, H = self.background.size
-        out = self.background.convert("RGBA")
-        for lay in self.layers:
-            r = lay.render(W, H)
-            if r:
-                out.alpha_composite(r[0], r[1][:2])
-        return out.convert("RGB")
-
     def listing(self) -> list[dict[str, Any]]:
         """The layers as the manifest lists them (bottom to top), background first."""
         W, H = self.background.size

@@ -253,23 +253,20 @@ def _break(text: str, measure: Measure, width: float, mode_width: float) -> list
 
 
 # --- public API -------------------------------------------------------------------------------------
-def break_lines(text: str, measure: Measure, max_width: float, *, max_lines: int | None = None) -> list[str]:
+def break_lines(text: str, measure: Measure, max_width: float) -> list[str]:
     """Greedy line filling under the clreq rules, between words, without a line of 1–2 characters where
-    another break gives the same number of lines. Never truncates: when the text needs more than
-    `max_lines` lines (or a unit is wider than `max_width`) all lines are still returned, and the
-    caller shrinks the font. `max_lines` is accepted for signature symmetry with callers that pass
-    it. Blank text gives []. Lines never contain "\\n" nor start/end with a space."""
-    del max_lines  # deciding what to do about too many lines is the caller's job (fit_text shrinks)
+    another break gives the same number of lines. Never truncates: when the text needs more lines than the
+    caller wants (or a unit is wider than `max_width`) all lines are still returned, and the caller shrinks
+    the font (fit_text). Blank text gives []. Lines never contain "\\n" nor start/end with a space."""
     return _break(text, measure, max_width, max_width)
 
 
-def break_balanced(text: str, measure: Measure, max_width: float, *,
-                   max_lines: int | None = None) -> list[str]:
+def break_balanced(text: str, measure: Measure, max_width: float) -> list[str]:
     """Like break_lines, but for headlines: keep the minimum line count n, and bisect for the
     narrowest width that still yields n lines, so lines come out of similar length ("7+7", not
     "12+2"), and no more short lines than break_lines leaves (a narrow trial width can force an
     orphan that the full width avoids). Each trial is cheap (texts are a few dozen units), ~12 trials."""
-    best = break_lines(text, measure, max_width, max_lines=max_lines)
+    best = break_lines(text, measure, max_width)
     n = len(best)
     if n <= 1:
         return best

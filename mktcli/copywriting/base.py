@@ -60,11 +60,6 @@ class Copy(BaseModel):
     push: Push
     feed: Feed
 
-    def channel_text(self, channel: str) -> str:
-        return {"sms": self.sms.text, "call_script": self.call_script.text,
-                "push": f"{self.push.title}\n{self.push.body}",
-                "feed": f"{self.feed.title}\n{self.feed.description}"}[channel]
-
     def fields(self) -> dict[str, str]:
         """Every generated string by a dotted name (what the guard checks)."""
         return {"headline": self.headline, "subhead": self.subhead, "cta": self.cta,

@@ -19,8 +19,6 @@ from ..checks.text import Finding
 from .base import Copy, CopyEngine, CopyRequest, Draft, Facts, get_copy_engine
 from .template import TemplateEngine, lexicon
 
-TEXT_CHANNELS = ("sms", "call_script", "push")
-
 
 @dataclass
 class Variant:

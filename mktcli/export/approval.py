@@ -19,7 +19,6 @@ from .files import safe_join, write_listed
 
 THUMB_PX = 480          # long side of an embedded thumbnail: a 100-creative bundle stays a few MB
 THUMB_QUALITY = 78
-APPROVAL_FILES = ("approval.html", "approval.md")
 
 # display order and labels of the text roles (the manifest's keys stay as they are; unknown roles follow)
 ROLE_LABELS = {

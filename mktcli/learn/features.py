@@ -26,14 +26,12 @@ import re
 from functools import lru_cache
 from typing import Any, Iterable
 
+from ..wording import wording as _vocab
+
 # keys whose text every creative carries whatever its wording (the last part of a dotted key, without digits)
 BOILERPLATE_KEYS = frozenset({"provider", "disclaimer", "apr", "ai_label", "brand", "signature", "opt_out",
                               "opening", "refusal", "closing", "label", "legal"})
 PERK_KEY = re.compile(r"^perks?(\d+|\[\d+\])?$")
-IMPERATIVE = ("立即", "马上", "快来", "点击", "申请", "办理", "了解", "领取", "查看", "试试", "赶快", "速来", "来", "抢",
-              "开通", "注册", "下载", "预约", "咨询", "存入", "购买", "参与")
-ADDRESS = ("您", "朋友")
-PARTICLES = frozenset("的了和与及在是就也都很把被给让对从向而或并等着过吗呢吧啊呀哦之")
 _RATE = re.compile(r"(年化)?(利率|收益率|业绩比较基准)[^，。！？\n]{0,24}?\d+(?:\.\d+)?%(?:\s*[-~～–—至]\s*\d+(?:\.\d+)?%)?"
                    r"(?:（单利）|\(单利\))?起?")
 _RANGE = re.compile(r"\d+(?:\.\d+)?%?\s*[-~～–—至]\s*\d+(?:\.\d+)?%")
@@ -42,6 +40,11 @@ _SIGNATURE = re.compile(r"【[^】]{0,20}】")
 _OPT_OUT = re.compile(r"拒收请回复R|回T退订|退订回T|拒收请回复|理财非存款，产品有风险，投资须谨慎|本产品由[^。\n]{0,40}提供")
 _SPLIT = re.compile(r"[\s，。！？、：；,.!?:;（）()【】「」《》“”\"'…—\-｜|/]+")
 _CJK = re.compile(r"[\u4e00-\u9fa5]")
+
+
+@lru_cache(maxsize=1)
+def _particles() -> frozenset[str]:
+    return frozenset(_vocab().learn.particles)
 
 
 def _key(k: str) -> str:
@@ -127,12 +130,13 @@ def _extra_words() -> list[str]:
                 out += [a for a in r.pattern.split("|") if re.fullmatch(r"[\u4e00-\u9fa5]{2,6}", a)]
     except Exception:  # noqa: BLE001
         pass
-    return [*dict.fromkeys(out), "随借随还", "随用随取"]
+    return [*dict.fromkeys(out), *_vocab().learn.words]
 
 
 def words(text: str) -> list[str]:
     """Words of ≥ 2 characters with at least one Chinese character, in reading order (numbers removed)."""
     tk = _tokenizer()
+    particles = _particles()
     out: list[str] = []
     for chunk in _SPLIT.split(_NUMBER.sub(" ", text)):
         if not chunk:
@@ -141,7 +145,7 @@ def words(text: str) -> list[str]:
         glued: list[str] = []
         carry = ""
         for t in toks:   # a lone character joins its neighbour: 随借/随/还 → 随借随还, 心里/不/慌 → 心里不慌
-            if t in PARTICLES:   # 的, 和 … end a phrase rather than join it
+            if t in particles:   # 的, 和 … end a phrase rather than join it
                 glued.append("")
                 carry = ""
             elif len(t) == 1 and glued and glued[-1]:
@@ -180,9 +184,9 @@ def tones(wording: Iterable[str], texts: dict[str, Any]) -> set[str]:
     if "！" in joined or "!" in joined:
         out.add("tone:exclaim")
     leads = [_as_text(v).strip() for k, v in texts.items() if _key(str(k)) in ("cta", "headline", "title")]
-    if any(t.startswith(IMPERATIVE) for t in leads if t):
+    if any(t.startswith(tuple(_vocab().learn.imperative)) for t in leads if t):
         out.add("tone:imperative")
-    if any(a in joined for a in ADDRESS):
+    if any(a in joined for a in _vocab().learn.address):
         out.add("tone:address")
     return out
 

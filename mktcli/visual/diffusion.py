@@ -26,7 +26,9 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from ..errors import EngineError
+from ..brief import category_defaults
+from ..errors import ConfigError, EngineError
+from ..paths import configs_dir
 from .base import VisualEngine, VisualRequest, VisualResult
 from .models import ModelSpec, Profile, load_registry, nearest_resolution
 from .photo import crop_box, detect_focus
@@ -445,7 +447,7 @@ def build_prompt(req: VisualRequest, spec: ModelSpec, extend: bool = False) -> t
     crop keeps the picture's subject in the layout's visual zone, so the hint names the canvas's calm side; a
     picture that goes whole into the zone of a wide banner (`extend`) should just keep its edges simple."""
     pal = req.palette
-    scene = req.scene or _DEFAULT_SCENES.get(req.category, _DEFAULT_SCENES["other"])
+    scene = req.scene or default_scene(req.category)
     style = req.style or f"{colour_name(pal.primary)}与{colour_name(pal.accent)}为主色调，温暖、可信赖的金融品牌视觉"
     calm = "主体完整居中，四周背景简洁干净" if extend else calm_hint(req.width, req.height, req.visual_zone)
     parts = [scene.rstrip("。，,. "), style, calm]
@@ -457,14 +459,16 @@ def build_prompt(req: VisualRequest, spec: ModelSpec, extend: bool = False) -> t
     return "，".join(parts) + (spec.prompt_suffix or "。"), negative
 
 
-_DEFAULT_SCENES = {
-    "loan": "春天的田野与农舍，晨光洒在绿色的庄稼上，写实摄影",
-    "credit_card": "现代都市的生活方式场景，咖啡馆与购物街，柔和的景深，写实摄影",
-    "deposit": "温馨的家庭客厅，窗外是城市天际线，安稳宁静，写实摄影",
-    "wealth": "开阔的湖面与远山，清晨的薄雾，稳健而宁静，写实摄影",
-    "insurance": "一家人在公园里散步，阳光温暖，写实摄影",
-    "other": "简洁明亮的金融服务场景，柔和光线，写实摄影",
-}
+def default_scene(category: str) -> str:
+    """The scene for a brief without visual.scene: its category's `scene` in configs/categories.yaml (an unknown
+    category takes `other`'s)."""
+    cats = category_defaults()
+    scene = (cats.get(category) or cats.get("other") or {}).get("scene")
+    if not isinstance(scene, str) or not scene.strip():
+        raise ConfigError(f"category '{category}' has no default scene", file=configs_dir() / "categories.yaml",
+                          key=f"categories.{category if category in cats else 'other'}.scene",
+                          hint="give the category a scene: one line describing the picture")
+    return scene
 
 
 # ---------------------------------------------------------------------------------------------- fitting
