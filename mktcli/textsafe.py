@@ -1,6 +1,6 @@
 """User text made inert for the text format it is written into (layer 1: used by copywriting and export alike).
 
-HTML pages escape through html.escape (and the preview's CSP); these are the other two formats mkt writes: Markdown
+HTML pages escape through their Jinja2 templates (export/pages.py); these are the other two formats mkt writes: Markdown
 (approval.md, call_script.md) and CSV (withdrawals.csv)."""
 from __future__ import annotations
 

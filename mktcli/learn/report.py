@@ -4,12 +4,13 @@ page with PNG charts (matplotlib, drawn with the bundled CJK font so segment nam
 from __future__ import annotations
 
 import base64
-import html
 import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from ..export.pages import render
 
 Z95 = 1.959964
 FAMILIES = ("brief", "headline", "channel", "origin", "layout")
@@ -235,35 +236,18 @@ def _pct(x: float | None, digits: int = 2) -> str:
 
 
 def page(summary: dict[str, Any], pngs: dict[str, bytes], title: str) -> str:
-    """One self-contained HTML page (charts embedded as data: URIs; they are also written beside it)."""
-    e = html.escape
-    imgs = "".join(f'<figure><img alt="{e(name)}" src="data:image/png;base64,{base64.b64encode(b).decode()}">'
-                   f"<figcaption>{e(name)}</figcaption></figure>" for name, b in pngs.items())
-    rows = "".join(
-        f"<tr><td>{e(c['segment'])}</td><td>{e(c['family'])}</td><td class=n>{c['impressions']:,}</td>"
-        f"<td class=n>{c['clicks']:,}</td><td class=n>{_pct(c['ctr'])}</td>"
-        f"<td class=n>{_pct(c['ci95'][0])} – {_pct(c['ci95'][1])}</td><td class=n>{c['creatives']}</td></tr>"
-        for c in summary["cells"])
-    av = summary["ai_vs_human"]
-    if av["overall"]:
-        o = av["overall"]
-        ai_line = (f"<p>AI-made creatives vs human ones: CTR {_pct(o['ai_ctr'])} vs {_pct(o['human_ctr'])}, uplift "
-                   f"<b>{o['uplift'] * 100:+.1f}%</b> (95% interval {o['ci95'][0] * 100:+.1f}% … "
-                   f"{o['ci95'][1] * 100:+.1f}%); AI creatives took {_pct(o['ai_click_share'], 0)} of the clicks.</p>")
-    else:
-        ai_line = "<p>AI vs human: the log has only one kind of creative (add an <code>origin</code> column).</p>"
-    days = summary["days"] or ["—", "—"]
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{e(title)}</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC","Noto Sans SC",sans-serif;margin:24px;color:#1d2733}}
-table{{border-collapse:collapse;font-size:14px}}td,th{{border-bottom:1px solid #dde3ea;padding:4px 10px;text-align:left}}
-td.n{{text-align:right;font-variant-numeric:tabular-nums}}figure{{display:inline-block;margin:8px}}
-img{{max-width:100%}}</style></head><body>
-<h1>{e(title)}</h1><p>{e(days[0])} … {e(days[1])} · families by {e(summary['by'])}</p>
-{ai_line}{imgs}
-<h2>CTR by segment × {e(summary['by'])}</h2>
-<table><tr><th>segment</th><th>{e(summary['by'])}</th><th>impressions</th><th>clicks</th><th>CTR</th>
-<th>95% interval</th><th>creatives</th></tr>{rows}</table></body></html>
-"""
+    """One self-contained HTML page (templates/learn_report.html.j2; charts embedded as data: URIs, also written
+    beside it)."""
+    rows = [{"segment": c["segment"], "family": c["family"], "impressions": f"{c['impressions']:,}",
+             "clicks": f"{c['clicks']:,}", "ctr": _pct(c["ctr"]), "ci": f"{_pct(c['ci95'][0])} – {_pct(c['ci95'][1])}",
+             "creatives": c["creatives"]} for c in summary["cells"]]
+    o = summary["ai_vs_human"]["overall"]
+    ai = o and {"ai_ctr": _pct(o["ai_ctr"]), "human_ctr": _pct(o["human_ctr"]), "uplift": f"{o['uplift'] * 100:+.1f}%",
+                "lo": f"{o['ci95'][0] * 100:+.1f}%", "hi": f"{o['ci95'][1] * 100:+.1f}%",
+                "share": _pct(o["ai_click_share"], 0)}
+    charts = [(name, f"data:image/png;base64,{base64.b64encode(b).decode()}") for name, b in pngs.items()]
+    return render("learn_report.html.j2", title=title, days=summary["days"] or ["—", "—"], by=summary["by"], ai=ai,
+                  charts=charts, rows=rows)
 
 
 def write_report(summary: dict[str, Any], out_dir: Path, title: str) -> Path:
