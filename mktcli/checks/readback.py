@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from . import ocr
+from .registry import rule_check
 
 # role in the manifest's `texts` → the block roles it is drawn with
 REQUIRED = {"apr": ("apr_label", "apr"), "offer": ("offer_label", "offer"), "disclaimer": ("disclaimer",),
@@ -109,6 +110,7 @@ def read_back_file(path: str, blocks: list[dict], texts: dict[str, str]) -> list
         return read_back(im, blocks, texts)
 
 
+@rule_check("ocr", on="file")
 def readback_result(rs, res: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The OCR-READBACK check from read_back's results."""
     sev = rs.severity("OCR-READBACK")

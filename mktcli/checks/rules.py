@@ -1,10 +1,11 @@
-"""The compliance rule set (configs/compliance/zh-CN.yaml, plus user, brand and --rules files) and the text checks.
+"""The compliance rule set (configs/compliance/zh-CN.yaml, plus ~/.mkt/compliance.yaml and --rules files): the
+rules file schema, the merged RuleSet, and check_text, which runs the text rules on one customer-facing string.
 
-Text rules run on every placed string and text creative: patterns (absolute terms, banned finance claims, bait …)
-with allow-lists of factual phrases, FIN-APR (a rate or cost mentioned ⇒ the annualized rate shown), FIN-CONSISTENT
-(every figure is the brief's), FIN-CAP, and the SMS and call-script frame. Image rules (size, contrast, small print,
-APR prominence, safe zones, AIGC labels, OCR read-back) are evaluated where the pixels are (checks/image.py), with
-the severities and switches from the same file."""
+A rule is data: an id, a severity and a `kind` with its parameters. The check of each kind is one function
+registered in checks/registry.py — text kinds in text_kinds.py (patterns, FIN-APR, FIN-CONSISTENT, FIN-CAP, the SMS
+and call-script frame …), poster kinds in poster_kinds.py (size, contrast, small print, APR prominence, safe zones,
+the AI label), the file and clip stages in poster_kinds, readback.py and video.py. A rule whose kind has no
+registered check is an error when its file is loaded."""
 from __future__ import annotations
 
 import re
@@ -14,27 +15,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ..errors import ConfigError
 from ..paths import configs_dir, user_dir
-from ..schema import Strict, invalid, validate
-from ..wording import rate_label_pattern
+from ..schema import Strict, invalid, suggest, validate
 from ..yamlio import load_yaml
-from .figures import (OfferFacts, Vocabulary, check_figures, compile_vocabulary, non_annual_rates, offer_facts,
-                      parse_figures)
-from .text import Finding
+
+# the modules that register a check for every rule kind (checks/registry.py): imported here, where rule files are
+# read, so a rule's kind is known when it is validated
+from . import poster_kinds, readback, text_kinds, video  # noqa: F401
+from .figures import OfferFacts, Vocabulary, compile_vocabulary, offer_facts
+from .registry import Finding, check_for, known_kinds
+from .text_kinds import TextSubject
 
 Severity = Literal["error", "warning", "info"]
-KINDS = ("pattern", "apr", "numbers", "purpose", "provider", "required_phrase", "apr_cap", "sms_sign", "sms_optout", "sms_len",
-         "sms_chars", "call_open", "call_refusal", "typo_size", "typo_contrast", "smallprint", "apr_prominence",
-         "safe_zone", "aigc_visible", "aigc_implicit", "ocr", "video_spec", "video_legal", "info")
 
 
 class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
     severity: Severity = "error"
-    kind: Literal[KINDS] = "pattern"  # type: ignore[valid-type]
+    kind: str = "pattern"   # a kind registered in checks/registry.py (text_kinds, poster_kinds, readback, video)
     applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
     categories: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
@@ -48,7 +49,20 @@ class Rule(Strict):
     limit: float | None = None
     unless_apr_range: bool = False   # pattern: not where the creative shows the brief's APR range (a poster's badge)
     scale: dict[str, float] = Field(default_factory=dict)   # typo_size: a role's minimum as a multiple of the channel's
+    # required_phrase on a poster: the brief's own disclaimer also meets the rule, and where no required_phrase rule
+    # covers the product the brief's disclaimer must still be placed
+    brief_disclaimer: bool = False
     enabled: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v, info: ValidationInfo):
+        if v not in known_kinds():
+            guess = suggest(v, known_kinds())
+            raise invalid(f"rule {info.data.get('id', '?')}: unknown kind '{v}'"
+                          + (f" — did you mean '{guess}'?" if guess else ""),
+                          "kinds: " + ", ".join(known_kinds()) + " (docs/compliance.md: adding a kind)")
+        return v
 
     @field_validator("pattern", "allow", "unless")
     @classmethod
@@ -133,9 +147,6 @@ class Facts:
         return replace(self, offer_sources=tuple(s for s in self.offer_sources if s[0] != key))
 
 
-# an annualized rate as a rate label + figure: 年化利率3.2%, 年利率2.15%, 业绩比较基准2.6%-3.3% (a bare 年化5% is
-# often a comparison with something else, not this product's rate)
-_APR_ANY = re.compile(rf"({rate_label_pattern(annual_only=True)})[^，。；\n]{{0,10}}?\d+(?:\.\d+)?\s*%")
 _FULLWIDTH_FIGURES = {**{0xFF10 + i: 0x30 + i for i in range(10)}, 0xFF05: 0x25, 0xFF0E: 0x2E}
 
 
@@ -199,8 +210,6 @@ class RuleSet:
             return False
         if r.categories and category and category not in r.categories:
             return False
-        if r.categories and category is None and r.kind == "required_phrase":
-            return False   # demanding a wealth risk phrase of a text whose product is unknown would be a guess
         if r.channels and channel and channel not in r.channels:
             return False
         return True
@@ -259,86 +268,12 @@ class RuleSet:
         # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
         # punctuation (，。) stays as it is, the patterns rely on it
         text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
+        t = TextSubject(self, text, unit, category, channel, facts, apr_shown, where, perk)
         out: list[Finding] = []
-
-        def hit(r: Rule, message: str, match: str = ""):
-            out.append(Finding(r.id, r.severity, message, match, r.fix, where))
-
         for r in self.rules.values():
-            if not self._applies(r, unit, category, channel):
-                continue
-            pat, _, unless = self._re[r.id]
-            if r.kind in ("pattern", "sms_chars"):
-                if pat is None or (unless and unless.search(text)):
-                    continue
-                if r.unless_apr_range and apr_shown and facts is not None and len(facts.apr_figures) == 2:
-                    continue   # the creative shows the brief's APR range beside it
-                for term in dict.fromkeys(m.group(0) for m in pat.finditer(self._strip(r, text))):
-                    hit(r, f"'{term}': {r.message}", term)
-            elif r.kind == "apr":
-                # any annualized rate stated in the text (whether it is the brief's is FIN-CONSISTENT's question)
-                shown = bool(_APR_ANY.search(text))
-                want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
-                daily = non_annual_rates(text, self.vocab, category) if not shown else []
-                m = pat.search(self._strip(r, text)) if pat and not shown and not apr_shown else None
-                if daily:
-                    hit(r, f"'{daily[0].written}' is a daily, monthly or per-instalment figure without the annualized "
-                           f"rate{want} beside it", daily[0].written)
-                elif m:
-                    hit(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))
-            elif r.kind == "numbers" and facts is not None and (facts.offer_sources or facts.numbers_from
-                                                                  or facts.apr_figures or facts.apr):
-                for mm in check_figures(text, self.offer_of(facts), self.vocab, category=category, perk=perk):
-                    hit(r, mm.message, mm.figure.written)
-            elif r.kind == "purpose":
-                cls = facts.purpose if facts is not None and facts.purpose else self.purposes.defaults.get(
-                    category or "")
-                if cls:
-                    by_use: dict[str, list[str]] = {}
-                    for words, use in self._purpose_hits(self._strip(r, text), cls):
-                        by_use.setdefault(use, []).append(words)
-                    for use, words in by_use.items():   # one finding per forbidden use
-                        label = self.purposes.classes[cls].label if cls in self.purposes.classes else cls
-                        hit(r, f"'{'、'.join(dict.fromkeys(words))}' steers a {label or cls} to "
-                               f"{use.replace('_', ' ')}, which it may not fund", words[0])
-            elif r.kind == "apr_cap" and r.limit is not None:
-                # the figures this text states (the offer's own figures are checked once, where the rate is)
-                # — only the rates among them: 最高可贷车价80% or 首付30% is a share, not a price of credit
-                figs = [max(f.value, f.hi or 0.0) for f in parse_figures(text, self.vocab, category or "loan")
-                        if f.kind == "rate" and f.unit == "year"] if _APR_ANY.search(text) else []
-                over = [f for f in figs if f > r.limit]
-                if over:
-                    hit(r, f"{max(over):g}% — {r.message}", f"{max(over):g}%")
-            elif r.kind == "sms_sign" and unit == "sms":
-                if not re.match(r"^【[\u4e00-\u9fa5A-Za-z0-9]{2,12}】", text) or text.count("【") != 1:
-                    hit(r, r.message)
-            elif r.kind == "sms_optout" and unit == "sms":
-                phrases = [r.phrase or "拒收请回复R", "回T退订", "退订回T", "拒收请回复"]
-                if not any(text.rstrip().endswith(p) or p in text[-12:] for p in phrases):
-                    hit(r, r.message)
-            elif r.kind == "sms_len" and unit == "sms":
-                n = len(text.strip())
-                if r.limit and n > r.limit:
-                    out.append(Finding(r.id, "error", f"{n} characters; at most {r.limit:g}", fix=r.fix,
-                                       where=where))
-                elif n > 70:
-                    hit(r, f"{n} characters = {-(-n // 67)} segments (cost multiplies)")
-            elif r.kind == "call_open" and unit == "call":
-                head = text.strip()[:80]
-                name_ok = facts.provider in head if facts and facts.provider else bool(
-                    re.search(r"(银行|信用社|联社|公司|保险|理财)", head))
-                role_ok = bool(re.search(r"我是|工号|客户经理|客服|专员", head))
-                if not (name_ok and role_ok):
-                    hit(r, r.message)
-            elif r.kind == "call_refusal" and unit == "call":
-                if not (pat and pat.search(text)):
-                    hit(r, r.message)
-            elif r.kind == "required_phrase" and unit in ("sms", "call", "push") and unit in r.applies_to and r.phrase:
-                norm = lambda t: re.sub(r"[，,。\s]", "", t)  # noqa: E731
-                if norm(r.phrase) not in norm(text):
-                    hit(r, f"'{r.phrase}' is missing", r.phrase)
-            elif r.kind == "info" and unit in r.applies_to:
-                hit(r, r.message)
+            check = check_for(r.kind, "text")
+            if check is not None and self._applies(r, unit, category, channel):
+                out += check.fn(t, r)
         return out
 
 

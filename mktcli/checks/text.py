@@ -4,33 +4,14 @@ about rates or cost must carry the brief's exact annualized rate (FIN-APR)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One failed rule: what, how bad, the words that triggered it, the fix, and where (a field, a block)."""
-    rule: str
-    severity: str
-    message: str
-    match: str = ""
-    fix: str = ""
-    where: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        d = {"rule": self.rule, "severity": self.severity, "message": self.message}
-        for k in ("match", "fix", "where"):
-            if getattr(self, k):
-                d[k] = getattr(self, k)
-        return d
+from .registry import Finding
+from .rules import load_rules
 
 
 def check_phrases(text: str, category: str | None = None) -> list[Finding]:
     """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, allow-lists
     applied)."""
-    from .rules import load_rules
-
     rs = load_rules()
     return [f for f in rs.check_text(text, category=category, apr_shown=True) if rs.rules[f.rule].kind == "pattern"]
 
@@ -67,8 +48,6 @@ def check_numbers(text: str, allowed: set[tuple[float, str]], apr_phrase: str | 
     out = [Finding("FIN-CONSISTENT", "error", f"'{w}' is not a figure the brief states", w)
            for w in unstated_figures(text, allowed)]
     if apr_phrase and apr_phrase not in text:   # the rule set's FIN-APR words, with its allow-list
-        from .rules import load_rules
-
         rs = load_rules()
         rule = rs.rules["FIN-APR"]
         pat, _, _ = rs._re["FIN-APR"]

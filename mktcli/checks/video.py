@@ -14,13 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .image import _result
+from .registry import result as _result
+from .registry import rule_check
 
 LEGAL_GROUPS = ("disclaimer", "provider")
 
 
+@rule_check("video_spec", on="clip")
 def spec_check(rs, info: dict[str, Any], *, size: tuple[int, int], fps: int, min_s: float, max_s: float,
                max_bytes: int | None, min_kbps: int | None) -> list[dict[str, Any]]:
+    """VID-SPEC on the probed file: codec, pixel format, size, frame rate, duration, bytes, no audio, faststart;
+    the platform's least bitrate as a warning."""
     out = []
     problems = []
     if info.get("codec") != "h264":
@@ -50,6 +54,7 @@ def spec_check(rs, info: dict[str, Any], *, size: tuple[int, int], fps: int, min
     return out
 
 
+@rule_check("video_legal", on="clip")
 def legal_check(rs, timeline: list[dict[str, Any]], duration: float, frames: dict[float, Any],
                 blocks: list[dict[str, Any]], generative: bool) -> dict[str, Any] | None:
     """The legal blocks' time on screen (from the clip's timeline) and their worst contrast over sampled frames.
@@ -105,8 +110,10 @@ def sample_times(timeline: list[dict[str, Any]], duration: float, fps: int) -> d
     return {"rate": [t for t in rate if t <= last], "legal": [0.0, last]}
 
 
+@rule_check("ocr", on="clip")
 def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], blocks: list[dict[str, Any]],
                    texts: dict[str, str]) -> dict[str, Any] | None:
+    """VID-READBACK: the required strings read back by OCR from frames sampled across the decoded clip."""
     from . import ocr
     from .readback import read_back
 
@@ -133,7 +140,9 @@ def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], 
     return d
 
 
+@rule_check("aigc_implicit", on="clip")
 def label_check(rs, info: dict[str, Any], *, content_id: str | None, generative: bool) -> dict[str, Any] | None:
+    """VID-LABEL: the clip's metadata carries the implicit label (producer, content id, aigc)."""
     raw = (info.get("metadata") or {}).get("comment")
     try:
         label = json.loads(raw) if raw else None
