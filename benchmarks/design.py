@@ -488,7 +488,7 @@ def render(briefs: list[Path], out: Path, jobs: int, engine: str = "procedural")
     env.setdefault("MKT_HOME", str(out / ".mkt-home"))
 
     def one(b: Path) -> str | None:
-        cmd = [sys.executable, "-m", "mktcli", "poster", str(b), "--engine", engine, "--no-register",
+        cmd = [sys.executable, "-m", "mktcli", "poster", str(b), "--visual-engine", engine, "--no-register",
                "-o", str(out)]
         r = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if r.returncode in (0, 1, 3):      # rendered (1: checks failed, 3: some creatives failed)

@@ -11,6 +11,8 @@ _EXPORTS = {
     "load_brief": "mktcli.brief",
     "Brief": "mktcli.brief",
     "make_posters": "mktcli.poster",
+    "PosterOptions": "mktcli.poster",
+    "PosterHooks": "mktcli.poster",
     "plan_jobs": "mktcli.poster",
     "BundleResult": "mktcli.poster",
     "load_channels": "mktcli.channels",
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .brief import Brief, load_brief
     from .channels import load_channels
     from .errors import BriefError, ExitCode, MktError
-    from .poster import BundleResult, make_posters, plan_jobs
+    from .poster import BundleResult, PosterHooks, PosterOptions, make_posters, plan_jobs
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefError, MktError, as_mkt_error
+from .errors import BriefError, ExitCode, MktError, as_mkt_error
 from .export.files import check_out_dir, make_dir, safe_join
 
 STATE_DIR = ".mkt-batch"
@@ -131,15 +131,15 @@ class BatchResult:
         """0 all good · 1 some creatives failed checks · 2 bad input (nothing could run) · 3 partial failure ·
         130 interrupted."""
         if self.interrupted:
-            return 130
+            return int(ExitCode.INTERRUPTED)
         if not self.main:   # its share is in the records; the main process reports on the whole batch
-            return 0
+            return int(ExitCode.OK)
         if not self.plan.briefs:
-            return 2
+            return int(ExitCode.BAD_INPUT)
         if (self.plan.bad or self.counts["failed"] or self.stopped_early
                 or any(b.status in ("incomplete", "failed") or b.unregistered or b.failures for b in self.bundles)):
-            return 3
-        return 1 if any(b.failed_checks for b in self.bundles) else 0
+            return int(ExitCode.PARTIAL)
+        return int(ExitCode.CHECKS_FAILED if any(b.failed_checks for b in self.bundles) else ExitCode.OK)
 
 
 # ---- plan ------------------------------------------------------------------------------------------------------

@@ -29,11 +29,15 @@ def clip(value: object, n: int | None = None) -> str:
 
 
 class ExitCode(IntEnum):
+    """Every exit code mkt returns (documented in README.md and `mkt --help`); usage errors exit BAD_INPUT."""
+
     OK = 0
     CHECKS_FAILED = 1   # rendered, but an error-level check failed
     BAD_INPUT = 2       # brief, config, option or asset the user must fix
     PARTIAL = 3         # some items failed, the rest were written
     INTERNAL = 70       # a bug: please report it with MKT_DEBUG=1
+    INTERRUPTED = 130   # Ctrl-C (128 + SIGINT): finished files are kept, a re-run resumes
+    BROKEN_PIPE = 141   # the reader of stdout left (128 + SIGPIPE), e.g. `mkt ls | head`: not an error
 
 
 class MktError(Exception):

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -606,40 +606,81 @@ def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir
         return Failure(seg.name, channel, e)
 
 
-def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments: list[str] | None = None,
-                 channels: list[str] | None = None, seed: int | None = None, engine: str | None = None,
-                 channel_files: list[str | Path] | None = None, jobs: int | None = None, visual_options: Any = None,
-                 on_progress: Callable[[Job, Creative | Failure], None] | None = None,
-                 on_start: Callable[[list[Job], str], None] | None = None,
-                 on_status: Callable[[str | None], None] | None = None,
-                 on_detail: Callable[[str], None] | None = None, verify: bool = False,
-                 allow_errors: bool = False, rules: list[str | Path] | None = None, layered: bool = True,
-                 register: bool = True, variants: int | None = None) -> BundleResult:
+@dataclass
+class PosterOptions:
+    """What `make_posters` renders and how (every field optional; the defaults are the brief's own choices).
+
+    segments / channels  only these (default: all of the brief's); variants: visually distinct posters per
+    segment × channel (default: the brief's `variants:`, each another layout family with its own id);
+    seed / engine / visual_options  override visual.seed, visual.engine and the diffusion options;
+    channel_files / rules  extra channel presets and compliance rule files; jobs: parallel render workers;
+    verify  OCR read-back of every poster; allow_errors  creatives with failed error checks go in the approval set;
+    layered  a PSD and an SVG per poster; register  record the creatives in the registry (SQLite)."""
+
+    segments: list[str] | None = None
+    channels: list[str] | None = None
+    seed: int | None = None
+    engine: str | None = None
+    channel_files: list[str | Path] | None = None
+    jobs: int | None = None
+    visual_options: Any = None
+    verify: bool = False
+    allow_errors: bool = False
+    rules: list[str | Path] | None = None
+    layered: bool = True
+    register: bool = True
+    variants: int | None = None
+
+
+@dataclass
+class PosterHooks:
+    """What a caller hears while `make_posters` runs (each optional): on_start(jobs, engine name) once the engine is
+    ready, on_status(text | None) around slow preparation, on_detail(text) within a long render (diffusion steps),
+    on_progress(job, Creative | Failure) as each poster finishes."""
+
+    on_start: Callable[[list[Job], str], None] | None = None
+    on_status: Callable[[str | None], None] | None = None
+    on_detail: Callable[[str], None] | None = None
+    on_progress: Callable[[Job, Creative | Failure], None] | None = None
+
+
+_OPTION_NAMES = frozenset(PosterOptions.__dataclass_fields__)
+_HOOK_NAMES = frozenset(PosterHooks.__dataclass_fields__)
+
+
+def make_posters(brief: Brief | str | Path, out: str | Path = "out", options: PosterOptions | None = None, *,
+                 hooks: PosterHooks | None = None, **kwargs: Any) -> BundleResult:
     """Render every poster of a brief into OUT/<name>/ and write manifest.json last (atomically).
 
-    A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written.
-    `variants` (default: the brief's `variants:`) renders that many visually distinct posters per segment ×
-    channel (another layout family each), with their own ids.
-    `layered` adds a PSD and an SVG per poster; `register` records the creatives in the registry (SQLite)."""
+    `options` (PosterOptions) says what to render, `hooks` (PosterHooks) who hears about progress. The keyword
+    arguments of earlier releases (segments=…, engine=…, on_progress=… — each a PosterOptions or PosterHooks
+    field) still work and override the objects' fields.
+    A creative that fails (e.g. text that cannot fit a tiny slot) is recorded as a failure; the rest are written."""
+    unknown = sorted(set(kwargs) - _OPTION_NAMES - _HOOK_NAMES)
+    if unknown:
+        raise TypeError(f"make_posters() got an unexpected keyword argument '{unknown[0]}'")
+    o = replace(options or PosterOptions(), **{k: v for k, v in kwargs.items() if k in _OPTION_NAMES})
+    h = replace(hooks or PosterHooks(), **{k: v for k, v in kwargs.items() if k in _HOOK_NAMES})
+    segments, channels = o.segments, o.channels
     if not isinstance(brief, Brief):
         with timings.phase("brief"):
-            brief = load_brief(brief, channel_files=channel_files)
-    renderer, notes = prepare_renderer(brief, seed=seed, engine=engine, visual_options=visual_options, verify=verify,
-                                       rules=rules, on_status=on_status)
-    job_list = plan_jobs(brief, segments, channels, variants)
+            brief = load_brief(brief, channel_files=o.channel_files)
+    renderer, notes = prepare_renderer(brief, seed=o.seed, engine=o.engine, visual_options=o.visual_options,
+                                       verify=o.verify, rules=o.rules, on_status=h.on_status)
+    job_list = plan_jobs(brief, segments, channels, o.variants)
     bundle_dir = start_bundle(out, brief)
-    if on_start:
-        on_start(job_list, renderer.engine.name)
+    if h.on_start:
+        h.on_start(job_list, renderer.engine.name)
 
-    renderer.engine.report = on_detail   # long renders (diffusion steps) say where they are
-    workers = max(1, jobs or min(4, os.cpu_count() or 1))
+    renderer.engine.report = h.on_detail   # long renders (diffusion steps) say where they are
+    workers = max(1, o.jobs or min(4, os.cpu_count() or 1))
     done: dict[int, Creative | Failure] = {}
-    stream = _render_posters(renderer, job_list, bundle_dir, layered, workers)
+    stream = _render_posters(renderer, job_list, bundle_dir, o.layered, workers)
     try:
         for i, outcome in stream:   # as they finish; the manifest lists them in job order
             done[i] = outcome
-            if on_progress:
-                on_progress(job_list[i], outcome)
+            if h.on_progress:
+                h.on_progress(job_list[i], outcome)
     finally:
         stream.close()   # the worker pool is shut down here, also when a callback raised
     outcomes: list[Creative | Failure] = [done[i] for i in range(len(job_list))]
@@ -649,7 +690,7 @@ def make_posters(brief: Brief | str | Path, out: str | Path = "out", *, segments
         outcomes += [render_text(renderer, seg, ch, bundle_dir) for seg in segs
                      for ch in text_channels(brief, channels)]
     return write_bundle(brief, bundle_dir, outcomes, notes, engine=renderer.engine.name, seed=renderer.seed,
-                        allow_errors=allow_errors, register=register)
+                        allow_errors=o.allow_errors, register=o.register)
 
 
 def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failure], notes: list[str], *,

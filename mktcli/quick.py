@@ -486,9 +486,9 @@ def quick(sentence: str, *, out: str | Path = "out", brief_out: str | Path | Non
     if not run:
         return result
     from .export.bundle import export_zip
-    from .poster import make_posters
+    from .poster import PosterOptions, make_posters
 
-    result.bundle = make_posters(path, out, channel_files=channel_files, register=register)
+    result.bundle = make_posters(path, out, PosterOptions(channel_files=channel_files, register=register))
     if result.bundle.manifest_path:
         result.zip_path = export_zip(result.bundle.out_dir)
     return result

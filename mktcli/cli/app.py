@@ -1,6 +1,10 @@
 """The `mkt` command: wires the command groups together and maps errors to exit codes. No business logic here.
 
-Exit codes: 0 ok · 1 checks failed · 2 bad input (brief, option, file) · 3 partial failure · 70 internal error."""
+Exit codes are mktcli.errors.ExitCode: 0 ok · 1 checks failed · 2 bad input (brief, option, file) · 3 partial
+failure · 70 internal error · 130 interrupted · 141 broken pipe.
+
+Registry verbs (register, ls, mark, recall) stay at the root: a command is a group only when it has several
+sub-actions (audit → record, learn → ingest/plan/distill/report), so each verb has exactly one spelling."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +13,7 @@ import typer
 from typer.exceptions import TyperException
 
 from .. import __version__
+from ..errors import ExitCode
 from . import batch as batch_cmd
 from . import check as check_cmd
 from . import copy as copy_cmd
@@ -20,10 +25,14 @@ from . import preview as preview_cmd
 from . import quick as quick_cmd
 from . import registry as registry_cmd
 
+EXIT_WORDS = {ExitCode.OK: "ok", ExitCode.CHECKS_FAILED: "checks failed", ExitCode.BAD_INPUT: "bad input",
+              ExitCode.PARTIAL: "partial failure", ExitCode.INTERNAL: "internal error",
+              ExitCode.INTERRUPTED: "interrupted", ExitCode.BROKEN_PIPE: "broken pipe (the reader left)"}
+EXIT_CODES_HELP = "Exit codes: " + ", ".join(f"{int(c)} {EXIT_WORDS[c]}" for c in ExitCode) + "."
+
 app = typer.Typer(
     name="mkt",
-    help="mkt — one YAML brief in, placement-ready Chinese marketing posters out.\n\n"
-         "Exit codes: 0 ok, 1 checks failed, 2 bad input, 3 partial failure, 70 internal error, 130 interrupted.",
+    help="mkt — one YAML brief in, placement-ready Chinese marketing posters out.\n\n" + EXIT_CODES_HELP,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -64,11 +73,14 @@ app.add_typer(learn_cmd.app, name="learn", help=learn_cmd.HELP)
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
+    from ._console import Output, current
     from .errors import debug, report, show_traceback
     from ..errors import MktError
 
+    out = Output()   # ctx.obj of every command: --json, once parsed, sets out.json
     try:
-        rv = app(args=argv, prog_name="mkt", standalone_mode=False)
+        with current(out):
+            rv = app(args=argv, prog_name="mkt", standalone_mode=False, obj=out)
         return int(rv or 0)
     except typer.Exit as e:
         return int(e.exit_code)
@@ -78,9 +90,9 @@ def run(argv: list[str] | None = None) -> int:
             show()
         else:
             print(f"Error: {e.format_message()}", file=sys.stderr)
-        return 2
+        return int(ExitCode.BAD_INPUT)
     except typer.Abort:
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:   # `mkt … | head`: the reader left; not an error of ours or the user's
         import os
 
@@ -88,25 +100,14 @@ def run(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
         except OSError:
             pass
-        return 141
+        return int(ExitCode.BROKEN_PIPE)
     except (MktError, KeyboardInterrupt, Exception) as e:  # noqa: BLE001 — the one place that catches everything
         if debug():   # the traceback, then the same message and the same exit code as without MKT_DEBUG
             show_traceback(e)
-        return _json_error(e, report(e), argv)
-
-
-def _json_error(err: BaseException, code: int, argv: list[str] | None) -> int:
-    """With --json, scripts get the error on stdout too (the one-screen message stays on stderr)."""
-    args = sys.argv[1:] if argv is None else argv
-    if "--json" in args:
-        import json
-
-        from .errors import error_dicts
-
-        errs = error_dicts(err)
-        sys.stdout.write(json.dumps({"ok": False, "exit_code": code, **errs[0], "errors": errs},
-                                    ensure_ascii=False, indent=2) + "\n")
-    return code
+        code = report(e)
+        if out.json:   # scripts get the error on stdout too (the one-screen message stays on stderr)
+            out.error(e, code)
+        return code
 
 
 def main() -> None:

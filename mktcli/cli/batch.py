@@ -1,19 +1,20 @@
 """`mkt batch`: options in, mktcli.batch does the work; a progress bar on a terminal, JSON lines for scripts."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, DeviceOpt, EngineOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt, VariantsOpt
+from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, OutOpt, ProfileOpt,
+                       SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, _json_mode, pick)
 
 HELP = """Render many briefs (files or folders of *.yaml) into OUT/<brief name>/ bundles: every segment × channel,
 in parallel processes, skipping creatives whose inputs did not change (re-run after a crash or Ctrl-C to resume).
 A bad brief is reported and the rest complete. Progress bar on a terminal; JSON lines with --json or in a pipe.
-Exit codes: 0 all good, 1 some creatives failed checks, 2 bad input, 3 partial failure, 130 interrupted.
+Exit codes: 0 all good, 1 some creatives failed checks, 2 bad input, 3 partial failure, 130 interrupted,
+141 broken pipe.
 Several GPUs or machines: accelerate launch -m mktcli batch … (see docs/batch.md).
 Example: mkt batch briefs/ -o out"""
 
@@ -25,10 +26,10 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="Render every creative again, even when its inputs did not change.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first bad brief or failed creative (a re-run resumes).")] = False,
     seed: SeedOpt = None,
-    engine: EngineOpt = None,
+    engine: VisualEngineOpt = None,
     variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
-    model: ModelOpt = None,
+    model: DiffusionModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
     verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (needs the ocr extra).")] = False,
@@ -36,18 +37,24 @@ def batch(
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster.")] = True,
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db).")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout (one event per creative, bundle and bad brief, then a summary); also the default when stdout is not a terminal.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", is_eager=True, callback=_json_mode, help="JSON lines on stdout (one event per creative, bundle and bad brief, then a summary); also the default when stdout is not a terminal.")] = False,
+    engine_alias: VisualEngineAlias = None,
+    model_alias: DiffusionModelAlias = None,
 ) -> int:
     from ..batch import BatchOptions, Hooks, run_batch
     from ..visual.diffusion import DiffusionOptions
+    from ._console import output
+
+    engine, model = pick(engine, engine_alias), pick(model, model_alias)
 
     vo = DiffusionOptions(model=model, profile=profile, device=device)
     opts = BatchOptions(out=out, jobs=jobs, force=force, fail_fast=fail_fast, seed=seed, engine=engine,
                         channel_files=tuple(channel_files or ()), rules=tuple(rules or ()), visual_options=vo,
                         verify=verify, allow_errors=allow_errors, layered=layers, register=register,
                         variants=variants)
+    out_ = output(as_json)
     lines = as_json or not sys.stdout.isatty()
-    view = _Lines() if lines else _Terminal()
+    view = _Lines(out_) if lines else _Terminal(out_)
     try:
         result = run_batch(briefs, opts, Hooks(on_plan=view.plan, on_item=view.item, on_bundle=view.bundle))
     finally:
@@ -85,9 +92,8 @@ def _summary_dict(result) -> dict:
 class _Lines:
     """One JSON object per line on stdout: easy for `jq`, `while read`, and log collectors."""
 
-    def _emit(self, obj: dict) -> None:
-        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+    def __init__(self, out):
+        self._emit = out.line
 
     def plan(self, plan, todo: int, cached: int) -> None:
         for b in plan.bad:
@@ -133,11 +139,9 @@ def _failed(c: dict) -> list[str]:
 class _Terminal:
     """A progress bar with ETA on stderr while it runs, a summary table at the end."""
 
-    def __init__(self):
-        from ._console import console
-
-        self.err = console(stderr=True)
-        self.con = console()
+    def __init__(self, out):
+        self.err = out.err
+        self.con = out.con
         self.progress = None
         self.task = None
         self.failed: list = []

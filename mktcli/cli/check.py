@@ -2,21 +2,19 @@
 against the compliance rules; `--text` checks a string. Exit 1 when an error-level rule fails."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import JsonOpt
+from ._options import JsonOpt, alias, pick
 
 HELP = """Check a brief, a bundle, an image or a text against the compliance rules (configs/compliance/zh-CN.yaml):
 banned and absolute terms, the annualized rate, the brief's figures, SMS and call-script rules, AIGC labels,
 legibility, and the numbers read back off the pixels. Exit 1 when an error-level rule fails.
 Each violation is one finding (rule, severity, the field or block, message, fix), counted once.
 Examples: mkt check out/farm-loan-spring · mkt check brief.yaml · mkt check --text '稳赚不赔，秒批到账' ·
-mkt check --text '【示例银行】…拒收请回复R' --as sms --brief brief.yaml (the brief's offer: figures, purpose)"""
+mkt check --text '【示例银行】…拒收请回复R' --as sms --brief-file brief.yaml (the brief's offer: figures, purpose)"""
 
 
 def check(
@@ -24,15 +22,18 @@ def check(
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Check this text instead of a file.")] = None,
     kind: Annotated[Optional[str], typer.Option("--as", help="For text: text (default), sms, call_script or push.")] = None,
     category: Annotated[Optional[str], typer.Option("--category", help="Product category for text and images (loan, credit_card, deposit, wealth …).")] = None,
-    brief: Annotated[Optional[Path], typer.Option("--brief", help="For text: compare its figures and purpose with this brief's offer (rate, amounts, terms), as mkt poster does.")] = None,
+    brief: Annotated[Optional[Path], typer.Option("--brief-file", help="For text: compare its figures and purpose with this brief file's offer (rate, amounts, terms), as mkt poster does.", show_default=False)] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s): add rules, change severities, allow phrases.")] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read the finished pixels back with OCR (bundles, images).")] = True,
     as_json: JsonOpt = False,
+    brief_alias: Annotated[Optional[Path], alias("--brief", "--brief-file", help="A brief file to compare a text with.")] = None,
 ) -> int:
-    from ..errors import BriefError
+    from ..errors import BriefError, ExitCode
     from ..checks import run as runner
+    from ._console import output
     from ..checks.rules import load_rules
 
+    brief = pick(brief, brief_alias)   # --brief elsewhere is a brief's name in the registry; here it is a file
     extra = [str(r) for r in rules or []]
     if text is None and path is None:
         raise BriefError("nothing to check", key="PATH", hint="give a brief, a bundle, an image, a text file, "
@@ -46,7 +47,7 @@ def check(
     facts = None
     if brief is not None:
         if text is None and (path is None or Path(path).suffix.lower() not in (".txt", ".md", "")):
-            raise BriefError("--brief is for a text (--text or a .txt file)", key="--brief",
+            raise BriefError("--brief-file is for a text (--text or a .txt file)", key="--brief-file",
                              hint="to check a brief itself: mkt check brief.yaml")
         facts, category = runner.brief_facts(brief, category)
     if text is not None:
@@ -77,9 +78,9 @@ def check(
         else:
             raise BriefError(f"cannot check a {suffix} file", key="PATH",
                              hint="a brief (.yaml), a bundle folder, an image (.jpg/.png) or a text file (.txt)")
-    code = 1 if rep.errors() else 0
+    code = int(ExitCode.CHECKS_FAILED if rep.errors() else ExitCode.OK)
     if as_json:
-        sys.stdout.write(json.dumps({**rep.as_dict(), "exit_code": code}, ensure_ascii=False, indent=2) + "\n")
+        output(True).document({**rep.as_dict(), "exit_code": code})
         return code
     _show(rep)
     return code
@@ -90,11 +91,11 @@ def _guess_unit(text: str) -> str:
 
 
 def _show(rep) -> None:
-    from ._console import console
+    from ._console import output
     from rich.markup import escape
     from rich.table import Table
 
-    con = console()
+    con = output().con
     failed_items = [i for i in rep.items if i.failed]
     for item in failed_items[:40]:
         t = Table(title=f"{escape(item.name)}", title_justify="left", show_header=True)

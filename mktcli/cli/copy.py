@@ -1,42 +1,47 @@
 """`mkt copy`: n guarded variants of copy per segment × channel, as a table and as files."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, JsonOpt, OutOpt
+from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, JsonOpt, OutOpt, SEED_MAX, alias, pick
 
 HELP = """Write copy for every segment of a brief: headline, subhead, CTA, SMS, outbound-call script, push and
 feed-ad text, checked against channel limits, banned phrases and the brief's numbers. Writes
-OUT/<name>/copy.json. Example: mkt copy examples/briefs/farm-loan.yaml --n 3"""
+OUT/<name>/copy.json. Example: mkt copy examples/briefs/farm-loan.yaml --count 3"""
 
-CHANNELS = ("headline", "subhead", "sms", "call_script", "push", "feed")
+FIELDS = ("headline", "subhead", "sms", "call_script", "push", "feed")
 
 
 def copy(
     brief: Annotated[Path, typer.Argument(help="The brief YAML file.", show_default=False)],
     out: OutOpt = Path("out"),
-    engine: Annotated[Optional[str], typer.Option("--engine", help="Copy engine: template (embedded) or llm (a transformers chat model); default: the brief's copy.engine.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="llm engine: chat model hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).")] = None,
+    engine: Annotated[Optional[str], typer.Option("--copy-engine", help="Copy engine: template (embedded) or llm (a transformers chat model); default: the brief's copy.engine.")] = None,
+    model: Annotated[Optional[str], typer.Option("--chat-model", help="llm engine: chat model hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="llm engine: cuda or cpu (default: cuda when present).")] = None,
     segment: Annotated[Optional[list[str]], typer.Option("--segment", "--segments", "-s", help="Only these segments (repeatable, or comma-separated).")] = None,
-    channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help=f"Only these in the table (repeatable): {', '.join(CHANNELS)}.")] = None,
-    n: Annotated[int, typer.Option("--n", min=1, max=20, help="Variants per segment.")] = 3,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=4294967295, help="Seed for the wording, 0 … 2^32−1 (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
+    field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help=f"Only these fields in the table (repeatable): {', '.join(FIELDS)}.")] = None,
+    n: Annotated[Optional[int], typer.Option("--count", min=1, max=20, help="Variants per segment (default 3).", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=SEED_MAX, help="Seed for the wording, 0 … 2^32−1 (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
+    engine_alias: CopyEngineAlias = None,
+    model_alias: ChatModelAlias = None,
+    field_alias: Annotated[Optional[list[str]], alias("--channel", "--field", "-c", help="Copy fields in the table.")] = None,
+    n_alias: Annotated[Optional[int], alias("--n", "--count", min=1, max=20, help="Variants per segment.")] = None,
 ) -> int:
-    from ._console import console
+    from ._console import output
 
     from ..brief import load_brief
     from ..copywriting.writer import write_copy
-    from ..errors import BriefError
+    from ..errors import BriefError, ExitCode
     from ..export.files import atomic_write_json, safe_join
 
+    engine, model, n = pick(engine, engine_alias), pick(model, model_alias), pick(n, n_alias) or 3
+    channel = pick(field, field_alias)
+    out_ = output(as_json)
     b = load_brief(brief, channel_files=channel_files)
     names = [s.name for s in b.segments()]
     segment = [x.strip() for s in segment or [] for x in s.replace("，", ",").split(",") if x.strip()] or None
@@ -44,10 +49,10 @@ def copy(
         if s not in names:
             raise BriefError(f"segment '{s}' is not in the brief", file=b.path, key="--segment",
                              hint="the brief's segments: " + ", ".join(names))
-    bad = [c for c in channel or [] if c not in CHANNELS]
+    bad = [c for c in channel or [] if c not in FIELDS]
     if bad:
-        raise BriefError(f"unknown copy channel '{bad[0]}'", key="--channel", hint="one of: " + ", ".join(CHANNELS))
-    err = console(stderr=True)
+        raise BriefError(f"unknown copy field '{bad[0]}'", key="--field", hint="one of: " + ", ".join(FIELDS))
+    err = out_.err
     name = engine or b.copy.engine
     options = {k: v for k, v in (("model", model or b.copy.model), ("device", device)) if v} if name == "llm" else {}
     status = err.status(f"writing copy with the {name} engine …") if err.is_terminal and not as_json else None
@@ -69,15 +74,14 @@ def copy(
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, payload)
     failed = [(seg, v) for seg, vs in res.variants.items() for v in vs if not v.ok]
-    code = 1 if failed else 0
+    code = int(ExitCode.CHECKS_FAILED if failed else ExitCode.OK)
     if as_json:
-        sys.stdout.write(json.dumps({**payload, "path": str(path), "exit_code": code}, ensure_ascii=False,
-                                    indent=2) + "\n")
+        out_.document({**payload, "path": str(path), "exit_code": code})
         return code
     _table(res, channel or ["headline", "sms", "push"])
     from rich.markup import escape
 
-    con = console()
+    con = out_.con
     for seg, v in failed:
         for f in v.findings:
             if f.severity == "error":

@@ -49,7 +49,7 @@ def report(err: BaseException, console=None) -> int:
         return int(err.exit_code)
     if isinstance(err, KeyboardInterrupt):
         console.print("[yellow]interrupted[/yellow]: finished files are kept; re-run to complete the bundle")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     console.print(f"[red bold]internal error:[/red bold] {escape(type(err).__name__)}: {escape(_short(str(err)))}\n"
                   "    [cyan]hint:[/cyan] this is a bug in mkt; re-run with MKT_DEBUG=1 and report the traceback")
     return int(ExitCode.INTERNAL)

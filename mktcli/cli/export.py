@@ -1,8 +1,6 @@
 """`mkt export BUNDLE --zip`: verify a finished bundle against its manifest and pack it into one zip."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,18 +22,18 @@ def export(
 ) -> int:
     from ..errors import BriefError
     from ..export.bundle import export_zip, load_manifest
+    from ._console import output
 
     if not as_zip:
         raise BriefError("say what to export", key="--zip", hint=f"mkt export {bundle} --zip")
     path = export_zip(bundle, out)
     summary = _summary(path, load_manifest(bundle)[1])
+    out_ = output(as_json)
     if as_json:
-        sys.stdout.write(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False, indent=2) + "\n")
-        return 0
-    from ._console import console
+        return out_.result(summary)
     from rich.markup import escape
 
-    con = console()
+    con = out_.con
     con.print(f"[green]zip[/green] {escape(summary['zip'])}: {summary['files']} files, "
               f"{summary['bytes'] / 1024:,.0f} KB (sha256 {summary['sha256'][:12]}…)")
     a = summary["approval"]

@@ -2,15 +2,13 @@
 The library is mktcli/learn/; it is imported inside the commands so `mkt --help` stays fast."""
 from __future__ import annotations
 
-import json
-import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import JsonOpt
+from ._options import JsonOpt, SinceOpt
 from .registry import RegistryOpt
 
 HELP = """Learn from clicks: ingest click logs into the registry, plan the next period's traffic per slot (Thompson
@@ -44,8 +42,20 @@ def _day(value: str | None, key: str) -> date | None:
         raise MktError(f"{key}: '{value}' is not a date", "write YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
+def _since_day(since: datetime | None) -> date | None:
+    """--since (the grammar ls and audit read: a date, a time or an age like 7d) as the local day feedback is kept by."""
+    if since is None:
+        return None
+    try:
+        return since.astimezone().date()
+    except (OverflowError, ValueError):   # year 1 west of UTC: the earliest day there is
+        return date.min
+
+
 def _out(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    from ._console import output
+
+    output(True).document(obj)
 
 
 @app.command("ingest", help=INGEST_HELP)
@@ -64,7 +74,9 @@ def ingest(
         check_file(f)
     with open_registry(registry) as reg:   # streamed, in one transaction: all files or none
         results = ingest(reg, *files)
-    code = 3 if any(r.bad for r in results) else 0
+    from ..errors import ExitCode
+
+    code = int(ExitCode.PARTIAL if any(r.bad for r in results) else ExitCode.OK)
     if as_json:
         _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
         return code
@@ -139,7 +151,7 @@ def plan(
 @app.command("distill", help=DISTILL_HELP)
 def distill(
     channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only feedback from this channel.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
+    since: SinceOpt = None,
     min_impressions: Annotated[int, typer.Option("--min-impressions", min=0, help="Least impressions behind a claimed effect, with and without the feature.")] = 5000,
     fdr: Annotated[float, typer.Option("--fdr", min=0.0001, max=0.5, help="False-discovery rate over all segment × feature effects.")] = 0.05,
     min_lift: Annotated[float, typer.Option("--min-lift", min=0.0, max=1.0, help="Least effect worth listing (0.02 = ±2% CTR).")] = 0.02,
@@ -159,7 +171,7 @@ def distill(
     from ..learn.store import feedback
 
     with open_registry(registry) as reg:
-        rows = feedback(reg, channel=channel, since=_day(since, "--since"))
+        rows = feedback(reg, channel=channel, since=_since_day(since))
     agg: dict[tuple, dict] = {}
     for r in rows:
         if not r["texts"]:   # creatives made elsewhere: their words are unknown, nothing to learn from them
@@ -197,7 +209,7 @@ def distill(
 def report(
     by: Annotated[str, typer.Option("--by", help="Group creatives by: brief, headline, channel, origin or layout (the poster's layout family).")] = "brief",
     channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only this channel (slot).")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="Only feedback on or after this day (YYYY-MM-DD).")] = None,
+    since: SinceOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and the PNG charts.")] = Path("learn-report"),
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
@@ -215,9 +227,9 @@ def report(
     if by not in FAMILIES:
         raise MktError(f"--by: '{by}' is not a creative family", "use one of: " + ", ".join(FAMILIES))
     with open_registry(registry) as reg:
-        rows = feedback(reg, channel=channel, since=_day(since, "--since"))
+        rows = feedback(reg, channel=channel, since=_since_day(since))
     if not rows:
-        raise MktError("no feedback to report on" + (f" on or after {since}" if since else "")
+        raise MktError("no feedback to report on" + (f" on or after {_since_day(since)}" if since else "")
                        + (f" for {channel}" if channel else ""),
                        "widen --since / --channel" if since or channel else
                        "ingest click logs first: mkt learn ingest clicks.csv")

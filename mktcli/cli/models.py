@@ -1,8 +1,6 @@
 """`mkt models` and `mkt doctor`: which diffusion models and profiles mkt knows, and what this machine has."""
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
@@ -18,7 +16,7 @@ def models(
     as_json: JsonOpt = False,
     all_profiles: Annotated[bool, typer.Option("--profiles", help="Show every profile's settings.")] = False,
 ) -> int:
-    from ._console import console
+    from ._console import output
     from rich.markup import escape
     from rich.table import Table
 
@@ -39,12 +37,12 @@ def models(
                      "resolutions": [list(r) for r in spec.resolutions], "chinese_word": spec.chinese_word,
                      "default": mid == reg.default_model, "local": str(local) if local else None,
                      "notes": spec.notes, "profiles": profiles})
+    out = output(as_json)
     if as_json:
-        sys.stdout.write(json.dumps({"default_model": reg.default_model, "default_profile": reg.default_profile,
-                                     "models": rows, "profile_notes": reg.profile_notes},
-                                    ensure_ascii=False, indent=2) + "\n")
+        out.document({"default_model": reg.default_model, "default_profile": reg.default_profile,
+                      "models": rows, "profile_notes": reg.profile_notes})
         return 0
-    con = console()
+    con = out.con
     t = Table(title="diffusion models (visual.engine: diffusers)", title_justify="left")
     for col in ("model", "licence", "CN text", "local"):  # fits 80 columns
         t.add_column(col, no_wrap=col != "licence", min_width=13 if col == "licence" else None)
@@ -75,22 +73,23 @@ def models(
     con.print("[bold]profiles[/bold] (--profile):")
     for name, note in reg.profile_notes.items():
         con.print(f"  [cyan]{escape(name)}[/cyan]: {escape(note)}")
-    con.print("Any diffusers text-to-image model also works by hub id or folder (--model); add your own in "
+    con.print("Any diffusers text-to-image model also works by hub id or folder (--diffusion-model); add your own in "
               "~/.mkt/models.yaml. `mkt models --profiles` shows each profile's settings.")
     return 0
 
 
 def doctor(as_json: JsonOpt = False) -> int:
-    from ._console import console
+    from ._console import output
     from rich.markup import escape
 
     from ..doctor import diagnose
 
+    out = output(as_json)
     d = diagnose()
     if as_json:
-        sys.stdout.write(json.dumps(d, ensure_ascii=False, indent=2) + "\n")
+        out.document(d)
         return 0
-    con = console()
+    con = out.con
     ok, bad = "[green]✓[/green]", "[red]✗[/red]"
     con.print(f"[bold]mkt {d['mkt']}[/bold] · Python {d['python']} · {escape(d['platform'])}")
     t = d["torch"]

@@ -1,15 +1,13 @@
 """`mkt poster` and `mkt channels`: parse options, call the library, show the result."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import (ChannelFilesOpt, DeviceOpt, EngineOpt, JsonOpt, ModelOpt, OutOpt, ProfileOpt, SeedOpt,
-                       VariantsOpt)
+from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, JsonOpt, OutOpt,
+                       ProfileOpt, SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, pick)
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
 with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
@@ -22,11 +20,11 @@ def poster(
     segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable), e.g. 养殖户·有优惠.")] = None,
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")] = None,
     seed: SeedOpt = None,
-    engine: EngineOpt = None,
+    engine: VisualEngineOpt = None,
     variants: VariantsOpt = None,
     channel_files: ChannelFilesOpt = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=512, help="Parallel render workers: processes for the CPU engines, threads for a GPU engine (default: one per core, up to 4).")] = None,
-    model: ModelOpt = None,
+    model: DiffusionModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
     compile_: Annotated[bool, typer.Option("--compile", rich_help_panel="Diffusion (engine diffusers)", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
@@ -40,68 +38,36 @@ def poster(
     as_json: JsonOpt = False,
     timings_: Annotated[bool, typer.Option("--timings", help="Print where the run's time went (start-up, brief, copy, visuals, compose, encode, PSD, SVG, approval, checks, registry); also MKT_TIMINGS=1.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Render, then render again whenever the brief or a file it uses (image, brand, logo, --channels, --rules) changes; Ctrl-C stops.")] = False,
+    engine_alias: VisualEngineAlias = None,
+    model_alias: DiffusionModelAlias = None,
 ) -> int:
+    engine, model = pick(engine, engine_alias), pick(model, model_alias)
     if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
-        return _watch(brief, {k: v for k, v in locals().items() if k != "watch"})
+        return _watch(brief, {k: v for k, v in locals().items() if k not in ("watch", "engine_alias", "model_alias")})
     from .. import timings
-    from ._console import console
+    from ._console import output
 
     timings.reset()
     timings.mark_start_up()
-    from ..poster import make_posters
+    from ..poster import PosterOptions, make_posters
     from ..visual.diffusion import DiffusionOptions
 
-    err = console(stderr=True)
-    show_bar = not as_json and err.is_terminal
-    progress = None
-    task = None
-
-    def on_start(jobs_, engine_name):
-        nonlocal progress, task
-        if show_bar:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            progress = Progress(TextColumn("[bold]posters[/bold]"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), TextColumn("{task.description}"), console=err, transient=True)
-            progress.start()
-            task = progress.add_task("", total=len(jobs_))
-
-    status = None
-
-    def on_status(text):
-        nonlocal status
-        if status is not None:
-            status.stop()
-            status = None
-        if text and show_bar:
-            status = err.status(text)
-            status.start()
-
-    def on_detail(text):
-        if progress is not None:
-            progress.update(task, description=text)
-
-    def on_progress(job, outcome):
-        if progress is not None:
-            progress.update(task, advance=1, description=f"{job.segment.name} / {job.channel.name}")
-
+    out_ = output(as_json)
+    bar = _Bar(out_.err, show=not as_json and out_.err.is_terminal)
     try:
-        opts = DiffusionOptions(model=model, profile=profile, device=device, compile=compile_, step_cache=step_cache,
-                                allow_research_licence=allow_research_licence)
-        result = make_posters(brief, out, segments=segment, channels=channel, seed=seed, engine=engine,
-                              channel_files=channel_files, jobs=jobs, visual_options=opts, on_progress=on_progress,
-                              on_start=on_start, on_status=on_status, on_detail=on_detail, verify=verify,
-                              allow_errors=allow_errors, rules=rules, layered=layers, register=register,
-                              variants=variants)
+        vo = DiffusionOptions(model=model, profile=profile, device=device, compile=compile_, step_cache=step_cache,
+                              allow_research_licence=allow_research_licence)
+        opts = PosterOptions(segments=segment, channels=channel, seed=seed, engine=engine, channel_files=channel_files,
+                             jobs=jobs, visual_options=vo, verify=verify, allow_errors=allow_errors, rules=rules,
+                             layered=layers, register=register, variants=variants)
+        result = make_posters(brief, out, opts, hooks=bar.hooks())
     finally:
-        on_status(None)
-        if progress is not None:
-            progress.stop()
+        bar.close()
     code, failed_checks = exit_code(result)
     spent = timings.report() if timings.requested(timings_) else None
     if as_json:
         payload = {
-            "ok": code == 0, "exit_code": code, "bundle": str(result.out_dir),
+            "bundle": str(result.out_dir),
             "manifest": str(result.manifest_path),
             "placement": str(result.out_dir / "placement.json") if result.manifest_path else None,
             "approval": str(result.out_dir / "approval.html") if result.manifest_path else None,
@@ -116,12 +82,57 @@ def poster(
         }
         if spent:
             payload["timings"] = spent
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-        return code
+        return out_.result(payload, code)
     _summary(result, failed_checks)
     if spent:
-        _timings_table(err, spent)
+        _timings_table(out_.err, spent)
     return code
+
+
+class _Bar:
+    """The progress a person sees on stderr while posters render (nothing with --json or off a terminal): a status
+    line while the engine prepares, then a bar with ETA; make_posters calls it through PosterHooks."""
+
+    def __init__(self, err, show: bool):
+        self.err, self.show = err, show
+        self.progress = self.task = self.status = None
+
+    def hooks(self):
+        from ..poster import PosterHooks
+
+        return PosterHooks(on_start=self.start, on_status=self.set_status, on_detail=self.detail,
+                           on_progress=self.advance)
+
+    def start(self, jobs, engine_name) -> None:
+        if self.show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("[bold]posters[/bold]"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), TextColumn("{task.description}"), console=self.err,
+                                     transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("", total=len(jobs))
+
+    def set_status(self, text) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+        if text and self.show:
+            self.status = self.err.status(text)
+            self.status.start()
+
+    def detail(self, text) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=text)
+
+    def advance(self, job, outcome) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=f"{job.segment.name} / {job.channel.name}")
+
+    def close(self) -> None:
+        self.set_status(None)
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _timings_table(err, spent: dict) -> None:
@@ -161,16 +172,17 @@ def _watch(brief: Path, options: dict) -> int:
 def exit_code(result) -> tuple[int, list]:
     """(exit code, failed error-level checks) of a run; `mkt quick` answers with the same codes."""
     from ..checks import failed_errors
+    from ..errors import ExitCode
 
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
     failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
     if result.failures:
-        code = 3 if result.creatives else int(result.failures[0].error.exit_code)
+        code = ExitCode.PARTIAL if result.creatives else result.failures[0].error.exit_code
     elif result.unregistered:   # the bundle is complete but the registry missed it (the note says how to fix)
-        code = 3
+        code = ExitCode.PARTIAL
     else:
-        code = 1 if failed_checks else 0
-    return code, failed_checks
+        code = ExitCode.CHECKS_FAILED if failed_checks else ExitCode.OK
+    return int(code), failed_checks
 
 
 def _summary(result, failed_checks) -> None:
@@ -225,22 +237,17 @@ def channels(
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import console
-    from rich.table import Table
+    from ._console import output
 
     from ..channels import load_channels
 
+    out = output(as_json)
     chans = load_channels(channel_files)
     if as_json:
-        sys.stdout.write(json.dumps({n: c.model_dump(mode="json", exclude_none=True) for n, c in chans.items()},
-                                    ensure_ascii=False, indent=2) + "\n")
+        out.document({n: c.model_dump(mode="json", exclude_none=True) for n, c in chans.items()})
         return 0
-    table = Table(title="channel presets")
-    for col in ("name", "label", "size", "max KB", "checked"):
-        table.add_column(col)
-    for n, c in chans.items():
-        size = f"{c.width}×{c.height}" if c.is_image else "text"
-        kb = f"{c.max_bytes / 1024:.0f}" if c.max_bytes else "—"
-        table.add_row(n + (" [red](refused)[/red]" if c.refuse else ""), c.label, size, kb, str(c.checked or ""))
-    console().print(table)
+    rows = [[n + (" [red](refused)[/red]" if c.refuse else ""), c.label, f"{c.width}×{c.height}" if c.is_image else
+             "text", f"{c.max_bytes / 1024:.0f}" if c.max_bytes else "—", str(c.checked or "")]
+            for n, c in chans.items()]
+    out.print(out.table(("name", "label", "size", "max KB", "checked"), rows, title="channel presets"))
     return 0

@@ -1,7 +1,6 @@
 """`mkt preview OUT`: a local gallery of one bundle or a batch output folder (mktcli/export/preview.py)."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -57,13 +56,15 @@ def _counts(data: dict) -> str:
 
 
 def _emit(payload: dict, indent: int | None = 2) -> None:
-    sys.stdout.write(json.dumps({"ok": True, "exit_code": 0, **payload}, ensure_ascii=False, indent=indent) + "\n")
-    sys.stdout.flush()
+    from ._console import output
+
+    output(True).result(payload, indent=indent, flush=True)
 
 
 def _say(text: str) -> None:
-    from ._console import console
     from rich.markup import escape
 
-    console(soft_wrap=True).print(escape(text))
+    from ._console import console
+
+    console(soft_wrap=True).print(escape(text))   # soft-wrapped: a URL stays one clickable line
     sys.stdout.flush()

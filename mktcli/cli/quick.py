@@ -1,14 +1,12 @@
 """`mkt quick` (one sentence → brief → bundle) and `mkt init` (a commented starter brief): options in, library out."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, JsonOpt, OutOpt
+from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, ForceYesAlias, JsonOpt, OutOpt, pick
 
 QUICK_HELP = """Turn one Chinese sentence into a brief (briefs/<name>.yaml), then render it: posters, copy, checks,
 approval request and a zip. Only facts the sentence states go in (rate, amounts, perks, segments, channels).
@@ -25,18 +23,23 @@ def quick(
     channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Use these channels instead of the sentence's (repeatable or comma-separated), e.g. app_banner,sms.", show_default=False)] = None,
     channel_files: ChannelFilesOpt = None,
     no_run: Annotated[bool, typer.Option("--no-run", help="Write the brief only; render nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", "--yes", "-y", help="Replace an existing brief file that differs.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="template: rules only; llm: a chat model also fills headline, subhead and key-visual scene, and writes the copy.")] = "template",
-    model: Annotated[Optional[str], typer.Option("--model", help="Chat model for --engine llm: hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing brief file that differs.")] = False,
+    engine: Annotated[Optional[str], typer.Option("--copy-engine", help="template: rules only; llm: a chat model also fills headline, subhead and key-visual scene, and writes the copy.  [default: template]", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--chat-model", help="Chat model for --copy-engine llm: hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).", show_default=False)] = None,
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db).")] = True,
     as_json: JsonOpt = False,
+    engine_alias: CopyEngineAlias = None,
+    model_alias: ChatModelAlias = None,
+    yes: ForceYesAlias = False,
 ) -> int:
-    from ._console import console
+    from ._console import output
 
     from ..quick import quick as make_quick
 
+    engine, model, force = pick(engine, engine_alias) or "template", pick(model, model_alias), force or yes
     _check_options(engine, channel_files)
-    err = console(stderr=True)
+    out_ = output(as_json)
+    err = out_.err
 
     def show(path: Path, text: str) -> None:
         from rich.markup import escape
@@ -51,7 +54,7 @@ def quick(
                         register=register, on_brief=show)
     code, failed_checks = _code(result)
     if as_json:
-        sys.stdout.write(json.dumps(_payload(result, code, failed_checks), ensure_ascii=False, indent=2) + "\n")
+        out_.document(_payload(result, code, failed_checks))
         return code
     _summary(result, failed_checks)
     return code
@@ -61,7 +64,7 @@ def _check_options(engine: str, channel_files: list[Path] | None) -> None:
     from ..errors import BriefError
 
     if engine not in ("template", "llm"):
-        raise BriefError(f"unknown engine '{engine}'", key="--engine", hint="template (rules only) or llm")
+        raise BriefError(f"unknown engine '{engine}'", key="--copy-engine", hint="template (rules only) or llm")
     for f in channel_files or []:
         if not f.exists():   # a channel name given where a preset file belongs: say which option picks channels
             raise BriefError(f"--channels takes a channel preset file, and {f} does not exist", key="--channels",
@@ -114,14 +117,19 @@ def _summary(result, failed_checks: list) -> None:
 def init(
     file: Annotated[Path, typer.Argument(help="Where to write the starter brief.")] = Path("brief.yaml"),
     category: Annotated[str, typer.Option("--category", help="Example values for: loan, credit_card, deposit, wealth, insurance, retail or other.")] = "loan",
-    force: Annotated[bool, typer.Option("--force", "--yes", "-y", help="Replace an existing file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    as_json: JsonOpt = False,
+    yes: ForceYesAlias = False,
 ) -> int:
-    from ._console import console
+    from ._console import output
     from rich.markup import escape
 
     from ..starter import write_starter
 
-    path = write_starter(file, category, force)
-    console().print(f"[green]wrote[/green] {escape(str(path))} ({category}); edit it, then: "
-                                   f"mkt poster {escape(str(path))}")
+    out = output(as_json)
+    path = write_starter(file, category, force or yes)
+    if as_json:
+        return out.result({"brief": str(path), "category": category})
+    out.print(f"[green]wrote[/green] {escape(str(path))} ({category}); edit it, then: "
+              f"mkt poster {escape(str(path))}")
     return 0

@@ -4,13 +4,12 @@ the commands so `mkt --help` stays fast."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ._options import JsonOpt
+from ._options import JsonOpt, SinceOpt
 
 REGISTER_HELP = """Add a bundle made elsewhere (a folder with manifest.json, or the manifest itself) to the registry.
 Re-registering refreshes paths, texts and checks and keeps each creative's status.
@@ -34,20 +33,19 @@ StatusOpt = Annotated[list[str] | None, typer.Option("--status", help="Only this
 ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")]
 SegmentOpt = Annotated[list[str] | None, typer.Option("--segment", "-s", help="Only this segment (repeatable), e.g. 养殖户·有优惠.")]
 BriefOpt = Annotated[str | None, typer.Option("--brief", help="Only creatives of this brief (its name:, e.g. farm-loan-spring).")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Registered on or after: 2026-11-01, 2026-11-01T09:00, or an age like 7d / 12h.")]
 IdsArg = Annotated[list[str] | None, typer.Argument(help="Creative ids (c-…).", show_default=False)]
 
 
 def _emit(payload: dict[str, Any], code: int = 0) -> int:
-    sys.stdout.write(json.dumps({"ok": code == 0, "exit_code": code, **payload}, ensure_ascii=False, indent=2)
-                     + "\n")
-    return code
+    from ._console import output
+
+    return output(True).result(payload, code)
 
 
 def _console():
-    from ._console import console
+    from ._console import output
 
-    return console()
+    return output().con
 
 
 def register(
@@ -177,7 +175,9 @@ def recall(
     with open_registry(registry) as reg:
         rec = reg.recall(ids, brief=brief, phrase=phrase, channel=channel, reason=reason or "", out_dir=out,
                          dry_run=dry_run)
-    code = 0 if rec.items else 1
+    from ..errors import ExitCode
+
+    code = int(ExitCode.OK if rec.items else ExitCode.CHECKS_FAILED)   # nothing matched: exit 1, as documented
     if as_json:
         return _emit({"recall": rec.as_dict()}, code)
     _show_recall(rec)
