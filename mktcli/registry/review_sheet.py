@@ -9,10 +9,10 @@ import json
 from html import escape
 from typing import TYPE_CHECKING
 
-from .files import sha256
+from ..export.files import sha256
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .registry import Audit, CreativeRecord
+    from .store import Audit, CreativeRecord
 
 
 
@@ -26,7 +26,7 @@ def thumbnail(rec: CreativeRecord) -> tuple[str | None, str | None]:
     data = p.read_bytes()
     note = None if not rec.sha256 or sha256(data) == rec.sha256 else "the file changed since it was registered"
     try:
-        from .approval import thumbnail as small_jpeg
+        from ..export.approval import thumbnail as small_jpeg
 
         jpeg, _ = small_jpeg(p)
     except Exception as e:  # noqa: BLE001 — a broken image must not stop the sheet

@@ -12,10 +12,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .approval import _CSS as APPROVAL_CSS
-from .approval import _checks_html, _kb, _role_label, _size, _sorted_texts, _text_of, status_line
-from .preview import BundleView, Gallery, Href, gallery_data
-from .registry import STATUSES as REGISTRY_STATUSES
+from ..export.approval import _CSS as APPROVAL_CSS
+from ..export.approval import _checks_html, _kb, _role_label, _size, _sorted_texts, _text_of, status_line
+from ..registry.store import STATUSES as REGISTRY_STATUSES
+from .gallery import BundleView, Gallery, Href, gallery_data
 
 STATUS_LABELS = {"ready": "ready", "allowed": "ready · errors allowed", "blocked": "BLOCKED · error-level check failed"}
 
