@@ -1,4 +1,4 @@
-"""`mkt preview OUT`: a local gallery of one bundle or a batch output folder (mktcli/export/preview.py)."""
+"""`mkt preview OUT`: a local gallery of one bundle or a batch output folder (mktcli/preview/)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""`mkt register`, `mkt ls`, `mkt mark`, `mkt recall`, `mkt audit`: the creative registry (mktcli/export/registry.py)
+"""`mkt register`, `mkt ls`, `mkt mark`, `mkt recall`, `mkt audit`: the creative registry (mktcli/registry/store.py)
 from the command line. Each command calls one Registry method and shows the result; the library is imported inside
 the commands so `mkt --help` stays fast."""
 from __future__ import annotations
