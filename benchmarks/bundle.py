@@ -59,7 +59,7 @@ def _fake_manifest(folder: Path, i: int, n: int) -> Path:
 
 
 def _writer(db: str, manifests: list[str]) -> float:
-    from mktcli.export.registry import open_registry
+    from mktcli.registry.store import open_registry
 
     t0 = time.perf_counter()
     for m in manifests:
@@ -113,7 +113,7 @@ def main() -> int:
                                            "encodes": info["tries"],
                                            "ms": round((time.perf_counter() - t0) * 1000, 1)}
         # 3. registry
-        from mktcli.export.registry import open_registry
+        from mktcli.registry.store import open_registry
 
         N = args.registry_creatives
         per = 500

@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--requests", type=int, default=200)
     args = ap.parse_args()
-    from mktcli.export.preview import make_server
+    from mktcli.preview.server import make_server
 
     server = make_server(args.out, 0)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()

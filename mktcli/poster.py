@@ -29,6 +29,8 @@ from .compose.hero import hero_for
 from .compose.layout import audience_style
 from .compose.render import Content, Placed, check_no_overlap, compose, plan
 from .errors import AssetError, BriefError, EngineError, MktError
+from .export.bundle import ENTRY_HEAD as _ENTRY_HEAD
+from .export.bundle import Creative, Failure
 from .export.encode import EXTENSIONS, encode
 from .export.files import (atomic_write_json, check_out_dir, make_dir, remove_stale_temp_files, safe_join, sha256,
                            write_listed)
@@ -50,25 +52,6 @@ class Job:
     def stem(self) -> str:
         """The creative's file path without extension: <segment>/<channel>, and -v2, -v3 … for variants."""
         return f"{self.segment.name}/{self.channel.name}" + (f"-v{self.variant + 1}" if self.variant else "")
-
-
-@dataclass
-class Creative:
-    data: dict[str, Any]             # the manifest entry
-    # the approval page's thumbnail (JPEG bytes, size), made where the image was encoded: in a render worker, not
-    # in the parent after every worker is done; keyed by the file's sha256 on the page, never in the manifest
-    thumb: tuple[bytes, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def path(self) -> str:
-        return self.data["path"]
-
-
-@dataclass
-class Failure:
-    segment: str
-    channel: str
-    error: MktError
 
 
 @dataclass
@@ -484,14 +467,10 @@ def start_bundle(out: str | Path, brief: Brief) -> Path:
     return bundle_dir
 
 
-_ENTRY_HEAD = ("id", "segment", "channel", "width", "height", "path", "format", "bytes", "sha256", "texts", "engines",
-               "checks")
-
-
 def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered: bool = True) -> Creative | Failure:
     """Render one poster and write it (and its layered files) into the bundle: the manifest entry, or why not."""
     if job.channel.is_video:   # a clip composed from the poster's layers (mktcli/motion)
-        from .motion.creative import render_video
+        from .export.video_creative import render_video
 
         return render_video(renderer, job, bundle_dir, layered=layered)
     try:
@@ -591,7 +570,7 @@ def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: P
 
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
     """One text creative (the copy's SMS, call script or push) written beside the images."""
-    from .copywriting.creatives import EXT, text_creative
+    from .export.text_creative import EXT, text_creative
     from .copywriting.writer import push_limits
 
     try:
@@ -767,7 +746,7 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
         atomic_write_json(manifest_path, manifest)
     result.manifest_path = manifest_path
     if register:
-        from .export.registry import open_registry
+        from .registry.store import open_registry
 
         try:
             with timings.phase("registry"), open_registry() as reg:

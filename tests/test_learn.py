@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mktcli.cli.app import run
-from mktcli.export.registry import open_registry
+from mktcli.registry.store import open_registry
 from mktcli.poster import make_posters
 from tests.conftest import GOOD
 

@@ -16,9 +16,9 @@ from PIL import Image
 from mktcli.export.approval import approval_html
 from mktcli.export.bundle import BundleError, verify_bundle
 from mktcli.export.pages import static_text
-from mktcli.export.preview import load_gallery, relative_href, server_href
-from mktcli.export.preview_page import gallery_html
-from mktcli.export.registry import open_registry
+from mktcli.preview.gallery import load_gallery, relative_href, server_href
+from mktcli.preview.page import gallery_html
+from mktcli.registry.store import open_registry
 from mktcli.learn.report import page as learn_page
 
 DATA = Path(__file__).parent / "data"
@@ -197,7 +197,7 @@ def test_approval_page_shows_hostile_text_as_text(tmp_path, payload):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_gallery_shows_hostile_text_as_text(tmp_path, payload):
-    from mktcli.export.preview_page import _JS
+    from mktcli.preview.page import _JS
 
     pages = {}
     for kind in ("benign", "hostile"):

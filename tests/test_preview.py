@@ -20,8 +20,9 @@ from PIL import Image
 
 from mktcli.cli.app import run
 from mktcli.errors import BriefError
-from mktcli.export.preview import gallery_data, load_gallery, make_server, mockup_kind, safe_rel
-from mktcli.export.preview_page import gallery_html
+from mktcli.preview.gallery import gallery_data, load_gallery, mockup_kind
+from mktcli.preview.server import make_server, safe_rel
+from mktcli.preview.page import gallery_html
 from tests.conftest import ctrl_c_reaches_child
 
 XSS = "<script>alert(1)</script>"
@@ -244,7 +245,7 @@ def test_reload_shows_bundles_finished_since(served):
 
 def test_unlisted_requests_do_not_read_the_manifests_again(served, monkeypatch):
     """Any web page can send requests to 127.0.0.1: a burst of unlisted paths must not parse every manifest each."""
-    import mktcli.export.preview as preview
+    import mktcli.preview.gallery as preview
 
     server, out = served
     for i in range(5):
@@ -315,7 +316,7 @@ def test_safe_rel():
 
 
 def test_registry_status_shown_read_only(tmp_path, monkeypatch):
-    from mktcli.export.registry import open_registry, registry_path
+    from mktcli.registry.store import open_registry, registry_path
 
     out = tmp_path / "out"
     fake_bundle(out / "loan", "loan")
@@ -424,7 +425,7 @@ def test_gallery_in_headless_chromium(tmp_path):
     browser_path = _chromium()
     from playwright.sync_api import sync_playwright   # the test extra installs it: missing is a failure
 
-    from mktcli.export.registry import open_registry
+    from mktcli.registry.store import open_registry
     from mktcli.poster import make_posters
 
     brief = tmp_path / "brief.yaml"

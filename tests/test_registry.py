@@ -21,8 +21,8 @@ import pytest
 
 from mktcli.cli.app import run
 from mktcli.errors import BriefError, ExitCode
-from mktcli.export import registry as registry_mod
-from mktcli.export.registry import (
+from mktcli.registry import store as registry_mod
+from mktcli.registry.store import (
     MIGRATIONS,
     RegistryError,
     StatusRefused,
@@ -155,7 +155,7 @@ def test_register_rejects_incomplete_and_broken_bundles(tmp_path, capsys):
 WORKER = r"""
 import sys, time
 from pathlib import Path
-from mktcli.export.registry import open_registry
+from mktcli.registry.store import open_registry
 db, go, manifests = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 while not go.exists():
     time.sleep(0.002)
@@ -641,4 +641,4 @@ def test_registry_commands_have_help_and_keep_help_light():
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import mktcli.cli.registry"],
                           capture_output=True, text=True, timeout=60, check=True)
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    assert "sqlite3" not in imported and "mktcli.export.registry" not in imported and "PIL" not in imported
+    assert "sqlite3" not in imported and "mktcli.registry.store" not in imported and "PIL" not in imported

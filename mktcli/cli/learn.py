@@ -67,7 +67,7 @@ def ingest(
     from ._console import console
     from rich.markup import escape
 
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
     from ..learn.store import check_file, ingest
 
     for f in files:   # every file a readable click log before the registry is opened
@@ -115,7 +115,7 @@ def plan(
 
     from ..errors import MktError
     from ..export.files import atomic_write_json, check_output_file
-    from ..export.registry import STATUSES, open_registry
+    from ..registry.store import STATUSES, open_registry
     from ..learn.plan import make_plan
 
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
@@ -164,7 +164,7 @@ def distill(
     from rich.markup import escape
 
     from ..errors import MktError
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
     from ..export.files import check_output_file
     from ..learn.distill import Observation, default_knowledge_path
     from ..learn.distill import distill as run_distill
@@ -219,7 +219,7 @@ def report(
     from rich.table import Table
 
     from ..errors import MktError
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
     from ..export.files import check_out_dir
     from ..learn.report import FAMILIES, summarize, write_report
     from ..learn.store import feedback

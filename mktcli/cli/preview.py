@@ -1,4 +1,4 @@
-"""`mkt preview OUT`: a local gallery of one bundle or a batch output folder (mktcli/export/preview.py)."""
+"""`mkt preview OUT`: a local gallery of one bundle or a batch output folder (mktcli/preview/)."""
 from __future__ import annotations
 
 import sys
@@ -23,7 +23,8 @@ def preview(
     registry: Annotated[Path | None, typer.Option("--registry", help="Registry file to read statuses from (default: $MKT_REGISTRY, else <MKT_HOME>/registry.db).", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..export.preview import gallery_data, load_gallery, make_server, relative_href, write_gallery_html
+    from ..preview.gallery import gallery_data, load_gallery, relative_href
+    from ..preview.server import make_server, write_gallery_html
 
     if html is not None:
         target, gallery = write_gallery_html(out, html, registry=registry)

@@ -1,4 +1,4 @@
-"""`mkt register`, `mkt ls`, `mkt mark`, `mkt recall`, `mkt audit`: the creative registry (mktcli/export/registry.py)
+"""`mkt register`, `mkt ls`, `mkt mark`, `mkt recall`, `mkt audit`: the creative registry (mktcli/registry/store.py)
 from the command line. Each command calls one Registry method and shows the result; the library is imported inside
 the commands so `mkt --help` stays fast."""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def register(
 ) -> int:
     from rich.markup import escape
 
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
 
     with open_registry(registry) as reg:
         results = [reg.register_manifest(p) for p in paths]
@@ -84,7 +84,7 @@ def ls(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
 
     filters = {"status": status, "channel": channel, "segment": segment, "brief": brief, "phrase": phrase,
                "since": since, "ids": ids or None}
@@ -141,7 +141,7 @@ def mark(
     as_json: JsonOpt = False,
 ) -> int:
     from ..errors import BriefError
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
 
     if status == "recalled":
         raise BriefError("mark does not recall", key="STATUS",
@@ -170,7 +170,7 @@ def recall(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
 
     with open_registry(registry) as reg:
         rec = reg.recall(ids, brief=brief, phrase=phrase, channel=channel, reason=reason or "", out_dir=out,
@@ -228,7 +228,7 @@ def audit(
     as_json: JsonOpt = False,
 ) -> int | None:
     from ..errors import BriefError
-    from ..export.registry import open_registry, parse_sample_size
+    from ..registry.store import open_registry, parse_sample_size
 
     if ctx.invoked_subcommand:
         if sample is not None:
@@ -291,7 +291,7 @@ def record(
     as_json: JsonOpt = False,
 ) -> int:
     from ..errors import BriefError
-    from ..export.registry import open_registry
+    from ..registry.store import open_registry
 
     if (decisions is None) == (not ids):
         raise BriefError("give a decisions file or --id (not both)" if ids else "no decisions given: give the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,31 @@ from .files import atomic_file, safe_join
 MANIFEST = "manifest.json"
 STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".zip")   # already compressed: deflate only costs time
 _MAX_NAMED = 8                                                   # problems named in one error message
+
+
+# the keys every manifest entry starts with, in this order (the rest follow as each creative kind adds them)
+ENTRY_HEAD = ("id", "segment", "channel", "width", "height", "path", "format", "bytes", "sha256", "texts", "engines",
+              "checks")
+
+
+# What rendering one creative gives the bundle writer: the written creative, or why it could not be made.
+@dataclass
+class Creative:
+    data: dict[str, Any]             # the manifest entry
+    # the approval page's thumbnail (JPEG bytes, size), made where the image was encoded: in a render worker, not
+    # in the parent after every worker is done; keyed by the file's sha256 on the page, never in the manifest
+    thumb: tuple[bytes, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        return self.data["path"]
+
+
+@dataclass
+class Failure:
+    segment: str
+    channel: str
+    error: MktError
 
 
 class BundleError(BriefError):

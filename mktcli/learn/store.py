@@ -335,7 +335,7 @@ def ingest(reg, *paths: str | Path) -> list[IngestResult]:
     for p in files:
         check_file(p)
     results = []
-    with reg._tx() as db:
+    with reg.transaction() as db:
         known = {r[0] for r in db.execute("SELECT id FROM creatives")}
         for path in files:
             results.append(_ingest_one(db, path, known))
@@ -431,7 +431,7 @@ def feedback(reg, *, channel: str | None = None, segment: str | None = None, sin
            "FROM feedback f LEFT JOIN creatives c ON c.id = f.creative_id"
            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.day, f.creative_id, f.segment")
     out = []
-    with reg._tx(write=False) as db:
+    with reg.transaction(write=False) as db:
         for r in db.execute(sql, args):
             d = dict(r)
             d["texts"] = json.loads(d["texts"]) if d["texts"] else {}

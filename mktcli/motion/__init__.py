@@ -2,5 +2,5 @@
 
 timeline.py  when each block enters and how (reading order, the rate as the hero beat, the button last)
 frames.py    frames composed from cached sprites and the key visual's depth planes (parallax), no re-typesetting
-creative.py  one video creative: compose once, animate, encode (export/video.py), check (checks/video.py), write
+(export/video_creative.py: one video creative: compose once, animate, encode, check, write — a bundle step)
 i2v.py       optional: the key visual animated by a diffusers image-to-video pipeline on CUDA"""

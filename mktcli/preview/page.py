@@ -13,10 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .approval import status_line, text_of
-from .pages import render, static_text
-from .preview import BundleView, Gallery, Href, gallery_data
-from .registry import STATUSES as REGISTRY_STATUSES
+from ..export.approval import status_line, text_of
+from ..export.pages import render, static_text
+from ..registry.store import STATUSES as REGISTRY_STATUSES
+from .gallery import BundleView, Gallery, Href, gallery_data
 
 STATUS_LABELS = {"ready": "ready", "allowed": "ready · errors allowed", "blocked": "BLOCKED · error-level check failed"}
 

@@ -9,11 +9,11 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from .files import sha256
-from .pages import render as render_page
+from ..export.files import sha256
+from ..export.pages import render as render_page
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .registry import Audit, CreativeRecord
+    from .store import Audit, CreativeRecord
 
 
 
@@ -27,7 +27,7 @@ def thumbnail(rec: CreativeRecord) -> tuple[str | None, str | None]:
     data = p.read_bytes()
     note = None if not rec.sha256 or sha256(data) == rec.sha256 else "the file changed since it was registered"
     try:
-        from .approval import thumbnail as small_jpeg
+        from ..export.approval import thumbnail as small_jpeg
 
         jpeg, _ = small_jpeg(p)
     except Exception as e:  # noqa: BLE001 — a broken image must not stop the sheet

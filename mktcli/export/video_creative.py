@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import timings
+from ..checks import video as vchecks
 from ..errors import BriefError, MktError
-from ..export.video import CRF
-from .timeline import VERSION
+from ..motion.frames import build_scene
+from ..motion.timeline import VERSION, group_of
+from ..yamlio import load_yaml
+from .approval import thumbnail
+from .bundle import ENTRY_HEAD as _ENTRY_HEAD
+from .bundle import Creative, Failure
+from .encode import EXTENSIONS
+from .files import safe_join, write_listed
+from .video import CRF, encode_mp4, frames_at, probe
 
 # what mkt renders, whatever a platform accepts: long enough for the message, short enough to stay a poster
 MIN_S, MAX_S = 5.0, 15.0
@@ -39,8 +47,6 @@ def clip_duration(brief, ch) -> float:
 
 def _line(brief, keys: tuple) -> int | None:
     try:
-        from ..yamlio import load_yaml
-
         return load_yaml(brief.path, what="brief").line_of(keys) if brief.path else None
     except Exception:  # noqa: BLE001 — the line is a courtesy; the key is named anyway
         return None
@@ -48,8 +54,6 @@ def _line(brief, keys: tuple) -> int | None:
 
 def render_video(renderer, job, bundle_dir: Path, layered: bool = True):
     """Render, encode, check and write one clip: a Creative, or a Failure that says why."""
-    from ..poster import Creative, Failure
-
     try:
         return Creative(*_render(renderer, job, bundle_dir, layered))
     except MktError as e:
@@ -57,20 +61,13 @@ def render_video(renderer, job, bundle_dir: Path, layered: bool = True):
 
 
 def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, Any], Any]:
-    from ..checks import video as vchecks
-    from ..export.approval import thumbnail
-    from ..export.encode import EXTENSIONS
-    from ..export.files import safe_join, write_listed
-    from ..export.video import encode_mp4, frames_at, probe
-    from ..poster import _ENTRY_HEAD
-    from .frames import build_scene
 
     brief, ch = renderer.brief, job.channel
     spec = ch.video
     duration = clip_duration(brief, ch)
     engine = brief.video.engine
     if engine == "diffusers":   # the key visual animated by an image-to-video model (CUDA); fails clearly on CPU
-        from .i2v import check_i2v_available
+        from ..motion.i2v import check_i2v_available
 
         check_i2v_available(brief)
     ident = {"video": VERSION, "duration": duration, "fps": spec.fps, "engine": engine,
@@ -83,7 +80,7 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
                             fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed,
                             placed=tuple(composed.placed))
     if engine == "diffusers":
-        from .i2v import animate_background
+        from ..motion.i2v import animate_background
 
         animate_background(renderer, scene, brief)
     split: dict[str, float] = {}
@@ -155,8 +152,6 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
 
 
 def _group(role: str) -> str:
-    from .timeline import group_of
-
     if role.startswith("perk"):
         return role
     return group_of(role)

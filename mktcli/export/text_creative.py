@@ -6,9 +6,11 @@ import hashlib
 import json
 from typing import Any
 
+from ..checks.image import facts_json
 from ..checks.run import CHANNEL_RULES   # the rules each text channel is checked against
+from ..checks.run import text_checks
+from ..copywriting.writer import Variant
 from ..textsafe import md
-from .writer import Variant
 
 _SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
@@ -56,9 +58,6 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
 
 def _checks(channel: str, v: Variant, texts: dict, rules, facts, category, push_limits) -> tuple[list, dict | None]:
     if rules is not None:
-        from ..checks.image import facts_json
-        from ..checks.run import text_checks
-
         inputs = {"category": category, "facts": facts_json(facts), "push_limits": list(push_limits)}
         return text_checks(rules, channel, texts, category=category, facts=facts, push_limits=push_limits), inputs
     failed: dict[str, list] = {}
