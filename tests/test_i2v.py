@@ -128,7 +128,17 @@ def _scene(W: int = 96, H: int = 128, n_s: float = 1.0):
         for x in range(2, mask.width - 4, 7):          # glyph-like strokes, fully opaque in their cores
             ImageDraw.Draw(mask).rectangle((x, 2, x + 3, mask.height - 3), fill=255)
         rec.paint(role, (255, 255, 255), box, mask, kind="text")
-    return build_scene(rec.flatten(), bg, [], rec, fps=10, duration=n_s, focus_zone=(0, 0, W, H), seed=3)
+    return build_scene(_flat(bg, rec), bg, [], rec, fps=10, duration=n_s, focus_zone=(0, 0, W, H), seed=3)
+
+
+def _flat(bg, rec):
+    """The poster the recorder's layers make over the background (what the composer painted)."""
+    out = bg.convert("RGBA")
+    for lay in rec.layers:
+        r = lay.render(*out.size)
+        if r is not None:
+            out.alpha_composite(r[0], r[1][:2])
+    return out.convert("RGB")
 
 
 def test_animate_background_puts_the_moving_picture_under_the_unchanged_text(engine):

@@ -237,7 +237,10 @@ def test_plan_blocks_failed_creatives_and_caps_a_flood_of_new_ones(registered, t
         assert not ids & bad_ids
         new = [e for e in s["creatives"] if e["new"]]
         assert len(new) == 8 and all(e["share"] >= 0.05 - 1e-9 for e in new)   # the floor
-        assert sum(e["share"] for e in new) <= 0.5 + 1e-6   # proven creatives keep half the slot
+        # proven creatives keep half the slot; shares are rounded to 6 decimals and the rounding's remainder goes to
+        # the first entry, so the sum may pass 0.5 by half a millionth per entry (0.500002 with one run order)
+        slack = 5e-7 * len(s["creatives"]) + 1e-9
+        assert sum(e["share"] for e in new) <= 0.5 + slack
         assert abs(sum(e["share"] for e in s["creatives"]) - 1) < 1e-6
     code, plan = _json(capsys, ["learn", "plan", "--slot", "app_banner", "--today", "2026-12-11", "--max-new", "1"])
     assert max(sum(e["share"] for e in s["creatives"] if e["new"]) for s in plan["segments"].values()) > 0.5

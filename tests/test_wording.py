@@ -56,7 +56,7 @@ def test_rate_labels_are_the_two_old_lists_in_one():
 
 
 def test_the_compliance_apr_pattern_finds_what_it_found():
-    from mktcli.checks.rules import _APR_ANY
+    from mktcli.checks.text_kinds import APR_ANY as _APR_ANY
 
     old = re.compile(rf"({OLD_APR_LABELS})[^，。；\n]{{0,10}}?\d+(?:\.\d+)?\s*%")
     for t in TEXTS:
