@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .image import facts_from, implicit_label, implicit_label_check, poster_checks_from
+from .readback import read_back_file, readback_result
 from .rules import Facts, RuleSet, load_rules
 
 UNITS = {"sms": "sms", "call_script": "call", "push": "push"}
@@ -243,7 +245,6 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
     import hashlib
 
     from ..export.bundle import load_manifest
-    from .image import implicit_label_check, poster_checks_from
 
     root, man = load_manifest(path)
     rs = load_rules(extra_rules)
@@ -274,7 +275,6 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
         inputs = c.get("check_inputs")
         if c.get("format") == "text":
             if isinstance(inputs, dict):
-                from .image import facts_from
 
                 limits = tuple(inputs.get("push_limits") or (20, 50))
                 item.results += text_checks(rs, c["channel"], c.get("texts") or {}, category=inputs.get("category"),
@@ -311,7 +311,6 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
             else:
                 to_read.append((item, c, f))
     if to_read:
-        from .readback import readback_result
 
         for (item, c, _), res in zip(to_read, _read_back_all([(str(f), c.get("blocks", []), c.get("texts", {}))
                                                               for _, c, f in to_read], jobs)):
@@ -332,7 +331,6 @@ def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: boo
     read from the file, and the clip's OCR read-back as `mkt poster` recorded it (while the file is unchanged)."""
     from ..export.video import probe
     from . import video as vchecks
-    from .image import poster_checks_from
 
     inputs = c.get("check_inputs")
     if isinstance(inputs, dict):
@@ -376,8 +374,6 @@ def _read_back_all(jobs_in: list[tuple[str, list, dict]], jobs: int | None) -> l
     """read_back of many image files, in worker processes when there are enough of them (each worker loads the
     OCR models once, ~1 s; ONNX threads shared out so the workers do not oversubscribe the cores)."""
     import os
-
-    from .readback import read_back_file
 
     cores = os.cpu_count() or 1
     n = max(1, min(jobs or cores, len(jobs_in)))
@@ -424,7 +420,6 @@ def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), c
     (no brief: FIN-APR looks for any annualized rate in the image's text)."""
     from ..userfiles import load_image, read_user_file
     from . import ocr as ocr_mod
-    from .image import implicit_label
 
     p = Path(path)
     data = read_user_file(p, "image", "image")   # regular file, within files.image

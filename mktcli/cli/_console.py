@@ -8,6 +8,8 @@ import sys
 from contextvars import ContextVar
 from typing import Any
 
+from ..errors import BriefErrors, MktError, clip, user_os_error
+
 
 def console(stderr: bool = False, **kw: Any):
     from rich.console import Console
@@ -62,8 +64,6 @@ class Output:
 
     def error(self, err: BaseException, code: int) -> None:
         """An error in JSON mode: on stdout for scripts (the one-screen message stays on stderr)."""
-        from .errors import error_dicts
-
         errs = error_dicts(err)
         self.document({"ok": False, "exit_code": int(code), **errs[0], "errors": errs})
 
@@ -109,3 +109,30 @@ def current(out: Output):
             _CURRENT.reset(token)
 
     return scope()
+
+
+# -- errors as data (cli/errors.py prints them for people; here they become JSON) -----------------------------------
+MAX_MESSAGE = 600   # characters of one message: a last guard (values in messages are clipped where they are quoted)
+
+
+def short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else clip(text, MAX_MESSAGE)
+
+
+def as_user_error(err: BaseException) -> MktError | None:
+    return None if isinstance(err, MktError) else user_os_error(err)
+
+
+def error_dicts(err: BaseException) -> list[dict]:
+    """The error as JSON for scripts: one dict per problem (a BriefErrors holds several), with file, line and key
+    where known."""
+    def one(e) -> dict:
+        e = as_user_error(e) or e
+        d = {"error": short(getattr(e, "message", str(e))), "hint": getattr(e, "hint", None)}
+        for k in ("file", "line", "key"):
+            v = getattr(e, k, None)
+            if v is not None:
+                d[k] = str(v) if k == "file" else v
+        return d
+
+    return [one(e) for e in err.errors] if isinstance(err, BriefErrors) else [one(err)]

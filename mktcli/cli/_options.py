@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from ._console import Output
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder; the bundle goes to OUT/<brief name>/.")]
 SEED_MAX = 4294967295   # 2^32 − 1, as visual.seed (mktcli.brief.SEED_MAX): numpy and torch take 32-bit seeds
@@ -75,11 +76,10 @@ CopyEngineAlias = Annotated[Optional[str], alias("--engine", "--copy-engine", he
 ForceYesAlias = Annotated[bool, alias("--yes", "--force", "-y", help="Replace an existing file.")]
 
 
-def _json_mode(ctx, param, value):
+def json_mode(ctx, param, value):
     """--json is read first (eager), so that even an error in another option is answered in JSON: the run's
     Output (ctx.obj, made by app.run) learns the mode from the parsed option, never from argv."""
     if value and not ctx.resilient_parsing:
-        from ._console import Output
 
         out = ctx.find_object(Output)
         if out is not None:
@@ -87,7 +87,7 @@ def _json_mode(ctx, param, value):
     return value
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", is_eager=True, callback=_json_mode, help="Print a machine-readable JSON result on stdout instead of tables.")]
+JsonOpt = Annotated[bool, typer.Option("--json", is_eager=True, callback=json_mode, help="Print a machine-readable JSON result on stdout instead of tables.")]
 
 
 def _since(ctx, param, value):

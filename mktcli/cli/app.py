@@ -13,7 +13,7 @@ import typer
 from typer.exceptions import TyperException
 
 from .. import __version__
-from ..errors import ExitCode
+from ..errors import ExitCode, MktError
 from . import batch as batch_cmd
 from . import check as check_cmd
 from . import copy as copy_cmd
@@ -24,6 +24,8 @@ from . import poster as poster_cmd
 from . import preview as preview_cmd
 from . import quick as quick_cmd
 from . import registry as registry_cmd
+from ._console import Output, current
+from .errors import debug, report, show_traceback
 
 EXIT_WORDS = {ExitCode.OK: "ok", ExitCode.CHECKS_FAILED: "checks failed", ExitCode.BAD_INPUT: "bad input",
               ExitCode.PARTIAL: "partial failure", ExitCode.INTERNAL: "internal error",
@@ -73,9 +75,6 @@ app.add_typer(learn_cmd.app, name="learn", help=learn_cmd.HELP)
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
-    from ._console import Output, current
-    from .errors import debug, report, show_traceback
-    from ..errors import MktError
 
     out = Output()   # ctx.obj of every command: --json, once parsed, sets out.json
     try:

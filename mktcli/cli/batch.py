@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, OutOpt, ProfileOpt,
-                       SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, _json_mode, pick)
+                       SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, json_mode, pick)
+from ._console import output
+from .errors import error_dicts, report
 
 HELP = """Render many briefs (files or folders of *.yaml) into OUT/<brief name>/ bundles: every segment × channel,
 in parallel processes, skipping creatives whose inputs did not change (re-run after a crash or Ctrl-C to resume).
@@ -37,13 +39,12 @@ def batch(
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster.")] = True,
     register: Annotated[bool, typer.Option("--register/--no-register", help="Record the creatives in the registry (MKT_HOME/registry.db).")] = True,
-    as_json: Annotated[bool, typer.Option("--json", is_eager=True, callback=_json_mode, help="JSON lines on stdout (one event per creative, bundle and bad brief, then a summary); also the default when stdout is not a terminal.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", is_eager=True, callback=json_mode, help="JSON lines on stdout (one event per creative, bundle and bad brief, then a summary); also the default when stdout is not a terminal.")] = False,
     engine_alias: VisualEngineAlias = None,
     model_alias: DiffusionModelAlias = None,
 ) -> int:
     from ..batch import BatchOptions, Hooks, run_batch
     from ..visual.diffusion import DiffusionOptions
-    from ._console import output
 
     engine, model = pick(engine, engine_alias), pick(model, model_alias)
 
@@ -66,7 +67,6 @@ def batch(
 
 
 def _bad(b) -> dict:
-    from .errors import error_dicts
 
     return {"brief": str(b.path), "exit_code": int(b.error.exit_code), "errors": error_dicts(b.error)}
 
@@ -118,7 +118,6 @@ class _Lines:
              "manifest": str(b.manifest) if b.manifest else None, "creatives": b.creatives,
              "failures": b.failures, "failed_checks": b.failed_checks, "unregistered": b.unregistered}
         if b.error is not None:
-            from .errors import error_dicts
 
             d |= {"exit_code": int(b.error.exit_code), "errors": error_dicts(b.error)}
         self._emit(d)
@@ -151,8 +150,6 @@ class _Terminal:
                                    TimeRemainingColumn)
 
         from rich.markup import escape
-
-        from .errors import report
 
         for b in plan.bad:   # reported as they are found; the rest of the batch goes on
             self.err.print(f"[red]bad brief[/red] {escape(str(b.path))}")

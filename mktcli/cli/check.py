@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import JsonOpt, alias, pick
+from ..errors import BriefError, ExitCode
+from ._console import output
 
 HELP = """Check a brief, a bundle, an image or a text against the compliance rules (configs/compliance/zh-CN.yaml):
 banned and absolute terms, the annualized rate, the brief's figures, SMS and call-script rules, AIGC labels,
@@ -28,9 +30,7 @@ def check(
     as_json: JsonOpt = False,
     brief_alias: Annotated[Optional[Path], alias("--brief", "--brief-file", help="A brief file to compare a text with.")] = None,
 ) -> int:
-    from ..errors import BriefError, ExitCode
     from ..checks import run as runner
-    from ._console import output
     from ..checks.rules import load_rules
 
     brief = pick(brief, brief_alias)   # --brief elsewhere is a brief's name in the registry; here it is a file
@@ -91,7 +91,6 @@ def _guess_unit(text: str) -> str:
 
 
 def _show(rep) -> None:
-    from ._console import output
     from rich.markup import escape
     from rich.table import Table
 

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, JsonOpt, OutOpt, SEED_MAX, alias, pick
+from ._console import console, output
+from ..errors import BriefError, ExitCode
 
 HELP = """Write copy for every segment of a brief: headline, subhead, CTA, SMS, outbound-call script, push and
 feed-ad text, checked against channel limits, banned phrases and the brief's numbers. Writes
@@ -32,11 +34,9 @@ def copy(
     field_alias: Annotated[Optional[list[str]], alias("--channel", "--field", "-c", help="Copy fields in the table.")] = None,
     n_alias: Annotated[Optional[int], alias("--n", "--count", min=1, max=20, help="Variants per segment.")] = None,
 ) -> int:
-    from ._console import output
 
     from ..brief import load_brief
     from ..copywriting.writer import write_copy
-    from ..errors import BriefError, ExitCode
     from ..export.files import atomic_write_json, safe_join
 
     engine, model, n = pick(engine, engine_alias), pick(model, model_alias), pick(n, n_alias) or 3
@@ -93,7 +93,6 @@ def copy(
 
 
 def _table(res, channels: list[str]) -> None:
-    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 

@@ -7,15 +7,12 @@ import sys
 
 from rich.markup import escape
 
-from ..errors import BriefError, BriefErrors, ExitCode, MktError, clip, user_os_error
+from ..errors import BriefError, BriefErrors, ExitCode, MktError
+from ._console import MAX_MESSAGE, as_user_error, error_dicts  # noqa: F401  (error_dicts: re-exported)
 from ._console import console as make_console
+from ._console import short as _short
 
 MAX_PROBLEMS = 12   # problems listed of a BriefErrors
-MAX_MESSAGE = 600   # characters of one message: a last guard (values in messages are clipped where they are quoted)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else clip(text, MAX_MESSAGE)
 
 
 def _line(err: MktError) -> str:
@@ -25,10 +22,6 @@ def _line(err: MktError) -> str:
     if err.hint:
         out += f"\n    [cyan]hint:[/cyan] {escape(_short(err.hint))}"
     return out
-
-
-def as_user_error(err: BaseException) -> MktError | None:
-    return None if isinstance(err, MktError) else user_os_error(err)
 
 
 def report(err: BaseException, console=None) -> int:
@@ -60,21 +53,6 @@ def show_traceback(err: BaseException) -> None:
     import traceback
 
     traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
-
-
-def error_dicts(err: BaseException) -> list[dict]:
-    """The error as JSON for scripts: one dict per problem (a BriefErrors holds several), with file, line and key
-    where known."""
-    def one(e) -> dict:
-        e = as_user_error(e) or e
-        d = {"error": _short(getattr(e, "message", str(e))), "hint": getattr(e, "hint", None)}
-        for k in ("file", "line", "key"):
-            v = getattr(e, k, None)
-            if v is not None:
-                d[k] = str(v) if k == "file" else v
-        return d
-
-    return [one(e) for e in err.errors] if isinstance(err, BriefErrors) else [one(err)]
 
 
 def debug() -> bool:

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from ._options import JsonOpt
+from ..errors import BriefError
+from ._console import output
 
 HELP = """Pack a finished bundle into one zip for a ticket or a placement system: manifest.json and every file it
 lists, under <name>/, after checking each file's sha256 and size. Deterministic (same bundle → same bytes).
@@ -20,9 +22,7 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="The zip file, or an existing folder to put it in (default: OUT/<name>.zip beside the bundle).", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..errors import BriefError
     from ..export.bundle import export_zip, load_manifest
-    from ._console import output
 
     if not as_zip:
         raise BriefError("say what to export", key="--zip", hint=f"mkt export {bundle} --zip")

@@ -10,6 +10,8 @@ import typer
 
 from ._options import JsonOpt, SinceOpt
 from .registry import RegistryOpt
+from ..errors import ExitCode, MktError
+from ._console import console, output
 
 HELP = """Learn from clicks: ingest click logs into the registry, plan the next period's traffic per slot (Thompson
 sampling with a floor for new creatives), distil what wording works per segment, report CTRs.
@@ -34,7 +36,6 @@ DayOpt = Annotated[Optional[str], typer.Option("--today", help="First day of the
 def _day(value: str | None, key: str) -> date | None:
     if value is None:
         return None
-    from ..errors import MktError
 
     try:
         return date.fromisoformat(value)
@@ -53,7 +54,6 @@ def _since_day(since: datetime | None) -> date | None:
 
 
 def _out(obj) -> None:
-    from ._console import output
 
     output(True).document(obj)
 
@@ -64,7 +64,6 @@ def ingest(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import console
     from rich.markup import escape
 
     from ..registry.store import open_registry
@@ -74,7 +73,6 @@ def ingest(
         check_file(f)
     with open_registry(registry) as reg:   # streamed, in one transaction: all files or none
         results = ingest(reg, *files)
-    from ..errors import ExitCode
 
     code = int(ExitCode.PARTIAL if any(r.bad for r in results) else ExitCode.OK)
     if as_json:
@@ -109,11 +107,8 @@ def plan(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import console
     from rich.markup import escape
     from rich.table import Table
-
-    from ..errors import MktError
     from ..export.files import atomic_write_json, check_output_file
     from ..registry.store import STATUSES, open_registry
     from ..learn.plan import make_plan
@@ -160,10 +155,7 @@ def distill(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import console
     from rich.markup import escape
-
-    from ..errors import MktError
     from ..registry.store import open_registry
     from ..export.files import check_output_file
     from ..learn.distill import Observation, default_knowledge_path
@@ -214,11 +206,8 @@ def report(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import console
     from rich.markup import escape
     from rich.table import Table
-
-    from ..errors import MktError
     from ..registry.store import open_registry
     from ..export.files import check_out_dir
     from ..learn.report import FAMILIES, summarize, write_report

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from ._options import JsonOpt
+from ._console import output
 
 MODELS_HELP = ("List the diffusion models and their speed/memory profiles (configs/models.yaml and "
                "~/.mkt/models.yaml): licence, size, native sizes, and whether each is downloaded here.")
@@ -16,7 +17,6 @@ def models(
     as_json: JsonOpt = False,
     all_profiles: Annotated[bool, typer.Option("--profiles", help="Show every profile's settings.")] = False,
 ) -> int:
-    from ._console import output
     from rich.markup import escape
     from rich.table import Table
 
@@ -79,7 +79,6 @@ def models(
 
 
 def doctor(as_json: JsonOpt = False) -> int:
-    from ._console import output
     from rich.markup import escape
 
     from ..doctor import diagnose

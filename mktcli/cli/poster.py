@@ -8,6 +8,9 @@ import typer
 
 from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, JsonOpt, OutOpt,
                        ProfileOpt, SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, pick)
+from ._console import console, output
+from .errors import report
+from ..errors import ExitCode
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
 with manifest.json written last. Example: mkt poster examples/briefs/farm-loan.yaml"""
@@ -45,7 +48,6 @@ def poster(
     if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
         return _watch(brief, {k: v for k, v in locals().items() if k not in ("watch", "engine_alias", "model_alias")})
     from .. import timings
-    from ._console import output
 
     timings.reset()
     timings.mark_start_up()
@@ -153,10 +155,8 @@ def _timings_table(err, spent: dict) -> None:
 
 
 def _watch(brief: Path, options: dict) -> int:
-    from ._console import console
 
     from ..watch import watch_brief
-    from .errors import report
 
     err = console(stderr=True)
     try:
@@ -172,7 +172,6 @@ def _watch(brief: Path, options: dict) -> int:
 def exit_code(result) -> tuple[int, list]:
     """(exit code, failed error-level checks) of a run; `mkt quick` answers with the same codes."""
     from ..checks import failed_errors
-    from ..errors import ExitCode
 
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
     failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
@@ -186,7 +185,6 @@ def exit_code(result) -> tuple[int, list]:
 
 
 def _summary(result, failed_checks) -> None:
-    from ._console import console
     from rich.markup import escape
     from rich.table import Table
 
@@ -237,7 +235,6 @@ def channels(
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ._console import output
 
     from ..channels import load_channels
 

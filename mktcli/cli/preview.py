@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._options import JsonOpt
+from ._console import console, output
 
 HELP = """Show the creatives of a bundle, or of every bundle in a batch output folder, in a local gallery: each image
 at true size and in a phone mock-up, text creatives as messages, with their copy, checks, approval and registry
@@ -57,15 +58,12 @@ def _counts(data: dict) -> str:
 
 
 def _emit(payload: dict, indent: int | None = 2) -> None:
-    from ._console import output
 
     output(True).result(payload, indent=indent, flush=True)
 
 
 def _say(text: str) -> None:
     from rich.markup import escape
-
-    from ._console import console
 
     console(soft_wrap=True).print(escape(text))   # soft-wrapped: a URL stays one clickable line
     sys.stdout.flush()

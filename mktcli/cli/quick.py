@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, ForceYesAlias, JsonOpt, OutOpt, pick
+from ._console import console, output
+from ..errors import BriefError
 
 QUICK_HELP = """Turn one Chinese sentence into a brief (briefs/<name>.yaml), then render it: posters, copy, checks,
 approval request and a zip. Only facts the sentence states go in (rate, amounts, perks, segments, channels).
@@ -32,7 +34,6 @@ def quick(
     model_alias: ChatModelAlias = None,
     yes: ForceYesAlias = False,
 ) -> int:
-    from ._console import output
 
     from ..quick import quick as make_quick
 
@@ -61,7 +62,6 @@ def quick(
 
 
 def _check_options(engine: str, channel_files: list[Path] | None) -> None:
-    from ..errors import BriefError
 
     if engine not in ("template", "llm"):
         raise BriefError(f"unknown engine '{engine}'", key="--copy-engine", hint="template (rules only) or llm")
@@ -96,7 +96,6 @@ def _payload(result, code: int, failed_checks: list) -> dict:
 
 
 def _summary(result, failed_checks: list) -> None:
-    from ._console import console
     from rich.markup import escape
 
     from .poster import _summary as bundle_summary
@@ -121,7 +120,6 @@ def init(
     as_json: JsonOpt = False,
     yes: ForceYesAlias = False,
 ) -> int:
-    from ._console import output
     from rich.markup import escape
 
     from ..starter import write_starter

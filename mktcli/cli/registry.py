@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from ._options import JsonOpt, SinceOpt
+from ._console import output
+from ..errors import BriefError, ExitCode
 
 REGISTER_HELP = """Add a bundle made elsewhere (a folder with manifest.json, or the manifest itself) to the registry.
 Re-registering refreshes paths, texts and checks and keeps each creative's status.
@@ -37,13 +39,11 @@ IdsArg = Annotated[list[str] | None, typer.Argument(help="Creative ids (c-…)."
 
 
 def _emit(payload: dict[str, Any], code: int = 0) -> int:
-    from ._console import output
 
     return output(True).result(payload, code)
 
 
 def _console():
-    from ._console import output
 
     return output().con
 
@@ -140,7 +140,6 @@ def mark(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..errors import BriefError
     from ..registry.store import open_registry
 
     if status == "recalled":
@@ -175,7 +174,6 @@ def recall(
     with open_registry(registry) as reg:
         rec = reg.recall(ids, brief=brief, phrase=phrase, channel=channel, reason=reason or "", out_dir=out,
                          dry_run=dry_run)
-    from ..errors import ExitCode
 
     code = int(ExitCode.OK if rec.items else ExitCode.CHECKS_FAILED)   # nothing matched: exit 1, as documented
     if as_json:
@@ -227,7 +225,6 @@ def audit(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int | None:
-    from ..errors import BriefError
     from ..registry.store import open_registry, parse_sample_size
 
     if ctx.invoked_subcommand:
@@ -290,7 +287,6 @@ def record(
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> int:
-    from ..errors import BriefError
     from ..registry.store import open_registry
 
     if (decisions is None) == (not ids):

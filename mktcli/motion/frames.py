@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from PIL import Image
+from ..compose.layers import Layer
 
 from .timeline import (
     Beat,
@@ -217,8 +218,6 @@ def _chips_apart(layers, placed) -> list:
     the group's halo in one layer) is cut per chip, so that each chip enters with its own text (perk1, perk2 …)
     instead of the empty outlines first and the words rising into them later. A piece goes to the chip whose box
     holds it; what no chip holds (the halo around the group) stays in "perks"."""
-    from ..compose.layers import Layer
-
     chips = [p.box for p in placed if p.role == "perk"]
     out = []
     for lay in layers.layers:

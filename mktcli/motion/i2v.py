@@ -27,6 +27,8 @@ from typing import Any
 from PIL import Image
 
 from ..errors import EngineError
+from ..hub import cache_dir, local_copy, offline, reachable
+from ..plugins import load_class, registered
 
 DEFAULT_MODEL = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"   # 720p image-to-video that fits one 24 GB+ GPU
 # what the model is asked for: the picture comes to life, the camera barely moves, nothing is added (no text)
@@ -157,7 +159,6 @@ def _looks_like_path(model: str) -> bool:
 def _check_source(model: str) -> None:
     """Fail in a moment, with the fix, when the model is neither a folder here nor in the HF cache nor
     downloadable — before diffusers tries the hub (minutes of retries offline; tests never reach the network)."""
-    from ..hub import cache_dir, local_copy, offline, reachable
 
     p = Path(model).expanduser()
     folder = ("set video.model to a folder holding model_index.json and one subfolder per component (as "
@@ -202,9 +203,9 @@ def _load(model: str, device: str):
     import diffusers
     import torch
 
-    from ..visual.diffusion import _quiet_libraries
+    from ..visual.diffusion import quiet_libraries
 
-    _quiet_libraries()
+    quiet_libraries()
     kwargs = {"torch_dtype": load_dtypes(device)}
     try:
         with warnings.catch_warnings():
@@ -236,7 +237,6 @@ def _load(model: str, device: str):
 
 
 def get_i2v(brief) -> ImageToVideo:
-    from ..plugins import load_class, registered
 
     engines = registered("mkt.video.v1", {"diffusers": "mktcli.motion.i2v:DiffusersImageToVideo"})
     cls = load_class(engines, "diffusers", "video engine", "video engines")

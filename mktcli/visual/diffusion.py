@@ -286,7 +286,7 @@ def load_pipeline(opts: DiffusionOptions, model: str | None = None, registry=Non
         kwargs["quantization_config"] = qconf
     cls = getattr(diffusers, spec.pipeline, None) if spec.pipeline and not Path(model).is_dir() else None
     cls = cls or diffusers.DiffusionPipeline
-    _quiet_libraries()
+    quiet_libraries()
     from ..hub import is_local, reachable
 
     if not Path(model).is_dir() and not is_local(model, "model_index.json") and not reachable():
@@ -310,7 +310,7 @@ def load_pipeline(opts: DiffusionOptions, model: str | None = None, registry=Non
                   resolve_revision(model, opts.revision), notes)
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
     """mkt shows its own progress: the libraries' loading bars and config chatter only with MKT_DEBUG."""
     if os.environ.get("MKT_DEBUG", "") not in ("", "0", "false"):
         return
