@@ -75,8 +75,9 @@ def href(path: Any) -> str:
 
 def _escaped(value: Any) -> Any:
     """Jinja's finalize: every printed value is escaped here, before autoescape sees it — with html.escape's
-    entities (&quot; &#x27;), the ones these pages have always written, so their bytes (and the bundle's) stay the
-    same. Markup (a macro's output, our CSS/JS) passes as it is."""
+    entities (&quot; &#x27;), the ones these pages have always written (markupsafe writes &#34; &#39;), so their bytes
+    stay the same: `mkt check`/`mkt register` re-make approval.html to tell whether a manifest was edited, and a
+    bundle made by an earlier version must still match. Markup (a macro's output, our CSS/JS) passes as it is."""
     if hasattr(value, "__html__"):
         return value
     return Markup(html.escape(str(value), quote=True))
@@ -107,8 +108,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       auto_reload=False)
     env.filters.update(sorted_texts=sorted_texts, role_label=role_label, failed_checks=failed_checks,
-                       passed_checks=passed_checks, size=size,
-                       kb=kb, href=href, element_text=element_text)
+                       passed_checks=passed_checks, size=size, kb=kb, href=href, element_text=element_text)
     env.globals["static"] = _static
     return env
 
