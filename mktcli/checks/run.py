@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .image import facts_from, implicit_label, implicit_label_check, poster_checks_from
-from .readback import read_back_file, readback_result
+from . import readback   # read_back_file through the module: tests and plugins may swap it
+from .readback import readback_result
 from .rules import Facts, RuleSet, load_rules
 
 UNITS = {"sms": "sms", "call_script": "call", "push": "push"}
@@ -378,13 +379,13 @@ def _read_back_all(jobs_in: list[tuple[str, list, dict]], jobs: int | None) -> l
     cores = os.cpu_count() or 1
     n = max(1, min(jobs or cores, len(jobs_in)))
     if n == 1 or len(jobs_in) < 4:
-        return [read_back_file(*j) for j in jobs_in]
+        return [readback.read_back_file(*j) for j in jobs_in]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_ocr_worker,
                              initargs=(max(1, cores // n),)) as pool:
-        return list(pool.map(read_back_file, *zip(*jobs_in), chunksize=max(1, len(jobs_in) // (n * 4))))
+        return list(pool.map(readback.read_back_file, *zip(*jobs_in), chunksize=max(1, len(jobs_in) // (n * 4))))
 
 
 _QUOTED = re.compile(r"'([^']+)'")
