@@ -235,7 +235,7 @@ class Canvas:
         inset = (m_ - 0.5 * pad) / q
         ImageDraw.Draw(m).rounded_rectangle([inset, inset, (w_ / q) - inset, (h_ / q) - inset],
                                             radius=h / q, fill=170)
-        m = m.filter(ImageFilter.GaussianBlur(max(0.5, sigma / q))).resize((w_, h_), Image.BILINEAR)
+        m = m.filter(ImageFilter.GaussianBlur(max(0.5, sigma / q)))
         ox, oy = int(x0 - m_), int(y0 - m_)
         near = [p.box for p in self.placed
                 if p.box[2] > ox and p.box[0] < ox + w_ and p.box[3] > oy and p.box[1] < oy + h_]
@@ -246,11 +246,13 @@ class Canvas:
             for b in near:
                 d.rectangle([(b[0] - grow - ox) / q, (b[1] - grow - oy) / q, (b[2] + grow - ox) / q,
                              (b[3] + grow - oy) / q], fill=0)
-            keep = keep.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))).resize((w_, h_), Image.BILINEAR)
-            hard = ImageDraw.Draw(keep)
+            # both soft masks combined at the quarter scale, then scaled up once
+            m = ImageChops.multiply(m, keep.filter(ImageFilter.GaussianBlur(max(0.5, pad / q / 2))))
+        m = m.resize((w_, h_), Image.BILINEAR)
+        if near:
+            hard = ImageDraw.Draw(m)
             for b in near:
                 hard.rectangle([b[0] - ox, b[1] - oy, b[2] - ox - 1, b[3] - oy - 1], fill=0)
-            m = ImageChops.multiply(m, keep)
         self._paste(role, hex_rgb(self.pal.primary_dark), (ox, oy, ox + w_, oy + h_), m)
 
     def need(self, size: float) -> float:
