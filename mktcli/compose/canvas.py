@@ -49,6 +49,18 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 
 @lru_cache(maxsize=64)
+def _shadow_parts(sw: int, sh: int, pad: int, radius: float,
+                  parts: tuple[tuple[int, int, int, int], ...]) -> list[Image.Image | None]:
+    """The shadow mask scaled up to full size over each of `parts` (None for an empty one): a card or button of
+    the same size recurs across a brief's segments and sizes' variants, so the scaled pieces are kept as the
+    reduced mask is. Callers must not modify them."""
+    m = _shadow_mask(sw, sh, pad, radius)
+    fx, fy = m.width / sw, m.height / sh
+    return [m.resize((c - a, d - b), Image.BILINEAR, box=(a * fx, b * fy, c * fx, d * fy)) if c > a and d > b
+            else None for a, b, c, d in parts]
+
+
+@lru_cache(maxsize=64)
 def _shadow_mask(sw: int, sh: int, pad: int, radius: float) -> Image.Image:
     """A shadow's blurred mask at reduced size (a soft shadow needs no detail, and blur is costly): the same
     button or card recurs across a brief's segments, so it is kept. Callers must not modify it."""
@@ -167,9 +179,7 @@ class Canvas:
         x0, y0, x1, y1 = box
         pad = int(max(2, radius * 0.6))
         sw, sh = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
-        m = _shadow_mask(sw, sh, pad, round(radius, 2))
         sx, sy = int(x0) - 2 * pad, int(y0) - 2 * pad
-        fx, fy = m.width / sw, m.height / sh
         parts = [(0, 0, sw, sh)]
         if alpha == 255:   # the shape's rectangle in shadow coordinates: around it, and under its rounded corners
             r0, r1 = (int(round(x0)) - sx, int(round(y0)) - sy), (int(round(x1)) - sx, int(round(y1)) - sy)
@@ -179,9 +189,8 @@ class Canvas:
                 parts = _frame(sw, sh, (*r0, *r1)) + [
                     (r0[0], r0[1], r0[0] + k, r0[1] + k), (r1[0] - k, r0[1], r1[0], r0[1] + k),
                     (r0[0], r1[1] - k, r0[0] + k, r1[1]), (r1[0] - k, r1[1] - k, r1[0], r1[1])]
-        for a, b, c, d in parts:
-            if c > a and d > b:
-                part = m.resize((c - a, d - b), Image.BILINEAR, box=(a * fx, b * fy, c * fx, d * fy))
+        for (a, b, c, d), part in zip(parts, _shadow_parts(sw, sh, pad, round(radius, 2), tuple(parts))):
+            if part is not None:
                 self._paste(role, (0, 0, 0), (sx + a, sy + b, sx + c, sy + d), part)
 
     def _on(self, fill: RGB, *preferred: str) -> RGB:
