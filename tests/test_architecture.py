@@ -41,7 +41,6 @@ KNOWN_HIDDEN_CYCLES = [
 # Private names still taken across modules (preview.page's from approval.py went with the Jinja2 templates).
 KNOWN_PRIVATE = {
     ("mktcli.cli.quick", "mktcli.cli.poster", "_summary"),
-    ("mktcli.compose.render", "mktcli.compose.canvas", "_overlaps"),
     ("mktcli.inputs", "mktcli.checks.rules", "_rules_files"),
 }
 
@@ -52,12 +51,12 @@ KNOWN_LOCAL = {
     "mktcli.brand": 1, "mktcli.brief": 9, "mktcli.channels": 1, "mktcli.checks.run": 13,
     "mktcli.checks.text": 0, "mktcli.cli.app": 0, "mktcli.cli.batch": 2, "mktcli.cli.check": 1, "mktcli.cli.copy": 2,
     "mktcli.cli.export": 2, "mktcli.cli.learn": 8, "mktcli.cli.models": 3, "mktcli.cli.poster": 4,
-    "mktcli.cli.preview": 0, "mktcli.cli.quick": 4, "mktcli.cli.registry": 1, "mktcli.compose.blocks": 1,
-    "mktcli.compose.canvas": 5, "mktcli.compose.flow": 2, "mktcli.compose.fonts": 1, "mktcli.compose.linebreak": 1,
-    "mktcli.compose.render": 2, "mktcli.compose.words": 1, "mktcli.copywriting.llm": 1,
+    "mktcli.cli.preview": 0, "mktcli.cli.quick": 4, "mktcli.cli.registry": 1, 
+    
+    "mktcli.copywriting.llm": 1,
     "mktcli.copywriting.template": 0, "mktcli.copywriting.writer": 4, "mktcli.doctor": 3, "mktcli.errors": 1,
-    "mktcli.export.bundle": 1, "mktcli.export.layered": 4, "mktcli.export.lock": 1,
-    "mktcli.export.video_creative": 2, "mktcli.inputs": 0, "mktcli.learn.features": 2, "mktcli.learn.knowledge": 1,
+    
+    "mktcli.inputs": 0, "mktcli.learn.features": 2, "mktcli.learn.knowledge": 1,
     "mktcli.learn.plan": 1, "mktcli.learn.report": 3, "mktcli.learn.store": 3, "mktcli.limits": 3,
     "mktcli.motion.i2v": 0, "mktcli.quick": 7, "mktcli.registry.review_sheet": 1,
     "mktcli.registry.store": 2, "mktcli.starter": 1, "mktcli.visual.base": 1, "mktcli.visual.diffusion": 3,

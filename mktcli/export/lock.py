@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MktError, clip
+from ..limits import limits
 
 LOCK_FILE = ".mkt.lock"
 _POLL = 0.1
@@ -122,8 +123,6 @@ def _release(h: _Held) -> None:
 
 
 def _wait_seconds() -> float:
-    from ..limits import limits
-
     return limits().bundle.lock_wait_seconds
 
 
