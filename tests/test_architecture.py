@@ -48,20 +48,12 @@ KNOWN_PRIVATE = {
 # numpy, PIL, torch …: the cli imports the library inside each command). These modules still have local imports
 # that defer nothing; each number may only go down. The allow-list of local imports for other reasons is empty.
 KNOWN_LOCAL = {
-    "mktcli.brand": 1, "mktcli.brief": 9, "mktcli.channels": 1, "mktcli.checks.run": 13,
-    "mktcli.checks.text": 0, "mktcli.cli.app": 0, "mktcli.cli.batch": 2, "mktcli.cli.check": 1, "mktcli.cli.copy": 2,
-    "mktcli.cli.export": 2, "mktcli.cli.learn": 8, "mktcli.cli.models": 3, "mktcli.cli.poster": 4,
-    "mktcli.cli.preview": 0, "mktcli.cli.quick": 4, "mktcli.cli.registry": 1, 
-    
-    "mktcli.copywriting.llm": 1,
-    "mktcli.copywriting.template": 0, "mktcli.copywriting.writer": 4, "mktcli.doctor": 3, "mktcli.errors": 1,
-    
-    "mktcli.inputs": 0, "mktcli.learn.features": 2, "mktcli.learn.knowledge": 1,
-    "mktcli.learn.plan": 1, "mktcli.learn.report": 3, "mktcli.learn.store": 3, "mktcli.limits": 3,
-    "mktcli.motion.i2v": 0, "mktcli.quick": 7, "mktcli.registry.review_sheet": 1,
-    "mktcli.registry.store": 2, "mktcli.starter": 1, "mktcli.visual.base": 1, "mktcli.visual.diffusion": 3,
-    "mktcli.visual.illustration": 7, "mktcli.visual.photo": 1, "mktcli.visual.vector": 2, "mktcli.watch": 3,
-    "mktcli.workers": 1, "mktcli.yamlio": 5,
+    "mktcli.brand": 1, "mktcli.brief": 9, "mktcli.channels": 1, "mktcli.checks.run": 13, "mktcli.checks.text": 0,
+    "mktcli.cli.app": 0, "mktcli.cli.batch": 2, "mktcli.cli.check": 1, "mktcli.cli.copy": 2, "mktcli.cli.export": 2,
+    "mktcli.cli.learn": 7, "mktcli.cli.models": 3, "mktcli.cli.poster": 4, "mktcli.cli.preview": 0,
+    "mktcli.cli.quick": 4, "mktcli.cli.registry": 1, "mktcli.copywriting.llm": 1, "mktcli.copywriting.template": 0,
+    "mktcli.copywriting.writer": 4, "mktcli.errors": 1, "mktcli.learn.features": 2, "mktcli.learn.knowledge": 1,
+    "mktcli.limits": 3, "mktcli.visual.base": 1, "mktcli.visual.diffusion": 3, "mktcli.yamlio": 5,
 }
 
 
