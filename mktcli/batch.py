@@ -19,12 +19,20 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .brand import load_brand
+from .brief import load_brief
+from .checks import failed_errors
 from .errors import BriefError, ExitCode, MktError, as_mkt_error
-from .export.files import check_out_dir, make_dir, safe_join
+from .export.files import atomic_write_json, check_out_dir, make_dir, safe_join, sha256
+from .export.lock import hold_out
+from .inputs import content_digest, creative_key, file_digest, json_digest, rules_fingerprint
+from .userfiles import read_user_file
+from .workers import watch_parent
 
 STATE_DIR = ".mkt-batch"
 BRIEF_SUFFIXES = (".yaml", ".yml")
@@ -169,19 +177,16 @@ def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
 
 
 def _engine_and_options(brief, opts: BatchOptions) -> tuple[str, Any]:
-    from .poster import _diffusion_options
+    from .poster import diffusion_options
     from .visual.base import resolve_engine_name
 
     name, _ = resolve_engine_name(opts.engine or brief.visual.engine, brief.visual.image is not None)
-    options = _diffusion_options(brief, opts.visual_options) if name == "diffusers" else opts.visual_options
+    options = diffusion_options(brief, opts.visual_options) if name == "diffusers" else opts.visual_options
     return name, options
 
 
 def plan_brief(path: Path, opts: BatchOptions) -> PlannedBrief:
     """Load one brief and list its creatives with their cache keys (raises MktError for a bad brief)."""
-    from .brand import load_brand
-    from .brief import load_brief
-    from .inputs import content_digest, creative_key, rules_fingerprint
     from .poster import plan_jobs, text_channels
 
     brief = load_brief(path, channel_files=list(opts.channel_files))
@@ -241,10 +246,6 @@ def _record_files(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def load_record(out: Path, item: Item) -> dict[str, Any] | None:
     """The item's record, if it is there and its files are still as written (same size and sha256)."""
-    from .inputs import file_digest
-
-    from .userfiles import read_user_file
-
     path = _record_path(out, item.key)
     try:   # a regular file within files.json: anything else planted in OUT/.mkt-batch is not a record
         record = json.loads(read_user_file(path, "record", "json").decode("utf-8"))
@@ -271,7 +272,6 @@ _RENDERERS: dict[tuple, tuple[Any, list[str]]] = {}   # per process: one rendere
 
 
 def _renderer(item: Item, opts: BatchOptions):
-    from .brief import load_brief
     from .poster import prepare_renderer
 
     path = Path(item.brief)
@@ -289,7 +289,6 @@ def _renderer(item: Item, opts: BatchOptions):
 
 def render_item(item: Item, opts: BatchOptions) -> Outcome:
     """Render one creative into its bundle and write its record (run in a worker process or in-line)."""
-    from .export.files import atomic_write_json
     from .poster import Creative, Job, render_poster, render_text
 
     t0 = time.perf_counter()
@@ -401,8 +400,6 @@ def _run_local(items: list[Item], opts: BatchOptions, jobs: int) -> Iterator[Out
 
 def _watch_parent(parent: int) -> None:
     """In a worker: exit when the batch process is gone (killed), instead of rendering on for nobody."""
-    from .workers import watch_parent
-
     watch_parent(parent)
 
 
@@ -422,21 +419,16 @@ def _bundle_state_path(out: Path, name: str) -> Path:
 
 def merge_bundle(planned: PlannedBrief, records: list[dict[str, Any]], opts: BatchOptions) -> BundleOutcome:
     """Write (or keep) one brief's bundle from its creatives' records."""
-    from .checks import failed_errors
-    from .export.files import atomic_write_json, sha256
-    from .inputs import _digest
     from .poster import Creative, Failure, start_bundle, write_bundle
 
     brief = planned.brief
     bundle = safe_join(Path(opts.out), brief.name)
     state_path = _bundle_state_path(opts.out, brief.name)
-    bundle_key = _digest([brief.sha256, [r["key"] for r in records], opts.allow_errors, opts.register])
+    bundle_key = json_digest([brief.sha256, [r["key"] for r in records], opts.allow_errors, opts.register])
     creatives = [Creative(r["creative"]) for r in records if "creative" in r]
     n_failed_checks = sum(1 for c in creatives if failed_errors(c.data.get("checks")))
     failures = [Failure(r["segment"], r["channel"], RecordedError(r["failure"])) for r in records if "failure" in r]
     manifest = bundle / "manifest.json"
-    from .userfiles import read_user_file
-
     try:
         state = json.loads(read_user_file(state_path, "bundle state", "json").decode("utf-8"))
         if (isinstance(state, dict) and state.get("key") == bundle_key and manifest.is_file()
@@ -503,10 +495,6 @@ def run_batch(inputs: Iterable[str | Path], opts: BatchOptions, hooks: Hooks | N
         result.seconds = time.perf_counter() - t0
         return result
     out = make_dir(Path(opts.out))
-    from contextlib import nullcontext
-
-    from .export.lock import hold_out
-
     # one writer per OUT: no mkt poster or other batch writes into these bundles while this batch runs (the
     # other processes of a sharded run are part of this one)
     with hold_out(out) if main else nullcontext():

@@ -10,8 +10,10 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from . import __version__
+from . import __version__, gpu
+from .hub import cache_dir, local_copy
 from .paths import configs_dir, user_dir
+from .visual.models import load_registry
 
 EXTRAS = {
     "gpu": ["torch", "diffusers", "transformers", "accelerate", "peft", "safetensors", "ftfy"],
@@ -31,9 +33,7 @@ def _version(dist: str) -> str | None:
 def _torch_report() -> dict[str, Any]:
     if importlib.util.find_spec("torch") is None:
         return {"installed": False}
-    from .gpu import nvidia_gpu_present
-
-    if not nvidia_gpu_present():   # no driver: torch would find no CUDA; not worth its 2 s import to hear it
+    if not gpu.nvidia_gpu_present():   # no driver: torch would find no CUDA; not worth its 2 s import to hear it
         return {"installed": True, "version": _version("torch"), "cuda_build": None, "cuda_available": False,
                 "gpus": [], "probe": "no NVIDIA driver found (torch not imported)"}
     try:
@@ -55,8 +55,6 @@ def _torch_report() -> dict[str, Any]:
 def diagnose() -> dict[str, Any]:
     from .compose.fonts import registry
     from .visual.base import available, resolve_engine_name
-    from .hub import cache_dir, local_copy
-    from .visual.models import load_registry
 
     torch_info = _torch_report()
     extras = {group: {d: _version(d) for d in dists} for group, dists in EXTRAS.items()}

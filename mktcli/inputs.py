@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _digest(obj: Any) -> str:
+def json_digest(obj: Any) -> str:
+    """sha256 (hex) of an object's canonical JSON (sorted keys; what JSON cannot hold is written with str)."""
     blob = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -62,7 +63,7 @@ def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = N
     # a brief without video settings hashes as it did before they existed (its creatives keep their ids)
     skip = {"placement", "channels"} | ({"video"} if not brief.video.model_fields_set else set())
     content = brief.model_dump(mode="json", by_alias=True, exclude=skip)
-    return _digest({
+    return json_digest({
         # what `mkt learn distill` found ranks and writes the copy: a new knowledge file is new input
         "knowledge": file_digest(knowledge_path(brief)),
         "brief": content, "brand": brand.model_dump(mode="json"), "logo": file_digest(brand.logo_path()),
@@ -75,11 +76,11 @@ def rules_fingerprint(extra: tuple[str, ...] = ()) -> str:
     """The compliance rule files in force (shipped, ~/.mkt, --rules) by content: a rule change re-checks creatives."""
     from .checks.rules import _rules_files
 
-    return _digest([(str(p), file_digest(p)) for p in _rules_files(tuple(str(e) for e in extra))])
+    return json_digest([(str(p), file_digest(p)) for p in _rules_files(tuple(str(e) for e in extra))])
 
 
 def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool,
                  variant: int = 0) -> str:
     """The cache key of one creative (see the module docstring)."""
     preset = channel.model_dump(mode="json") if hasattr(channel, "model_dump") else channel
-    return _digest([content, segment, preset, rules, verify, layered] + ([variant] if variant else []))[:32]
+    return json_digest([content, segment, preset, rules, verify, layered] + ([variant] if variant else []))[:32]

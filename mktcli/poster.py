@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import os
+import pickle
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,18 +26,31 @@ from .brief import Brief, Segment, category_defaults, load_brief, rate_text, res
 from .channels import Channel
 from .checks import failed_errors
 from .checks.image import check_inputs, implicit_label_check, poster_checks_from
+from .checks.readback import readback_check
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
 from .compose.hero import hero_for
 from .compose.layout import audience_style
 from .compose.render import Content, Placed, check_no_overlap, compose, plan
+from .copywriting.writer import facts_for, push_limits, rule_facts, write_copy
 from .errors import AssetError, BriefError, EngineError, MktError
+from .export.approval import thumbnail, write_approval
 from .export.bundle import ENTRY_HEAD as _ENTRY_HEAD
 from .export.bundle import Creative, Failure
 from .export.encode import EXTENSIONS, encode
 from .export.files import (atomic_write_json, check_out_dir, make_dir, remove_stale_temp_files, safe_join, sha256,
                            write_listed)
-from .visual.base import VisualEngine, VisualRequest, VisualResult, get_engine, resolve_engine_name
+from .export.layered import psd_bytes, svg_bytes
+from .export.lock import hold_bundle, release_bundle
+from .export.placement import placement_config
+from .export.text_creative import EXT, text_creative
+from .export.video_creative import render_video
+from .inputs import content_digest
+from .userfiles import load_image
+from .visual.base import (VisualEngine, VisualRequest, VisualResult, embedded_engine, get_engine,
+                          resolve_engine_name)
+from .visual.diffusion import DiffusionOptions
+from .workers import forget_inherited_locks, watch_parent
 
 MANIFEST_VERSION = 1
 # shapes the manifest lists beside the texts (their boxes): the hero's plate, the text card, the legal band
@@ -80,12 +96,8 @@ def zone_grid(zone, W: int, H: int, step: int = 8) -> tuple[int, int, int, int]:
     return (max(0, z[0]), max(0, z[1]), min(W, max(z[2], z[0] + 1)), min(H, max(z[3], z[1] + 1)))
 
 
-def _diffusion_options(brief: Brief, given: Any):
+def diffusion_options(brief: Brief, given: Any):
     """The diffusers engine's options: command-line values win over the brief's visual.model / visual.profile."""
-    from dataclasses import replace
-
-    from .visual.diffusion import DiffusionOptions
-
     opts = given if isinstance(given, DiffusionOptions) else DiffusionOptions()
     return replace(opts, model=opts.model or brief.visual.model, profile=opts.profile or brief.visual.profile)
 
@@ -136,8 +148,6 @@ class PosterRenderer:
         self._lock = threading.Lock()
         logo = brand.logo_path()
         if logo:
-            from .userfiles import load_image
-
             self.logo = load_image(logo, "logo").convert("RGBA")
         else:
             self.logo = None
@@ -153,11 +163,9 @@ class PosterRenderer:
         if name == "image" and brief.visual.image is None:
             raise AssetError("engine 'image' needs a picture", "add visual.image: hero.jpg to the brief")
         if name == "diffusers":
-            visual_options = _diffusion_options(brief, visual_options)
+            visual_options = diffusion_options(brief, visual_options)
         renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed, visual_options)
         renderer.engine_note = note
-        from .copywriting.writer import write_copy
-
         # the same copy for the poster's headline/subhead (when the brief leaves them out) and the text channels
         with timings.phase("copy"):
             renderer.copy = write_copy(brief, engine=brief.copy.engine, seed=renderer.seed,
@@ -197,8 +205,6 @@ class PosterRenderer:
         ids hash it (instead of the brief file's bytes), so a comment or a landing-page edit keeps every id, and
         `mkt batch` can reuse a creative whose inputs did not change."""
         if self._digest is None:
-            from .inputs import content_digest
-
             self._digest = content_digest(self.brief, self.brand, self.engine.name, self.seed, self.visual_options)
         return self._digest
 
@@ -237,8 +243,6 @@ class PosterRenderer:
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
         if seg.name not in self._rule_facts:
-            from .copywriting.writer import facts_for, rule_facts
-
             self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
         return self._rule_facts[seg.name]
 
@@ -363,10 +367,6 @@ class PosterRenderer:
         if label_check:
             checks.append(label_check)
         if self.verify:   # read the finished pixels back (the encoded file, as a reviewer would see it)
-            import io
-
-            from .checks.readback import readback_check
-
             with Image.open(io.BytesIO(data)) as im:
                 rb = readback_check(rs, im, blocks, texts)
             if rb:
@@ -388,8 +388,6 @@ class PosterRenderer:
             entry["notes"] = notes
         files: dict[str, bytes] = {}
         if layered and composed.layers is not None:
-            from .export.layered import psd_bytes, svg_bytes
-
             with timings.phase("psd"):
                 files["psd"] = psd_bytes(composed.layers, composed.image)
             with timings.phase("svg"):
@@ -430,8 +428,6 @@ def prepare_renderer(brief: Brief, *, seed: int | None = None, engine: str | Non
         if not (renderer.engine_note and renderer.engine.name == "diffusers"):
             raise   # asked for explicitly: never a silent downgrade
         # `auto` picked diffusers (CUDA is there) but the model cannot run: fall back, and say why
-        from .visual.base import embedded_engine
-
         renderer.engine = get_engine(embedded_engine())
         renderer.engine_note = (f"visual.engine auto: diffusers could not start ({e.message}); using "
                                 f"{renderer.engine.name}")
@@ -457,8 +453,6 @@ def text_channels(brief: Brief, channels: list[str] | None = None) -> list[str]:
 def start_bundle(out: str | Path, brief: Brief) -> Path:
     """OUT/<name>/, locked for this run (export/lock.py: a second run waits, then exits 2; write_bundle releases
     it), marked incomplete (its manifest removed) while it is rewritten, a killed run's temp files gone."""
-    from .export.lock import hold_bundle
-
     out = make_dir(check_out_dir(out))
     bundle_dir = make_dir(safe_join(out, brief.name), "bundle folder")
     hold_bundle(out, bundle_dir)
@@ -470,8 +464,6 @@ def start_bundle(out: str | Path, brief: Brief) -> Path:
 def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered: bool = True) -> Creative | Failure:
     """Render one poster and write it (and its layered files) into the bundle: the manifest entry, or why not."""
     if job.channel.is_video:   # a clip composed from the poster's layers (mktcli/motion)
-        from .export.video_creative import render_video
-
         return render_video(renderer, job, bundle_dir, layered=layered)
     try:
         data, entry, extra = renderer.render_layered(job, layered=layered)
@@ -483,8 +475,6 @@ def render_poster(renderer: PosterRenderer, job: Job, bundle_dir: Path, layered:
         if not layered:   # an earlier run's layered files would sit beside the new image, out of date
             for ext in ("psd", "svg"):
                 safe_join(bundle_dir, *f"{stem}.{ext}".split("/")).unlink(missing_ok=True)
-        from .export.approval import thumbnail
-
         with timings.phase("thumbnail"):
             thumb = thumbnail(data)
         return Creative({k: entry[k] for k in _ENTRY_HEAD if k in entry} | entry, thumb)
@@ -500,10 +490,6 @@ _runs = itertools.count(1)
 
 
 def _forked_worker_init(parent: int) -> None:
-    import signal
-
-    from .workers import forget_inherited_locks, watch_parent
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: no traceback per worker
     forget_inherited_locks()   # the parent's bundle lock stays the parent's: a killed run frees its bundle
     watch_parent(parent)       # … and its workers leave with it
@@ -511,8 +497,6 @@ def _forked_worker_init(parent: int) -> None:
 
 def _render_forked(run: int, i: int) -> tuple[Creative | Failure, dict[str, tuple[float, int]]]:
     """Job i of a run in a forked worker: its outcome (errors made picklable) and the worker's phase timings."""
-    import pickle
-
     renderer, job_list, bundle_dir, layered = _FORKED[run]
     timings.reset()
     outcome = render_poster(renderer, job_list[i], bundle_dir, layered)
@@ -570,9 +554,6 @@ def _render_posters(renderer: PosterRenderer, job_list: list[Job], bundle_dir: P
 
 def render_text(renderer: PosterRenderer, seg: Segment, channel: str, bundle_dir: Path) -> Creative | Failure:
     """One text creative (the copy's SMS, call script or push) written beside the images."""
-    from .export.text_creative import EXT, text_creative
-    from .copywriting.writer import push_limits
-
     try:
         data, entry = text_creative(channel, renderer.copy.first(seg.name), renderer.content_digest,
                                     renderer.copy_info(seg) | {"name": renderer.copy.engine.get("name", "template")},
@@ -678,8 +659,6 @@ def write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Failu
     (last, atomically), then the registry. `mkt poster` and `mkt batch` (which merges creatives that several
     processes or machines rendered) both end here, so their bundles are the same. The bundle was begun with
     start_bundle, so it has no manifest until this one lands; its lock is released here."""
-    from .export.lock import release_bundle
-
     try:
         return _write_bundle(brief, bundle_dir, outcomes, notes, engine=engine, seed=seed, allow_errors=allow_errors,
                              register=register)
@@ -731,14 +710,10 @@ def _write_bundle(brief: Brief, bundle_dir: Path, outcomes: list[Creative | Fail
     }
     manifest_path = bundle_dir / "manifest.json"
     # the placement configuration and the approval request travel with the bundle, written before the manifest
-    from .export.placement import placement_config
-
     with timings.phase("placement"):
         blob = atomic_write_json(bundle_dir / "placement.json",
                                  placement_config(brief, manifest["creatives"], approval))
     files.append({"path": "placement.json", "sha256": sha256(blob), "bytes": len(blob)})
-    from .export.approval import write_approval
-
     with timings.phase("approval"):
         files += write_approval(bundle_dir, manifest,
                                 {c.data["sha256"]: c.thumb for c in result.creatives if c.thumb})

@@ -17,7 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+from .brand import load_brand
+from .brief import load_brief
+from .channels import load_channels
+from .copywriting.llm import LlmEngine
+from .copywriting.template import lexicon
 from .errors import BriefError, BriefErrors, MktError
+from .export.bundle import export_zip
+from .export.files import atomic_write
 from .paths import configs_dir
 from .wording import rate_label_pattern
 from .yamlio import load_yaml
@@ -208,8 +215,6 @@ def _read_category(r: _Reader, p: Parsed) -> None:
 def _read_segments(r: _Reader, p: Parsed) -> None:
     """One lexicon segment per phrase (its earliest keyword: 养殖大户 is 养殖户, not also 种植户 for 大户), plus any
     further exact segment names; 有优惠 and 无优惠 together become a coupon dimension."""
-    from .copywriting.template import lexicon
-
     lex = lexicon()
     text = r.blanked()
     keywords = [(name, w) for name, seg in lex.segments.items() for w in [name, *seg.match]]
@@ -258,8 +263,6 @@ def resolve_provider(given: str | None) -> str:
     if env:
         return env
     try:
-        from .brand import load_brand
-
         brand_provider = getattr(load_brand("default"), "provider", None)
     except MktError:
         brand_provider = None
@@ -343,8 +346,6 @@ def validate_text(text: str, name: str, channel_files: list | None = None):
     """Load the YAML through the brief schema (in a temp folder): an error names the sentence, not a temp file."""
     import tempfile
 
-    from .brief import load_brief
-
     with tempfile.TemporaryDirectory(prefix="mkt-quick-") as tmp:
         path = Path(tmp) / f"{name}.yaml"
         path.write_text(text, encoding="utf-8")
@@ -358,8 +359,6 @@ def validate_text(text: str, name: str, channel_files: list | None = None):
 
 def write_brief_file(text: str, path: Path, force: bool = False) -> Path:
     """Write atomically; an existing different file is kept unless `force` (the same text is fine: a re-run)."""
-    from .export.files import atomic_write
-
     path = Path(path)
     if path.is_dir():
         raise BriefError(f"{path} is a folder", key="--brief-out", hint=f"give a file name, e.g. {path / 'brief.yaml'}")
@@ -395,8 +394,6 @@ def ask_model(p: Parsed, model: str | None, device: str | None = None) -> tuple[
     """The chat model's headline / subhead / scene (loaded by the llm copy engine's loader), each kept only when it
     is text without digits — numbers come from the sentence alone. Returns (fields, notes)."""
     import json
-
-    from .copywriting.llm import LlmEngine
 
     eng = LlmEngine(model=model, device=device, temperature=0)
     tok, lm = eng.load()
@@ -442,8 +439,6 @@ def make_brief(sentence: str, *, provider: str | None = None, channels: list[str
                channel_files: list | None = None, engine: str = "template", model: str | None = None,
                device: str | None = None) -> tuple[Parsed, str, list[str]]:
     """(what was read, the brief's YAML text, notes) — validated through the brief schema, nothing written."""
-    from .channels import load_channels
-
     presets = load_channels(channel_files)
     p = parse_sentence(sentence, presets)
     check_parsed(p)
@@ -485,7 +480,6 @@ def quick(sentence: str, *, out: str | Path = "out", brief_out: str | Path | Non
         on_brief(path, text)
     if not run:
         return result
-    from .export.bundle import export_zip
     from .poster import PosterOptions, make_posters
 
     result.bundle = make_posters(path, out, PosterOptions(channel_files=channel_files, register=register))

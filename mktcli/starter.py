@@ -8,6 +8,7 @@ from pathlib import Path
 from string import Template
 
 from .errors import BriefError
+from .export.files import atomic_write
 from .paths import configs_dir
 from .schema import suggest
 
@@ -88,8 +89,6 @@ def _align(line: str) -> str:
 
 def write_starter(path: str | Path = "brief.yaml", category: str = "loan", force: bool = False) -> Path:
     """Write the starter brief atomically; an existing file is kept unless `force`."""
-    from .export.files import atomic_write
-
     path = Path(path)
     if path.exists() and not force:
         raise BriefError(f"{path} already exists", key="FILE",

@@ -13,17 +13,16 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .brand import load_brand, resolve_brand_path
+from .brief import load_brief
 from .errors import MktError
+from .paths import user_dir
 
 DEBOUNCE_MS = 300   # an editor's save is often several writes; one render for them
 
 
 def dependencies(brief_path: str | Path, channel_files: Iterable = (), rules: Iterable = ()) -> set[Path]:
     """Every file a render of the brief reads that a user may edit. Raises the brief's own error when it is invalid."""
-    from .brand import load_brand, resolve_brand_path
-    from .brief import load_brief
-    from .paths import user_dir
-
     channel_files, rules = list(channel_files or ()), list(rules or ())
     deps = {Path(brief_path), user_dir() / "channels.yaml", user_dir() / "compliance.yaml",
             *map(Path, channel_files), *map(Path, rules)}

@@ -7,6 +7,8 @@ import os
 import threading
 import time
 
+from .export import lock
+
 
 def watch_parent(parent: int) -> None:
     """Exit when the parent process is gone (killed), instead of rendering on for nobody — and holding, through
@@ -24,14 +26,4 @@ def forget_inherited_locks() -> None:
     """In a forked child: close the descriptors of the bundle locks the parent holds (closing, not unlocking: the
     lock belongs to the parent's open file, which this would release for the parent too). A child that outlives a
     killed parent then keeps no bundle locked."""
-    from .export import lock
-
-    with lock._guard:   # the lock module's own table of what this process holds
-        held = list(lock._held.values())
-        lock._held.clear()
-    for h in held:
-        if h.fd is not None:
-            try:
-                os.close(h.fd)
-            except OSError:
-                pass
+    lock.close_inherited()

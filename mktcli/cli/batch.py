@@ -11,6 +11,7 @@ from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, Diffusio
                        SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, json_mode, pick)
 from ._console import output
 from .errors import error_dicts, report
+from ..checks import failed_errors
 
 HELP = """Render many briefs (files or folders of *.yaml) into OUT/<brief name>/ bundles: every segment × channel,
 in parallel processes, skipping creatives whose inputs did not change (re-run after a crash or Ctrl-C to resume).
@@ -130,8 +131,6 @@ class _Lines:
 
 
 def _failed(c: dict) -> list[str]:
-    from ..checks import failed_errors
-
     return [k["rule"] for k in failed_errors(c.get("checks"))]
 
 

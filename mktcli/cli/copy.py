@@ -9,6 +9,7 @@ import typer
 from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, JsonOpt, OutOpt, SEED_MAX, alias, pick
 from ._console import console, output
 from ..errors import BriefError, ExitCode
+from ..export.files import atomic_write_json, safe_join
 
 HELP = """Write copy for every segment of a brief: headline, subhead, CTA, SMS, outbound-call script, push and
 feed-ad text, checked against channel limits, banned phrases and the brief's numbers. Writes
@@ -37,7 +38,6 @@ def copy(
 
     from ..brief import load_brief
     from ..copywriting.writer import write_copy
-    from ..export.files import atomic_write_json, safe_join
 
     engine, model, n = pick(engine, engine_alias), pick(model, model_alias), pick(n, n_alias) or 3
     channel = pick(field, field_alias)

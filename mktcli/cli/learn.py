@@ -11,6 +11,7 @@ import typer
 from ._options import JsonOpt, SinceOpt
 from .registry import RegistryOpt
 from ..errors import ExitCode, MktError
+from ..export.files import atomic_write_json, check_out_dir, check_output_file
 from ._console import console, output
 
 HELP = """Learn from clicks: ingest click logs into the registry, plan the next period's traffic per slot (Thompson
@@ -109,7 +110,6 @@ def plan(
 ) -> int:
     from rich.markup import escape
     from rich.table import Table
-    from ..export.files import atomic_write_json, check_output_file
     from ..registry.store import STATUSES, open_registry
     from ..learn.plan import make_plan
 
@@ -157,7 +157,6 @@ def distill(
 ) -> int:
     from rich.markup import escape
     from ..registry.store import open_registry
-    from ..export.files import check_output_file
     from ..learn.distill import Observation, default_knowledge_path
     from ..learn.distill import distill as run_distill
     from ..learn.store import feedback
@@ -209,7 +208,6 @@ def report(
     from rich.markup import escape
     from rich.table import Table
     from ..registry.store import open_registry
-    from ..export.files import check_out_dir
     from ..learn.report import FAMILIES, summarize, write_report
     from ..learn.store import feedback
 

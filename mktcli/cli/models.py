@@ -7,6 +7,7 @@ import typer
 
 from ._options import JsonOpt
 from ._console import output
+from ..hub import local_copy, lora_copy
 
 MODELS_HELP = ("List the diffusion models and their speed/memory profiles (configs/models.yaml and "
                "~/.mkt/models.yaml): licence, size, native sizes, and whether each is downloaded here.")
@@ -20,7 +21,6 @@ def models(
     from rich.markup import escape
     from rich.table import Table
 
-    from ..hub import local_copy, lora_copy
     from ..visual.models import load_registry, resolve_profile
 
     reg = load_registry()

@@ -10,6 +10,8 @@ from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, Diffusio
                        ProfileOpt, SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, pick)
 from ._console import console, output
 from .errors import report
+from .. import timings
+from ..checks import failed_errors
 from ..errors import ExitCode
 
 HELP = """Render every poster a brief asks for: each audience segment × image channel, into OUT/<name>/,
@@ -47,8 +49,6 @@ def poster(
     engine, model = pick(engine, engine_alias), pick(model, model_alias)
     if watch:   # each round is this same command without --watch; a broken brief is reported and the watch goes on
         return _watch(brief, {k: v for k, v in locals().items() if k not in ("watch", "engine_alias", "model_alias")})
-    from .. import timings
-
     timings.reset()
     timings.mark_start_up()
     from ..poster import PosterOptions, make_posters
@@ -85,7 +85,7 @@ def poster(
         if spent:
             payload["timings"] = spent
         return out_.result(payload, code)
-    _summary(result, failed_checks)
+    bundle_summary(result, failed_checks)
     if spent:
         _timings_table(out_.err, spent)
     return code
@@ -171,8 +171,6 @@ def _watch(brief: Path, options: dict) -> int:
 
 def exit_code(result) -> tuple[int, list]:
     """(exit code, failed error-level checks) of a run; `mkt quick` answers with the same codes."""
-    from ..checks import failed_errors
-
     # 3: some creatives failed and the rest were written; when nothing could be made, the error's own code
     failed_checks = [(c.data, k) for c in result.creatives for k in failed_errors(c.data.get("checks"))]
     if result.failures:
@@ -184,7 +182,8 @@ def exit_code(result) -> tuple[int, list]:
     return int(code), failed_checks
 
 
-def _summary(result, failed_checks) -> None:
+def bundle_summary(result, failed_checks) -> None:
+    """The bundle's summary on the console (`mkt poster`, and `mkt quick` after what it read)."""
     from rich.markup import escape
     from rich.table import Table
 

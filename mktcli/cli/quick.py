@@ -9,6 +9,7 @@ import typer
 from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, ForceYesAlias, JsonOpt, OutOpt, pick
 from ._console import console, output
 from ..errors import BriefError
+from .poster import bundle_summary, exit_code
 
 QUICK_HELP = """Turn one Chinese sentence into a brief (briefs/<name>.yaml), then render it: posters, copy, checks,
 approval request and a zip. Only facts the sentence states go in (rate, amounts, perks, segments, channels).
@@ -72,8 +73,6 @@ def _check_options(engine: str, channel_files: list[Path] | None) -> None:
 
 
 def _code(result) -> tuple[int, list]:
-    from .poster import exit_code
-
     return exit_code(result.bundle) if result.bundle is not None else (0, [])
 
 
@@ -97,8 +96,6 @@ def _payload(result, code: int, failed_checks: list) -> dict:
 
 def _summary(result, failed_checks: list) -> None:
     from rich.markup import escape
-
-    from .poster import _summary as bundle_summary
 
     con = console()
     for clause in result.parsed.ignored:

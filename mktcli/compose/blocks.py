@@ -8,7 +8,7 @@ from PIL import Image
 from . import shapes
 from .canvas import Box, Canvas, Placed
 from .color import RGB, contrast, hex_rgb, luminance, rgb_hex
-from .flow import Content, Plan, Slot
+from .flow import Content, Plan, Slot, figure_runs
 
 BAND_ALPHA = 200   # the legal band's opacity: dark enough for small print, the picture still felt through it
 
@@ -267,8 +267,6 @@ class Painter(Canvas):
 
     # ---- the whole plan ---------------------------------------------------------------------------------------
     def paint(self, plan: Plan, t: Content, *, calm: bool, scrim: str) -> None:
-        from .flow import figure_runs
-
         self.t = t
         self.body = plan.body
         self.hero_runs = figure_runs(t.hero.figure, t.hero.suffix) if t.hero else []

@@ -9,8 +9,9 @@ from typing import Any
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from . import shapes
-from .color import RGB, contrast_to_range, hex_rgb, luminance_range, rgb_hex
+from .color import RGB, contrast, contrast_to_range, edge_energy, hex_rgb, luminance, luminance_range, rgb_hex
 from .fonts import FontStack
+from .layers import LayerRecorder
 from .text import Fitted
 
 Box = tuple[float, float, float, float]
@@ -44,7 +45,8 @@ class Composed:
     layers: Any = None            # compose.layers.LayerRecorder when asked to record
 
 
-def _overlaps(a: Box, b: Box) -> bool:
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes overlap by more than half a pixel each way (touching edges do not)."""
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
 
@@ -98,8 +100,6 @@ class Canvas:
         # layered exports (PSD/SVG): every paint is also kept, per block, when asked for
         self.rec = None
         if record:
-            from .layers import LayerRecorder
-
             self.rec = LayerRecorder(self.img.copy())
 
     # ---- geometry ---------------------------------------------------------------------------------------------
@@ -195,8 +195,6 @@ class Canvas:
 
     def _on(self, fill: RGB, *preferred: str) -> RGB:
         """Text colour for a solid fill: the first of the brand's choices that reaches 4.5:1, else light or dark."""
-        from .color import contrast, luminance
-
         lf = float(luminance(fill))
         cands = [hex_rgb(p) for p in preferred] + [hex_rgb(self.pal.light), hex_rgb(self.pal.dark), (255, 255, 255),
                                                    (0, 0, 0)]
@@ -212,8 +210,6 @@ class Canvas:
     def calm_under(self, box: Box, size: float, role: str) -> bool:
         """A text over a busy part of a picture (a photo, a generated scene) gets an opaque plate of the brand's
         dark colour first, whatever its contrast: busy pixels under letters read badly even at 4.5:1."""
-        from .color import edge_energy
-
         if edge_energy(self.img, box) <= self.BUSY_TEXT:
             return False
         pad = size * 0.3
@@ -226,8 +222,6 @@ class Canvas:
         surroundings (a shadow-like glow, not a box). `unit`: the height of one row of the group (chips in two
         rows get the halo of one chip, not of the pair). The halo never darkens a block already painted (a rate
         plate above the chips)."""
-        from .color import edge_energy
-
         h = unit or (box[3] - box[1])
         if edge_energy(self.img, box, ring=0.5 * h) <= self.BUSY_RING:
             return
@@ -283,8 +277,6 @@ class Canvas:
             if best is None or c > best[1]:
                 best = (col, c)
         # plate behind the text: the brand's dark (or light) colour when it clearly contrasts, else a neutral
-        from .color import contrast, luminance
-
         col = best[0]
         lum = float(luminance(col))
         dark_text = lum < 0.18

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import LayoutError
 from .fonts import FontStack
 from .layout import Column, Family, Shape
+from .linebreak import break_lines
 from .text import Fitted, fit_text
 
 Box = tuple[float, float, float, float]
@@ -287,8 +288,6 @@ class Measure:
 
 def _narrowest(text: str, stack: FontStack, size: int, max_lines: int) -> float:
     """The narrowest width at which `text` breaks into at most `max_lines` lines at `size` (within 5%)."""
-    from .linebreak import break_lines
-
     total = stack.measure(text, size)
     w = total / max_lines
     while w < total:
@@ -321,8 +320,6 @@ def plan_legal(ctx: Ctx, t: Content) -> Legal:
     """Disclaimer, provider line and AI label at the bottom of the safe area, first: everything else stays above.
     One quiet line where the width allows, else wrapped (words kept whole); the largest size from a small target
     down to the legible minimum that keeps the band within the shape's budget (22% on banners ≤ 300 px tall)."""
-    from .linebreak import break_lines
-
     stack = ctx.stacks["small"]
     sx0, sy0, sx1, sy1 = ctx.safe
     width = sx1 - sx0

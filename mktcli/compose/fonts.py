@@ -15,7 +15,7 @@ import yaml
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import FontError
-from ..paths import fonts_dir
+from ..paths import cache_root, fonts_dir
 
 # Characters that need no glyph of their own (layout controls).
 _IGNORABLE = {"\n", "\u200b", "\ufeff"}
@@ -59,8 +59,6 @@ def coverage(font_id: str) -> frozenset[int]:
     import os
     import tempfile
     from array import array
-
-    from ..paths import cache_root
 
     info = _info(font_id)
     st = info.path.stat()

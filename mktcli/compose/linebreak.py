@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from . import words
+
 __all__ = ["NO_END", "NO_START", "break_balanced", "break_lines", "fits", "tokenize"]
 
 Measure = Callable[[str], float]
@@ -201,9 +203,7 @@ def _words(items: Sequence[str], split_width: float, measure: Measure) -> list[s
     raw = "".join(items)
     if not _HAN_PAIR.search(raw):       # no two Chinese characters in a row: no word to keep whole
         return list(items)
-    from .words import word_spans  # lazy: jieba and its word list load only on the first text needing them
-
-    spans = word_spans(raw)
+    spans = words.word_spans(raw)   # jieba and its word list load only on the first text needing them
     # depth[i]: how many (nested) words the boundary before items[i] falls inside; 0 = a free break.
     depth, pos = [], 0
     for it in items:

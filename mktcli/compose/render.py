@@ -11,10 +11,10 @@ from PIL import Image
 
 from ..errors import LayoutError
 from .blocks import Painter
-from .canvas import Composed, Placed, _overlaps
+from .canvas import Composed, Placed, overlaps
 from .flow import Content, Ctx, Hero, Plan, figure_runs, solve
 from .fonts import FontStack
-from .layout import choose_family, shape_for
+from .layout import choose_family, shape_for, shapes
 
 __all__ = ["plan", "compose", "check_no_overlap", "figure_runs", "Content", "Hero", "Plan", "Placed", "Composed"]
 
@@ -24,8 +24,6 @@ def plan(width: int, height: int, content: Content, stacks: dict[str, FontStack]
          variant: int = 0, scale: float = 1.0, role_min: dict[str, float] | None = None) -> Plan:
     """Solve the layout of one creative: shape (by aspect ratio, or a channel's `layout`), family (forced, or by
     seed/segment/variant), type scale, boxes, visual zone, dropped blocks. `safe` is the channel's SafeZone."""
-    from .layout import shapes
-
     if shape:
         if shape not in shapes():
             raise LayoutError(f"unknown layout shape '{shape}'", "shapes: " + ", ".join(shapes()))
@@ -82,8 +80,6 @@ def compose(bg: Image.Image, plan_: Plan, content: Content, palette, stacks: dic
             min_px: float, calm_background: bool = True, record: bool = False) -> Composed:
     """Draw a solved plan on the key visual. record=True also keeps every paint per block (Composed.layers), for
     the layered PSD and SVG."""
-    from .layout import shapes
-
     p = Painter(bg, palette, stacks, min_px=min_px, record=record)
     sh = shapes()[plan_.shape]
     p.safe = plan_.safe
@@ -116,6 +112,6 @@ def check_no_overlap(placed: list[Placed], W: int, H: int) -> None:
     for i, a in enumerate(items):
         for b in items[i + 1:]:
             ga, gb = _GROUPS.get(a.role, a.role + str(id(a))), _GROUPS.get(b.role, b.role + str(id(b)))
-            if ga != gb and _overlaps(a.box, b.box):
+            if ga != gb and overlaps(a.box, b.box):
                 raise LayoutError(f"{a.role} '{a.text}' overlaps {b.role} '{b.text}' on {W}×{H}",
                                   "check the layout's families in configs/layouts/")

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..paths import configs_dir, data_root
 
 __all__ = ["pieces", "tokenizer", "user_words", "word_spans"]
@@ -40,8 +41,6 @@ def user_words(path: Path | None = None) -> list[tuple[str, int | None]]:
         if not fields or fields[0].startswith("#"):
             continue
         if len(fields) > 2 or (len(fields) == 2 and not fields[1].isdigit()):
-            from ..errors import ConfigError
-
             raise ConfigError(f"expected 'word' or 'word count', got {line.strip()!r}", file=path, line=n,
                               hint="one word per line, optionally followed by a whole number, e.g. '保额 30'")
         out.append((fields[0], int(fields[1]) if len(fields) == 2 else None))

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import BriefError, MktError
 from ..userfiles import read_user_file
+from .approval import approval_html
 from .files import atomic_file, safe_join
 
 MANIFEST = "manifest.json"
@@ -158,8 +159,6 @@ def _check_manifest_unchanged(bundle_dir: Path, manifest: dict[str, Any]) -> Non
     page = listed.get("approval.html")
     if not page:
         return
-    from .approval import approval_html
-
     before = dict(manifest, files=[f for f in manifest["files"]
                                    if f.get("path") not in ("approval.html", "approval.md")])
     remade = approval_html(bundle_dir, before).encode("utf-8")

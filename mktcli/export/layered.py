@@ -10,7 +10,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image
 
+from ..compose.fonts import registry
 from ..compose.layers import LayerRecorder
+from ..paths import cache_root
 
 
 # zlib level of the PSD's ZIP channels. psd-tools compresses at zlib's default (6); 3 writes twice as fast for
@@ -70,8 +72,6 @@ def psd_bytes(rec: LayerRecorder, flat: Image.Image) -> bytes:
 
 @lru_cache(maxsize=None)
 def _font_face(font_id: str) -> tuple[str, int]:
-    from ..compose.fonts import registry
-
     info = registry()[font_id]
     return info.family, info.weight
 
@@ -85,9 +85,6 @@ def _font_subset(font_id: str, chars: frozenset[str]) -> str:
     import hashlib
     import os
     import tempfile
-
-    from ..compose.fonts import registry
-    from ..paths import cache_root
 
     path = registry()[font_id].path
     key = hashlib.sha256(f"{_file_digest(str(path))}|{''.join(sorted(chars))}".encode()).hexdigest()[:24]
@@ -121,8 +118,6 @@ def _file_digest(path: str) -> str:
 def _cut_font(font_id: str, chars: frozenset[str]) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
-
-    from ..compose.fonts import registry
 
     opts = subset.Options()
     opts.layout_features = ["*"]

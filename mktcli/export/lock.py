@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MktError, clip
+from ..limits import limits
 
 LOCK_FILE = ".mkt.lock"
 _POLL = 0.1
@@ -121,9 +122,22 @@ def _release(h: _Held) -> None:
             os.close(h.fd)
 
 
-def _wait_seconds() -> float:
-    from ..limits import limits
+def close_inherited() -> None:
+    """In a forked child: close the descriptors of the locks this module's table lists, which the parent holds
+    (closing, not unlocking: the lock belongs to the parent's open file, which unlocking would release for the
+    parent too), and empty the table."""
+    with _guard:
+        held = list(_held.values())
+        _held.clear()
+    for h in held:
+        if h.fd is not None:
+            try:
+                os.close(h.fd)
+            except OSError:
+                pass
 
+
+def _wait_seconds() -> float:
     return limits().bundle.lock_wait_seconds
 
 

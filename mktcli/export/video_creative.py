@@ -14,6 +14,7 @@ from typing import Any
 from .. import timings
 from ..checks import video as vchecks
 from ..errors import BriefError, MktError
+from ..motion import i2v
 from ..motion.frames import build_scene
 from ..motion.timeline import VERSION, group_of
 from ..yamlio import load_yaml
@@ -67,9 +68,7 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     duration = clip_duration(brief, ch)
     engine = brief.video.engine
     if engine == "diffusers":   # the key visual animated by an image-to-video model (CUDA); fails clearly on CPU
-        from ..motion.i2v import check_i2v_available
-
-        check_i2v_available(brief)
+        i2v.check_i2v_available(brief)
     ident = {"video": VERSION, "duration": duration, "fps": spec.fps, "engine": engine,
              "max_kbps": spec.max_kbps}
     keep: dict[str, Any] = {}
@@ -80,9 +79,7 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
                             fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed,
                             placed=tuple(composed.placed))
     if engine == "diffusers":
-        from ..motion.i2v import animate_background
-
-        animate_background(renderer, scene, brief)
+        i2v.animate_background(renderer, scene, brief)
     split: dict[str, float] = {}
     t0 = time.perf_counter()
     meta = {"comment": json.dumps(label, ensure_ascii=False, sort_keys=True)}

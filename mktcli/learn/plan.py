@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from ..errors import MktError
+from .bandit import Arm, ThompsonAllocator, decayed_counts
+from .store import feedback
 
 PLAN_VERSION = 1
 
@@ -22,9 +24,6 @@ def make_plan(reg, slot: str, *, today: date | None = None, half_life_days: floa
               segments: list[str] | None = None, draws: int = 4000, max_new: float | None = 0.5,
               allow_errors: bool = False) -> dict[str, Any]:
     """The plan a placement system reads (see docs/learn.md): per segment, each creative's share of the slot."""
-    from .bandit import Arm, ThompsonAllocator, decayed_counts
-    from .store import feedback
-
     today = today or date.today()
     allowed = set(statuses) if statuses else {"draft", "approved", "live"}
     in_slot = reg.find(channel=slot)

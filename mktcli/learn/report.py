@@ -10,7 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..errors import MktError
+from ..export.files import atomic_write
 from ..export.pages import render
+from ..paths import fonts_dir
 
 Z95 = 1.959964
 FAMILIES = ("brief", "headline", "channel", "origin", "layout")
@@ -147,14 +150,10 @@ def _matplotlib():
     try:
         import matplotlib
     except ImportError:
-        from ..errors import MktError
-
         raise MktError("the report's charts need matplotlib", "pip install 'mktcli[learn]'") from None
     matplotlib.use("Agg")   # files only, never a window
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
-
-    from ..paths import fonts_dir
 
     font = fonts_dir() / "NotoSansSC-Regular.otf"
     if font.is_file():   # matplotlib's default font has no Chinese: segment names would be empty boxes
@@ -252,8 +251,6 @@ def page(summary: dict[str, Any], pngs: dict[str, bytes], title: str) -> str:
 
 def write_report(summary: dict[str, Any], out_dir: Path, title: str) -> Path:
     """report.html plus the PNG charts in out_dir (atomic writes); returns the page's path."""
-    from ..export.files import atomic_write
-
     pngs = charts(summary)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, blob in pngs.items():

@@ -18,7 +18,9 @@ from typing import Any, Iterator
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from ..errors import MktError, clip
+from ..errors import BriefError, MktError, clip
+from ..limits import limits
+from ..userfiles import check_regular
 
 COLUMNS = ("creative_id", "segment", "channel", "day", "impressions", "clicks", "conversions", "cost", "origin")
 ALIASES = {"id": "creative_id", "creative": "creative_id", "date": "day", "impr": "impressions",
@@ -159,17 +161,12 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def _limits():
-    from ..limits import limits
-
     return limits()
 
 
 def check_file(path: Path) -> None:
     """What can be said of a click log before any row is read: a regular file (a FIFO or /dev/zero is refused,
     never read), a known format, a CSV header with the required columns. FeedbackFileError otherwise."""
-    from ..errors import BriefError
-    from ..userfiles import check_regular
-
     try:
         check_regular(path, "click log")
     except BriefError as e:

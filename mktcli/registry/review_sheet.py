@@ -9,6 +9,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..export.approval import thumbnail as small_jpeg
 from ..export.files import sha256
 from ..export.pages import render as render_page
 
@@ -27,8 +28,6 @@ def thumbnail(rec: CreativeRecord) -> tuple[str | None, str | None]:
     data = p.read_bytes()
     note = None if not rec.sha256 or sha256(data) == rec.sha256 else "the file changed since it was registered"
     try:
-        from ..export.approval import thumbnail as small_jpeg
-
         jpeg, _ = small_jpeg(p)
     except Exception as e:  # noqa: BLE001 — a broken image must not stop the sheet
         return None, f"cannot read the image: {e}"

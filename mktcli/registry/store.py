@@ -33,7 +33,9 @@ from ..checks import failed_errors
 from ..errors import BriefError, ExitCode, MktError
 from ..paths import user_dir
 from ..textsafe import csv_cell
+from ..export.bundle import MANIFEST, load_manifest, verify_bundle
 from ..export.files import atomic_write, safe_join
+from .review_sheet import render
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable, Iterator
@@ -510,8 +512,6 @@ class Registry:
         refreshed, the status is kept — a recalled creative stays recalled (listed in `.recalled`).
         `just_written`: the caller wrote this bundle a moment ago under its lock (mkt poster, mkt batch), so its
         files are the ones the manifest lists — re-hashing them and re-making the approval page is skipped."""
-        from ..export.bundle import MANIFEST, load_manifest, verify_bundle
-
         # refuses an incomplete bundle (no manifest.json) and a changed one (a file or the manifest edited): the
         # registry's sha256 values go into withdrawal lists, so they must be the files' real ones
         bundle_dir, data = load_manifest(manifest_path) if just_written else verify_bundle(manifest_path)
@@ -735,8 +735,6 @@ class Registry:
                       strata={k: (len(strata[k]), alloc[k]) for k in sorted(strata)})
         target = Path(sheet) if sheet else user_dir() / "audits" / f"{audit.id}.html"
         audit.sheet = target / f"{audit.id}.html" if target.is_dir() else target
-        from .review_sheet import render
-
         records = {r.id: r for r in self.find(ids=audit.ids)}
         html = render(audit, records)   # thumbnails are made before the write lock is taken
         actor = _actor()

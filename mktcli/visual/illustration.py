@@ -18,8 +18,11 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ..errors import AssetError
+from ..errors import AssetError, ConfigError
+from ..paths import cache_root, configs_dir
+from ..yamlio import load_yaml
 from .base import VisualEngine, VisualRequest, VisualResult
+from .vector import objects, raster
 
 VERSION = "1"
 # objects are rasterised at one of these heights (px) and resized: a few rasterisations per object, ever — the
@@ -49,10 +52,6 @@ class Cast:
 
 @lru_cache(maxsize=1)
 def visuals_config() -> dict[str, Any]:
-    from ..errors import ConfigError
-    from ..paths import configs_dir
-    from ..yamlio import load_yaml
-
     path = configs_dir() / "visuals.yaml"
     data = load_yaml(path, what="visuals").data
     if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
@@ -150,8 +149,6 @@ def _mix(a, b, t: float) -> tuple[int, int, int]:
 
 def cache_dir():
     """Where rasterised objects are kept between runs (paths.cache_root()/visuals; a cache: safe to delete)."""
-    from ..paths import cache_root
-
     return cache_root() / "visuals"
 
 
@@ -159,8 +156,6 @@ def cache_dir():
 def _master(name: str, master: int) -> Image.Image:
     """The object rasterised at a master height: from the disk cache (keyed by the SVG's bytes and the size), else
     rasterised and stored (atomically; a cache that cannot be written is simply not used)."""
-    from .vector import objects, raster
-
     digest = hashlib.sha256(objects()[name].path.read_bytes()).hexdigest()[:16]
     path = cache_dir() / f"{name}-{master}-{digest}.png"
     try:
@@ -464,8 +459,6 @@ BUILDINGS = {"bank", "house", "house-with-garden", "houses", "office-building", 
 
 
 def _kind_scale(name: str) -> float:
-    from .vector import objects
-
     if name in BUILDINGS:
         return 0.86
     tags = set(objects()[name].tags) if name in objects() else set()
@@ -477,8 +470,6 @@ def _arrange(zone, cast: Cast, mirror: bool):
     by what it is and overlapping its neighbour by at most 12% of its width; outer ones are dropped before the
     group shrinks, and the whole group sits inside the zone with a 4% margin. Small zones get the hero alone, without
     a stage. Returns ([(name, centre x, foot y, width, height)], floor y, hero height, stage) or None."""
-    from .vector import objects
-
     x0, y0, x1, y1 = zone
     zw, zh = x1 - x0, y1 - y0
     mx, my = 0.04 * zw, 0.04 * zh

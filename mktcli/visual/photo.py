@@ -10,13 +10,12 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from ..errors import AssetError, MktError, clip
+from ..userfiles import load_image
 from .base import VisualEngine, VisualRequest, VisualResult
 
 
 @lru_cache(maxsize=8)
 def _open(path: Path) -> Image.Image:
-    from ..userfiles import load_image
-
     try:   # a regular file within the limits (configs/limits.yaml image:), decoded whole: truncated is refused
         im = load_image(path, "image")
     except MktError as e:

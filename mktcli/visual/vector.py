@@ -23,7 +23,8 @@ from typing import Any
 from PIL import Image
 
 from ..errors import AssetError, ConfigError
-from ..paths import data_root
+from ..paths import cache_root, data_root
+from ..yamlio import load_yaml
 
 MAX_HEIGHT = 8192
 _REFERENCE_PX = 256   # the artwork's bounds are measured once, on a render this tall (1/256 of the viewBox)
@@ -58,8 +59,6 @@ class ObjectInfo:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[dict[str, ObjectInfo], dict[str, str]]:
-    from ..yamlio import load_yaml
-
     folder = objects_dir()
     loaded = load_yaml(folder / "objects.yaml", what="vector object list")
     data = loaded.data
@@ -157,8 +156,6 @@ def _geometry(name: str) -> tuple[tuple[float, float, float, float], tuple[int, 
     import json
     import os
     import tempfile
-
-    from ..paths import cache_root
 
     digest = hashlib.sha256(_info(name).path.read_bytes()).hexdigest()[:16]
     cached = cache_root() / "visuals" / f"{name}-geometry-{digest}.json"
