@@ -121,8 +121,15 @@ def _load(path: Path) -> Shape:
 
 
 def shapes() -> dict[str, Shape]:
+    """Every layout shape in configs/layouts/, by name (asked several times per poster: the folder is listed
+    once)."""
+    return _shapes_in(configs_dir() / "layouts")
+
+
+@lru_cache(maxsize=4)
+def _shapes_in(folder: Path) -> dict[str, Shape]:
     out = {}
-    for p in sorted((configs_dir() / "layouts").glob("*.yaml")):
+    for p in sorted(folder.glob("*.yaml")):
         sh = _load(p)
         out[sh.shape] = sh
     return out
