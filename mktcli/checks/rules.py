@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from ..errors import ConfigError
-from ..paths import configs_dir, user_dir
+from ..purposes import Purposes, default_rules_files
 from ..schema import Strict, invalid, suggest, validate
 from ..yamlio import load_yaml
 
@@ -84,32 +84,6 @@ class RuleChange(Strict):
     limit: float | None = None
 
 
-class PurposeClass(Strict):
-    label: str = ""
-    categories: list[str] = Field(default_factory=list)
-    match: list[str] = Field(default_factory=list)
-
-
-class Purposes(Strict):
-    """FIN-PURPOSE's data: how a product is classified, what each use looks like, what each class may not fund."""
-    checked: date | None = None
-    classes: dict[str, PurposeClass] = Field(default_factory=dict)
-    defaults: dict[str, str] = Field(default_factory=dict)
-    uses: dict[str, str] = Field(default_factory=dict)
-    forbid: dict[str, list[str]] = Field(default_factory=dict)
-    negation: str | None = None
-
-    @field_validator("uses")
-    @classmethod
-    def _uses(cls, v):
-        for name, rx in v.items():
-            try:
-                re.compile(rx)
-            except re.error as e:
-                raise invalid(f"use '{name}' is not a valid regular expression ({e})", "check the brackets")
-        return v
-
-
 class RulesFile(Strict):
     version: int = 1
     checked: date | None = None
@@ -169,10 +143,7 @@ class RuleSet:
             figures.update(f.figures)
             if f.purposes is not None:
                 p = f.purposes
-                purposes = purposes.model_copy(update={
-                    "classes": {**purposes.classes, **p.classes}, "defaults": {**purposes.defaults, **p.defaults},
-                    "uses": {**purposes.uses, **p.uses}, "forbid": {**purposes.forbid, **p.forbid},
-                    "negation": p.negation or purposes.negation, "checked": p.checked or purposes.checked})
+                purposes = purposes.merged(p)
                 for cls, uses in p.forbid.items():
                     unknown = [u for u in uses if u not in purposes.uses]
                     if unknown:
@@ -216,14 +187,8 @@ class RuleSet:
 
     # ---- FIN-PURPOSE and FIN-CONSISTENT's data
     def purpose_of(self, name: str, category: str | None, explicit: str | None = None) -> str | None:
-        """A product's class: the brief's own `product.purpose`, else the first class whose words are in the
-        product's name (within the class's categories), else the category's default (None: no purpose rules)."""
-        if explicit:
-            return explicit
-        for cls, spec in self.purposes.classes.items():
-            if (not spec.categories or category in spec.categories) and any(w and w in name for w in spec.match):
-                return cls
-        return self.purposes.defaults.get(category or "")
+        """A product's class (purposes.Purposes.purpose_of on this rule set's purposes)."""
+        return self.purposes.purpose_of(name, category, explicit)
 
     def offer_of(self, facts: Facts) -> OfferFacts:
         """The offer's figures: the APR (facts.apr, else apr_figures) and those of facts.offer_sources (else of
@@ -278,11 +243,7 @@ class RuleSet:
 
 
 def _rules_files(extra: tuple[str, ...]) -> list[Path]:
-    paths = [configs_dir() / "compliance" / "zh-CN.yaml"]
-    user = user_dir() / "compliance.yaml"
-    if user.is_file():
-        paths.append(user)
-    return paths + [Path(p) for p in extra]
+    return default_rules_files() + [Path(p) for p in extra]
 
 
 @lru_cache(maxsize=8)

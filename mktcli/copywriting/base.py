@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
-from ..plugins import load_class, registered
+from .. import plugins
+from ..plugins import load_class
 
-ENTRY_POINT_GROUP = "mkt.copy.v1"
-_BUILTIN = {"template": "mktcli.copywriting.template:TemplateEngine", "llm": "mktcli.copywriting.llm:LlmEngine"}
+ENTRY_POINT_GROUP = plugins.COPY_GROUP   # the built-in engines are listed in plugins.py
 
 
 class Sms(BaseModel):
@@ -118,9 +117,9 @@ class CopyEngine(ABC):
         return {"name": self.name}
 
 
-@lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    return registered(ENTRY_POINT_GROUP, _BUILTIN)
+    """name → 'module:Class' for every registered copy engine (the list a brief's copy.engine is checked against)."""
+    return plugins.copy_engines()
 
 
 def get_copy_engine(name: str, **options) -> CopyEngine:

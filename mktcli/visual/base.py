@@ -12,16 +12,10 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from ..plugins import load_class, registered
+from .. import plugins
+from ..plugins import load_class
 
-ENTRY_POINT_GROUP = "mkt.visual.v1"
-# Used only when mktcli runs from a source tree without being installed (no entry-point metadata).
-_BUILTIN = {
-    "procedural": "mktcli.visual.procedural:ProceduralEngine",
-    "illustration": "mktcli.visual.illustration:IllustrationEngine",
-    "image": "mktcli.visual.photo:ImageEngine",
-    "diffusers": "mktcli.visual.diffusion:DiffusersEngine",
-}
+ENTRY_POINT_GROUP = plugins.VISUAL_GROUP   # the built-in engines are listed in plugins.py
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 
@@ -90,10 +84,9 @@ class VisualEngine(ABC):
                 req.visual_zone, req.scene, str(req.image_path), req.focus, req.model)
 
 
-@lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    """name → 'module:Class' for every registered engine."""
-    return registered(ENTRY_POINT_GROUP, _BUILTIN)
+    """name → 'module:Class' for every registered engine (the list a brief's visual.engine is checked against)."""
+    return plugins.visual_engines()
 
 
 @lru_cache(maxsize=None)
