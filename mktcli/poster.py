@@ -21,7 +21,7 @@ from . import timings
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
-from .checks import failed_errors
+from .checks import failed_errors, ocr
 from .checks.image import check_inputs, implicit_label_check, poster_checks_from
 from .checks.rules import load_rules
 from .compose.fonts import FontStack
@@ -177,7 +177,7 @@ class PosterRenderer:
                             model=v.model, options=self.visual_options, style=self.brand.style,
                             negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
                             headline_zone=tuple(int(x) for x in headline_zone) if v.text_in_image and headline_zone
-                            else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
+                            else None, text_reader=ocr if v.text_in_image else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
                             segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
                             theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
                             bleed=H if ch.safe.bottom > 0.12 else None, message=message)

@@ -16,14 +16,13 @@ import pytest
 from tests import import_graph as ig
 
 # Upward imports left (importer, imported): copy's guard against the rule set; the copy writer reading learned
-# knowledge; `mkt check BUNDLE` reading the bundle; the diffusion engine's OCR of a drawn headline. Fix: move the
-# shared piece down, or pass it in (docs/architecture.md, "Debt").
+# knowledge; `mkt check BUNDLE` reading the bundle. Fix: move the shared piece down, or pass it in
+# (docs/architecture.md, "Debt").
 KNOWN_UPWARD = {
     ("mktcli.checks.run", "mktcli.export.bundle"), ("mktcli.checks.run", "mktcli.export.files"),
     ("mktcli.checks.run", "mktcli.export.video"),
     ("mktcli.copywriting.template", "mktcli.checks.rules"), ("mktcli.copywriting.writer", "mktcli.checks.rules"),
     ("mktcli.copywriting.writer", "mktcli.checks.text"), ("mktcli.copywriting.writer", "mktcli.learn.knowledge"),
-    ("mktcli.visual.diffusion", "mktcli.checks.ocr"),
 }
 
 # Cycles that only close through a function-local import (hidden cycles): none left.
@@ -52,7 +51,7 @@ KNOWN_LOCAL = {
     "mktcli.export.video_creative": 2, "mktcli.inputs": 0, "mktcli.learn.features": 2, "mktcli.learn.knowledge": 1,
     "mktcli.learn.plan": 1, "mktcli.learn.report": 3, "mktcli.learn.store": 3, "mktcli.limits": 0,
     "mktcli.motion.i2v": 0, "mktcli.poster": 17, "mktcli.quick": 7, "mktcli.registry.review_sheet": 1,
-    "mktcli.registry.store": 2, "mktcli.starter": 1, "mktcli.visual.base": 1, "mktcli.visual.diffusion": 3,
+    "mktcli.registry.store": 2, "mktcli.starter": 1, "mktcli.visual.base": 1, "mktcli.visual.diffusion": 2,
     "mktcli.visual.illustration": 7, "mktcli.visual.photo": 1, "mktcli.visual.vector": 2, "mktcli.watch": 3,
     "mktcli.workers": 1, "mktcli.yamlio": 0,
 }

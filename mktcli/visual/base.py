@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from PIL import Image
 
@@ -18,6 +18,17 @@ from ..plugins import load_class
 ENTRY_POINT_GROUP = plugins.VISUAL_GROUP   # the built-in engines are listed in plugins.py
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+class TextReader(Protocol):
+    """Reads text back off pixels: checks.ocr is one. A caller hands it to an engine in the request (text_in_image),
+    so engines need nothing from the checks above them."""
+
+    def available(self) -> bool: ...
+
+    def read_lines(self, img: Image.Image) -> list: ...   # lines with .text and .box (x0, y0, x1, y1)
+
+    def normalise(self, text: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,8 @@ class VisualRequest:
     style: str | None = None     # the brand's visual style, in words (generative engines)
     negative_prompt: str | None = None
     headline: str | None = None  # text_in_image: the headline the model should draw …
-    headline_zone: Box | None = None  # … inside this box of the canvas
+    headline_zone: Box | None = None  # … inside this box of the canvas …
+    text_reader: TextReader | None = None  # … and reads it back with this (poster.py passes checks.ocr)
     product: str = ""            # product name and scene words (the illustration engine picks objects by them)
     segment: str = ""            # the audience segment's name and dimension values
     theme: str | None = None     # visual.theme: 春节, 中秋, 618 …

@@ -620,10 +620,13 @@ class DiffusersEngine(VisualEngine):
 
     def headline_in_image(self, loaded, req, opts, prompt, negative, native):
         """Generate candidates with the headline in the scene, read each back with OCR inside the layout's
-        headline box, keep the first exact match. ((canvas, seed) or None, record of what was read and why)."""
-        from ..checks import ocr
-
+        headline box, keep the first exact match. ((canvas, seed) or None, record of what was read and why).
+        The reader is the request's (req.text_reader: the caller's OCR, checks.ocr for mkt poster)."""
+        ocr = req.text_reader
         record: dict[str, Any] = {"requested": req.headline, "verified": False, "candidates": []}
+        if ocr is None:
+            record["reason"] = "no text reader was given to verify it: the headline is typeset"
+            return None, record
         if not ocr.available():
             record["reason"] = "no OCR engine to verify it (pip install 'mktcli[ocr]'): the headline is typeset"
             return None, record
