@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .brief import knowledge_path
+
 
 def _digest(obj: Any) -> str:
     blob = json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
@@ -56,8 +58,6 @@ def _options(visual_options: Any) -> Any:
 
 def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = None) -> str:
     from . import __version__
-
-    from .copywriting.writer import knowledge_path
 
     # a brief without video settings hashes as it did before they existed (its creatives keep their ids)
     skip = {"placement", "channels"} | ({"video"} if not brief.video.model_fields_set else set())

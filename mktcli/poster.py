@@ -156,7 +156,7 @@ class PosterRenderer:
             visual_options = _diffusion_options(brief, visual_options)
         renderer = cls(brief, brand, get_engine(name), brief.visual.seed if seed is None else seed, visual_options)
         renderer.engine_note = note
-        from .copywriting.writer import write_copy
+        from .brief_copy import write_copy
 
         # the same copy for the poster's headline/subhead (when the brief leaves them out) and the text channels
         with timings.phase("copy"):
@@ -237,9 +237,9 @@ class PosterRenderer:
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
         if seg.name not in self._rule_facts:
-            from .copywriting.writer import facts_for, rule_facts
+            from .checks.copy_guard import rule_facts_for
 
-            self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
+            self._rule_facts[seg.name] = rule_facts_for(self.brief, seg)
         return self._rule_facts[seg.name]
 
     def text_sources(self, seg: Segment) -> dict[str, str]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 from .registry import Finding
-from .rules import load_rules
+from .rules import RuleSet, load_rules
 
 
-def check_phrases(text: str, category: str | None = None) -> list[Finding]:
-    """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, allow-lists
-    applied)."""
-    rs = load_rules()
+def check_phrases(text: str, category: str | None = None, rules: RuleSet | None = None) -> list[Finding]:
+    """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, default the rules
+    in force; allow-lists applied)."""
+    rs = rules or load_rules()
     return [f for f in rs.check_text(text, category=category, apr_shown=True) if rs.rules[f.rule].kind == "pattern"]
 
 

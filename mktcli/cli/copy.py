@@ -36,7 +36,7 @@ def copy(
 ) -> int:
 
     from ..brief import load_brief
-    from ..copywriting.writer import write_copy
+    from ..brief_copy import write_copy
     from ..export.files import atomic_write_json, safe_join
 
     engine, model, n = pick(engine, engine_alias), pick(model, model_alias), pick(n, n_alias) or 3

@@ -96,6 +96,9 @@ class CopyRequest:
     avoid: tuple[str, ...] = ()   # problems of an earlier try, for a re-generation
     learned: tuple[str, ...] = ()  # learned wording this variant should use (knowledge file, works:)
     hint: str = ""                # learned wording for the prompt (what worked, what to avoid)
+    # a line the product may not say (FIN-PURPOSE of the rules in force: it steers the product to a use it may not
+    # fund), from the writer's guard: an engine may leave such lines out; every draft is guarded anyway
+    screen: Callable[[str], bool] | None = None
 
 
 @dataclass
