@@ -177,7 +177,8 @@ class PosterRenderer:
                             model=v.model, options=self.visual_options, style=self.brand.style,
                             negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
                             headline_zone=tuple(int(x) for x in headline_zone) if v.text_in_image and headline_zone
-                            else None, text_reader=ocr if v.text_in_image else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
+                            else None, text_reader=ocr if v.text_in_image else None,
+                            product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
                             segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
                             theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
                             bleed=H if ch.safe.bottom > 0.12 else None, message=message)

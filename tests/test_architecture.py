@@ -73,6 +73,13 @@ def test_no_lower_layer_imports_a_higher_one(graph):
     assert not KNOWN_UPWARD - found, f"fixed: take these off KNOWN_UPWARD: {sorted(KNOWN_UPWARD - found)}"
 
 
+def test_no_package_level_cycle(graph):
+    """Packages (and the top-level modules) never import each other in a circle, through any import: the layers
+    can be drawn."""
+    _, imps = graph
+    assert ig.cycles(ig.package_graph(imps)) == []
+
+
 def test_no_file_level_cycle_among_module_level_imports(graph):
     _, imps = graph
     assert ig.cycles(ig.file_graph(imps)) == []
