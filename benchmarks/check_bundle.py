@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None, help="OCR worker processes (default: one per core)")
     args = ap.parse_args()
     os.environ.setdefault("MKT_HOME", str(args.out / "home"))
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
     from mktcli.poster import make_posters
 
     shutil.rmtree(args.out, ignore_errors=True)

@@ -1,7 +1,7 @@
 """The compliance corpus of issue 15 (tests/data/compliance_corpus_r2.yaml, written by a helper who had not read
 the checker) run the way a user runs it: each line is placed into its field of a brief built from its context —
 headline / subhead / cta into `message`, a perk appended to `offer.perks`, `override.*` into
-`audience.overrides.<segment>` — and checked through `mkt check BRIEF`'s code path (checks.run.check_brief); SMS,
+`audience.overrides.<segment>` — and checked through `mkt check BRIEF`'s code path (brief_check.check_brief); SMS,
 push and call-script lines go through `mkt check --text … --as sms|push|call_script` with the brief's facts.
 
     python benchmarks/compliance_corpus.py [--corpus FILE] [--json] [--list]
@@ -77,6 +77,7 @@ def brief_for(ctx: dict, item: dict | None = None, name: str = "corpus-line") ->
 
 def check_item(item: dict, ctx: dict, kind: str, tmp: Path) -> Outcome:
     from mktcli.brief import load_brief
+    from mktcli.brief_check import check_brief
     from mktcli.checks import run as runner
     from mktcli.errors import MktError
 
@@ -86,14 +87,14 @@ def check_item(item: dict, ctx: dict, kind: str, tmp: Path) -> Outcome:
     path.write_text(yaml.safe_dump(b, allow_unicode=True, sort_keys=False), encoding="utf-8")
     try:
         if item["field"] in TEXT_UNITS:
-            from mktcli.copywriting.writer import facts_for, rule_facts
+            from mktcli.checks.copy_guard import rule_facts_for
 
             brief = load_brief(path)
-            facts = rule_facts(facts_for(brief, brief.segments()[0]))
+            facts = rule_facts_for(brief, brief.segments()[0])
             rep = runner.check_text(item["text"], unit=TEXT_UNITS[item["field"]], category=brief.product.category,
                                     facts=facts)
         else:
-            rep = runner.check_brief(path)
+            rep = check_brief(path)
     except MktError as e:
         out.invalid = str(e)
         return out

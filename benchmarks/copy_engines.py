@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mktcli import load_brief  # noqa: E402
 from mktcli.copywriting.base import CopyRequest  # noqa: E402
-from mktcli.copywriting.writer import facts_for, write_copy  # noqa: E402
+from mktcli.brief_copy import write_copy  # noqa: E402
+from mktcli.copywriting.writer import facts_for  # noqa: E402
 
 BRIEF = """version: 1
 name: bench-copy

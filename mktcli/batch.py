@@ -32,6 +32,7 @@ from .export.files import atomic_write_json, check_out_dir, make_dir, safe_join,
 from .export.lock import hold_out
 from .inputs import content_digest, creative_key, file_digest, json_digest, rules_fingerprint
 from .userfiles import read_user_file
+from .visual.base import resolve_engine_name
 from .workers import watch_parent
 
 STATE_DIR = ".mkt-batch"
@@ -178,7 +179,6 @@ def find_briefs(inputs: Iterable[str | Path]) -> list[Path]:
 
 def _engine_and_options(brief, opts: BatchOptions) -> tuple[str, Any]:
     from .poster import diffusion_options
-    from .visual.base import resolve_engine_name
 
     name, _ = resolve_engine_name(opts.engine or brief.visual.engine, brief.visual.image is not None)
     options = diffusion_options(brief, opts.visual_options) if name == "diffusers" else opts.visual_options

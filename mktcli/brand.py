@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from .errors import BriefError, clip
 from .paths import configs_dir, user_dir
 from .schema import Strict, invalid, suggest, validate
+from .userfiles import load_image
 from .yamlio import load_yaml
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -121,7 +122,5 @@ def load_brand(ref: str, base_dir: Path | None = None, *, brief_file: Path | Non
         raise BriefError(f"logo '{clip(brand.logo)}' does not exist", file=path, line=loaded.line_of(("logo",)),
                          key="logo", hint="give a PNG path relative to the brand file, or logo: null")
     if lp is not None:   # a regular file within the limits that decodes whole (read again by the renderer)
-        from .userfiles import load_image
-
         load_image(lp, "logo", {"file": path, "line": loaded.line_of(("logo",)), "key": "logo"}).close()
     return brand

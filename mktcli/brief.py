@@ -1,6 +1,8 @@
 """The brief (contract v1): schema, YAML loading with line-numbered errors, and segment expansion.
 
-A brief is what a marketer writes. Everything a user can get wrong is reported with file, line, key and a fix."""
+A brief is what a marketer writes. Everything a user can get wrong is reported with file, line, key and a fix —
+including names that only the data files know (channels, brands, layout families, themes, objects, engines, fonts,
+purposes): those are read from layer-1 modules (catalog, plugins, fontfiles, purposes), never from the engines."""
 from __future__ import annotations
 
 import itertools
@@ -14,10 +16,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
-from .channels import Channel, load_channels
+from . import plugins   # the engine lists through the module: a test may register an engine there
+from .brand import brand_names, resolve_brand_path
+from .catalog import layout_families, object_names, themes
+from .channels import Channel, check_window, load_channels
 from .errors import BriefError, BriefErrors, ConfigError, clip
-from .paths import configs_dir
+from .filecheck import check_regular
+from .fontfiles import coverage, registry as font_registry
+from .limits import limits
+from .paths import configs_dir, default_knowledge_path, limit_hint
+from .purposes import purposes
 from .schema import Strict, invalid, suggest, validate
+from .userfiles import load_image
 from .yamlio import LoadedYaml, load_yaml
 
 BRIEF_VERSION = 1
@@ -46,8 +56,6 @@ def parse_rate(text: str) -> list[float]:
     """'3.2%' → [3.2]; '3.2%-7.2%' → [3.2, 7.2]; raises a located error with the fix otherwise."""
     s = text.strip()
     shown = clip(text)
-    from .limits import limit_hint, limits
-
     longest = max((len(f) for f in re.findall(_NUM, s)), default=0)
     cap = limits().brief.max_figure_chars
     if longest > cap:
@@ -158,8 +166,6 @@ class Audience(Strict):
     @field_validator("segments")
     @classmethod
     def _segment_count(cls, v):
-        from .limits import limit_hint, limits
-
         cap = limits().brief.max_segments
         if v is not None and len(v) > cap:
             raise invalid(f"{len(v):,} segments; at most {cap:,} are made from one brief",
@@ -170,8 +176,6 @@ class Audience(Strict):
     @classmethod
     def _dims(cls, v):
         """Each dimension a list of distinct safe names; their product (the segments) counted before it is made."""
-        from .limits import limit_hint, limits
-
         if v is None:
             return v
         lim = limits().brief
@@ -238,23 +242,6 @@ class VideoSettings(Strict):
     engine: Literal["layers", "diffusers"] = "layers"   # layers: the poster's own layers animated (CPU);
                                                         # diffusers: the key visual animated by an image-to-video model
     model: str | None = None      # engine diffusers: hub id or local folder of an image-to-video pipeline
-
-
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\s*[-–~～至]\s*(([01]\d|2[0-3]):[0-5]\d|24:00)$")
-
-
-def check_window(v: str | None) -> str | None:
-    """'08:00-20:00' (local time of the placement's timezone); normalised to HH:MM-HH:MM."""
-    if v is None:
-        return v
-    s = unicodedata.normalize("NFKC", str(v)).strip()
-    if not _WINDOW.match(s):
-        raise invalid(f"'{clip(v)}' is not a time window",
-                      "write it as HH:MM-HH:MM with hours 00-23 (or an end of 24:00), e.g. '08:00-20:00' (in quotes)")
-    a, b = re.split(r"\s*[-–~～至]\s*", s)
-    if a >= b:
-        raise invalid(f"the window '{clip(v)}' ends before it starts", "e.g. '08:00-20:00'")
-    return f"{a}-{b}"
 
 
 def check_url(v: str | None) -> str | None:
@@ -479,8 +466,6 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in keypath).replace(".[", "[")
         errs.append(BriefError(msg, file=f, line=loaded.line_of(keypath), key=key, hint=hint))
 
-    from .limits import limit_hint, limits
-
     lim = limits().brief
     if len(brief.channels) > lim.max_channels:
         err(("channels",), f"{len(brief.channels):,} channels; at most {lim.max_channels} in one brief",
@@ -517,9 +502,7 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
 
     if brief.product.purpose:
-        from .checks.rules import load_rules
-
-        classes = load_rules().purposes.classes
+        classes = purposes().classes
         if brief.product.purpose not in classes:
             guess = suggest(brief.product.purpose, classes)
             err(("product", "purpose"), f"unknown purpose '{brief.product.purpose}'"
@@ -528,8 +511,6 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
 
     _check_glyphs(brief, err)
 
-    from .brand import brand_names, resolve_brand_path
-
     if resolve_brand_path(brief.brand, brief.base_dir) is None:
         guess = suggest(brief.brand, brand_names())
         err(("brand",), f"brand '{clip(brief.brand)}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
@@ -537,29 +518,22 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
 
     vis = brief.visual
     if vis.layout is not None:
-        from .compose.layout import family_names
-
-        if vis.layout not in family_names():
-            guess = suggest(vis.layout, family_names())
+        if vis.layout not in layout_families():
+            guess = suggest(vis.layout, layout_families())
             err(("visual", "layout"), f"unknown layout family '{vis.layout}'"
-                + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(family_names()))
+                + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(layout_families()))
     if vis.theme is not None or vis.objects:
-        from .visual.illustration import themes
-        from .visual.vector import objects as known_objects
-
         if vis.theme is not None and vis.theme not in themes():
             guess = suggest(vis.theme, themes())
             err(("visual", "theme"), f"unknown theme '{vis.theme}'" + (f" — did you mean '{guess}'?" if guess else ""),
                 "themes: " + ", ".join(themes()) + " (configs/visuals.yaml)")
-        names = known_objects()
+        names = object_names()
         for i, o in enumerate(vis.objects or []):
             if o not in names:
-                guess = suggest(o, list(names))
+                guess = suggest(o, names)
                 err(("visual", "objects", i), f"unknown object '{o}'" + (f" — did you mean '{guess}'?" if guess else ""),
                     "objects are the names in assets/visuals/fluent-emoji/objects.yaml, e.g. money-bag, tractor")
-    from .visual.base import available
-
-    engines = {"auto", "diffusers", *available()}
+    engines = {"auto", "diffusers", *plugins.visual_engines()}
     if vis.engine not in engines:
         guess = suggest(vis.engine, engines)
         err(("visual", "engine"), f"unknown visual engine '{clip(vis.engine)}'"
@@ -573,16 +547,11 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             err(("visual", "image"), f"image '{clip(vis.image)}' does not exist (looked for {clip(p)})",
                 "put the file next to the brief or give a path relative to the brief")
         else:   # a regular file within the limits that decodes whole: a truncated JPEG stops here, before any output
-            from .userfiles import load_image
-
             try:
                 load_image(p, "image", _where(loaded, ("visual", "image")), draft=(256, 256)).close()
             except BriefError as e:
                 errs.append(e)
     if brief.copy.knowledge:
-        from .copywriting.writer import knowledge_path
-        from .userfiles import check_regular
-
         try:
             st = check_regular(knowledge_path(brief), "knowledge file", _where(loaded, ("copy", "knowledge")))
             cap = limits().files.yaml
@@ -592,12 +561,11 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         except BriefError as e:
             errs.append(e)
 
-    from .copywriting.base import available as copy_engines
-
-    if brief.copy.engine not in copy_engines():
-        guess = suggest(brief.copy.engine, copy_engines())
+    copy_engines = plugins.copy_engines()
+    if brief.copy.engine not in copy_engines:
+        guess = suggest(brief.copy.engine, copy_engines)
         err(("copy", "engine"), f"unknown copy engine '{clip(brief.copy.engine)}'"
-            + (f" — did you mean '{guess}'?" if guess else ""), "copy engines: " + ", ".join(sorted(copy_engines())))
+            + (f" — did you mean '{guess}'?" if guess else ""), "copy engines: " + ", ".join(sorted(copy_engines)))
 
     aud = brief.audience
     if aud and aud.overrides:
@@ -630,6 +598,18 @@ def aud_dims(brief: Brief) -> bool:
     return brief.audience is not None and brief.audience.dimensions is not None
 
 
+def knowledge_path(brief: Brief | None) -> Path | None:
+    """Which knowledge file a brief's copy would read (None: none), without loading it: the brief's own
+    `copy.knowledge` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists. Part of a
+    creative's inputs (inputs.py); learn.knowledge.resolve_knowledge loads it for the copy."""
+    own = getattr(getattr(brief, "copy", None), "knowledge", None) if brief is not None else None
+    if own:
+        p = Path(own).expanduser()
+        return p if p.is_absolute() else Path(brief.base_dir) / p
+    default = default_knowledge_path()
+    return default if default.is_file() else None
+
+
 def _where(loaded: LoadedYaml, keypath: tuple) -> dict:
     """file / line / key of a brief's key, for an error about the file that key names."""
     return {"file": loaded.path, "line": loaded.line_of(keypath), "key": ".".join(str(p) for p in keypath)}
@@ -637,9 +617,7 @@ def _where(loaded: LoadedYaml, keypath: tuple) -> dict:
 
 def _check_glyphs(brief: Brief, err) -> None:
     """Every character that will be typeset must exist in some bundled font (fallback covers the rest)."""
-    from .compose.fonts import coverage, registry
-
-    covered = set().union(*(coverage(fid) for fid in registry()))
+    covered = set().union(*(coverage(fid) for fid in font_registry()))
 
     def scan(keypath: tuple, text: str | None):
         missing = sorted({ch for ch in (text or "") if ord(ch) not in covered and not ch.isspace()})

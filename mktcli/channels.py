@@ -1,16 +1,35 @@
 """Channel presets from configs/channels.yaml, plus the user's own files (which add or override presets)."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, clip
 from .paths import configs_dir, user_dir
 from .schema import Strict, invalid, validate
 from .yamlio import load_yaml
+
+# A send window: a text channel's (configs/channels.yaml send_window) or a brief's own (placement.send_window)
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d\s*[-–~～至]\s*(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+def check_window(v: str | None) -> str | None:
+    """'08:00-20:00' (local time of the placement's timezone); normalised to HH:MM-HH:MM."""
+    if v is None:
+        return v
+    s = unicodedata.normalize("NFKC", str(v)).strip()
+    if not _WINDOW.match(s):
+        raise invalid(f"'{clip(v)}' is not a time window",
+                      "write it as HH:MM-HH:MM with hours 00-23 (or an end of 24:00), e.g. '08:00-20:00' (in quotes)")
+    a, b = re.split(r"\s*[-–~～至]\s*", s)
+    if a >= b:
+        raise invalid(f"the window '{clip(v)}' ends before it starts", "e.g. '08:00-20:00'")
+    return f"{a}-{b}"
 
 
 class SafeZone(Strict):
@@ -67,8 +86,6 @@ class Channel(Strict):
     @field_validator("send_window")
     @classmethod
     def _window(cls, v):
-        from .brief import check_window
-
         return check_window(v)
 
     @model_validator(mode="after")

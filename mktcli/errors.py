@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 
 
 QUOTE_CHARS = 80   # a user's value quoted in a message: at most this many characters (messages.quote_chars)
+
+# Where clip's default length comes from. errors.py is the bottom of the package (every module raises its errors),
+# so it cannot ask the limits (read with the YAML reader, whose messages clip): limits.py tells it instead, when it
+# is imported, and until then the built-in QUOTE_CHARS applies.
+_quote_chars: Callable[[], int] | None = None
+
+
+def quote_chars_from(source: Callable[[], int]) -> None:
+    """Take clip's default length from `source` (limits.py: messages.quote_chars of the limits in force)."""
+    global _quote_chars
+    _quote_chars = source
 
 
 def clip(value: object, n: int | None = None) -> str:
@@ -17,12 +29,11 @@ def clip(value: object, n: int | None = None) -> str:
     s = value if isinstance(value, str) else str(value)
     if n is None:
         n = QUOTE_CHARS
-        try:
-            from .limits import limits
-
-            n = limits().messages.quote_chars
-        except Exception:  # noqa: BLE001 — a broken limits file must not stop an error message from being shown
-            pass
+        if _quote_chars is not None:
+            try:
+                n = _quote_chars()
+            except Exception:  # noqa: BLE001 — a broken limits file must not stop an error message from being shown
+                pass
     if len(s) > n:
         s = f"{s[: n - 12]}…{s[-10:]} ({len(s):,} characters)"
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in s)

@@ -15,6 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .brief import knowledge_path
+from .checks.rules import rules_files
+
 
 def json_digest(obj: Any) -> str:
     """sha256 (hex) of an object's canonical JSON (sorted keys; what JSON cannot hold is written with str)."""
@@ -58,8 +61,6 @@ def _options(visual_options: Any) -> Any:
 def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = None) -> str:
     from . import __version__
 
-    from .copywriting.writer import knowledge_path
-
     # a brief without video settings hashes as it did before they existed (its creatives keep their ids)
     skip = {"placement", "channels"} | ({"video"} if not brief.video.model_fields_set else set())
     content = brief.model_dump(mode="json", by_alias=True, exclude=skip)
@@ -74,9 +75,7 @@ def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = N
 
 def rules_fingerprint(extra: tuple[str, ...] = ()) -> str:
     """The compliance rule files in force (shipped, ~/.mkt, --rules) by content: a rule change re-checks creatives."""
-    from .checks.rules import _rules_files
-
-    return json_digest([(str(p), file_digest(p)) for p in _rules_files(tuple(str(e) for e in extra))])
+    return json_digest([(str(p), file_digest(p)) for p in rules_files(tuple(str(e) for e in extra))])
 
 
 def creative_key(content: str, segment: str, channel: Any, *, rules: str, verify: bool, layered: bool,

@@ -1,8 +1,9 @@
 """Limits on what mkt reads, as data: configs/limits.yaml, then MKT_HOME/limits.yaml (only the keys it changes).
 
 A value over a limit is a user's input error (exit 2) that names the file, line and key and the limit's own key
-(`limit_hint`), so the fix is either smaller input or a raised limit. `clip` keeps a user's value short in any
-message: a 100,000-character name must not become a 100 KB error."""
+(paths.limit_hint), so the fix is either smaller input or a raised limit. errors.clip keeps a user's value short in
+any message (a 100,000-character name must not become a 100 KB error), at messages.quote_chars once this module is
+loaded."""
 from __future__ import annotations
 
 import os
@@ -12,11 +13,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .paths import configs_dir, user_dir
-from .errors import QUOTE_CHARS, clip  # noqa: F401 — clip lives with the errors that use it
-from .schema import Strict
-
-LIMITS_FILE = "limits.yaml"
+from .errors import QUOTE_CHARS, ConfigError, quote_chars_from
+from .paths import LIMITS_FILE, configs_dir, user_dir
+from .schema import Strict, validate
+from .yamlread import read_yaml
 
 
 class FileLimits(Strict):
@@ -92,20 +92,15 @@ def _merge(base: dict, over: dict) -> dict:
 
 @lru_cache(maxsize=4)
 def _load(home: str) -> Limits:
-    from .schema import validate
-    from .yamlio import load_yaml
-
     # the limits files themselves are read under the built-in defaults (they cannot raise their own limits)
-    shipped = load_yaml(configs_dir() / LIMITS_FILE, what="limits file", limits=Limits())
+    shipped = read_yaml(configs_dir() / LIMITS_FILE, what="limits file", limits=Limits)
     data = shipped.data if isinstance(shipped.data, dict) else {}
     limits = validate(Limits, shipped, data)
     user = Path(home) / LIMITS_FILE
     if user.is_file():
-        loaded = load_yaml(user, what="limits file", limits=limits)
+        loaded = read_yaml(user, what="limits file", limits=lambda: limits)
         if loaded.data is not None:
             if not isinstance(loaded.data, dict):
-                from .errors import ConfigError
-
                 raise ConfigError("a limits file is a mapping of sections (files, yaml, image …)", file=user, line=1,
                                   hint=f"see {configs_dir() / LIMITS_FILE}")
             validate(Limits, loaded)   # located errors for the user's own keys
@@ -135,7 +130,5 @@ def limits() -> Limits:
         _loading = False
 
 
-def limit_hint(key: str) -> str:
-    """Where a limit lives, for the hint of an error that hit it."""
-    return (f"the limit is {key} in {configs_dir() / LIMITS_FILE}; to raise it for your team, set it in "
-            f"{user_dir() / LIMITS_FILE}")
+# clip (errors.py) quotes a user's value at messages.quote_chars of the limits in force from now on
+quote_chars_from(lambda: limits().messages.quote_chars)

@@ -24,7 +24,7 @@ from . import timings
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
-from .checks import failed_errors
+from .checks import failed_errors, ocr
 from .checks.image import check_inputs, implicit_label_check, poster_checks_from
 from .checks.readback import readback_check
 from .checks.rules import load_rules
@@ -32,7 +32,9 @@ from .compose.fonts import FontStack
 from .compose.hero import hero_for
 from .compose.layout import audience_style
 from .compose.render import Content, Placed, check_no_overlap, compose, plan
-from .copywriting.writer import facts_for, push_limits, rule_facts, write_copy
+from .brief_copy import write_copy
+from .checks.copy_guard import rule_facts_for
+from .copywriting.writer import push_limits
 from .errors import AssetError, BriefError, EngineError, MktError
 from .export.approval import thumbnail, write_approval
 from .export.bundle import ENTRY_HEAD as _ENTRY_HEAD
@@ -185,7 +187,8 @@ class PosterRenderer:
                             model=v.model, options=self.visual_options, style=self.brand.style,
                             negative_prompt=v.negative_prompt, headline=headline if v.text_in_image else None,
                             headline_zone=tuple(int(x) for x in headline_zone) if v.text_in_image and headline_zone
-                            else None, product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
+                            else None, text_reader=ocr if v.text_in_image else None,
+                            product=" ".join(x for x in (self.brief.product.name, v.scene) if x),
                             segment=" ".join([segment.name, *segment.values.values()]) if segment else "",
                             theme=v.theme, objects=tuple(v.objects) if v.objects else None, variant=variant,
                             bleed=H if ch.safe.bottom > 0.12 else None, message=message)
@@ -243,7 +246,7 @@ class PosterRenderer:
     def rule_facts(self, seg: Segment):
         """What the rules compare placed text against (the brief's rate phrase, figures, provider)."""
         if seg.name not in self._rule_facts:
-            self._rule_facts[seg.name] = rule_facts(facts_for(self.brief, seg))
+            self._rule_facts[seg.name] = rule_facts_for(self.brief, seg)
         return self._rule_facts[seg.name]
 
     def text_sources(self, seg: Segment) -> dict[str, str]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from .errors import BriefError, BriefErrors, clip
-from .yamlio import LoadedYaml
+from .yamlread import LoadedYaml
 
 M = TypeVar("M", bound=BaseModel)
 

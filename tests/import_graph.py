@@ -22,20 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 LAYERS: dict[str, int] = {
     # 1 contracts and config: data shapes, configs/ loaders, errors, small pure helpers
     "mktcli": 1,  # the lazy public-API __init__ (resolves names on first use, imports nothing at load)
+    # (in the order they import each other: errors and paths at the bottom, then the YAML reader and the bounded
+    # file read, the schema, the limits, the user-file and YAML front doors, the lists a brief is checked against,
+    # and the brief)
     "mktcli.errors": 1,
     "mktcli.paths": 1,
-    "mktcli.yamlio": 1,
+    "mktcli.filecheck": 1,   # a user's file read without trusting it (the byte limit is the caller's)
+    "mktcli.yamlread": 1,    # the YAML reader, limits as an argument (limits.py reads its own files with it)
     "mktcli.schema": 1,
+    "mktcli.limits": 1,
+    "mktcli.userfiles": 1,   # front door: the limits in force looked up
+    "mktcli.yamlio": 1,      # front door: load_yaml within the limits in force
+    "mktcli.plugins": 1,     # engine names (entry points and built-ins)
+    "mktcli.catalog": 1,     # layout families, themes, vector objects by name (configs/, assets/)
+    "mktcli.fontfiles": 1,   # the bundled fonts and their glyph coverage
+    "mktcli.purposes": 1,    # FIN-PURPOSE's classes (the compliance files' purposes:)
+    "mktcli.wording": 1,
     "mktcli.brief": 1,
     "mktcli.channels": 1,
     "mktcli.brand": 1,
-    "mktcli.limits": 1,
     "mktcli.textsafe": 1,
     "mktcli.timings": 1,
-    "mktcli.userfiles": 1,
     "mktcli.hub": 1,
     "mktcli.gpu": 1,
-    "mktcli.plugins": 1,
     # 2 engines: typesetting and composition, key visuals, copy, motion
     "mktcli.compose": 2,
     "mktcli.visual": 2,
@@ -51,6 +60,9 @@ LAYERS: dict[str, int] = {
     "mktcli.learn": 6,
     # 7 orchestration: one brief (poster), many (batch), the preview server, quick, watch, doctor, starter
     "mktcli.poster": 7,
+    "mktcli.brief_copy": 7,     # a brief's copy: engines + the rules' guard + the learned knowledge
+    "mktcli.brief_check": 7,    # mkt check BRIEF (writes the brief's copy)
+    "mktcli.bundle_check": 7,   # mkt check BUNDLE (reads the bundle's files, runs the checks)
     "mktcli.inputs": 7,    # content digests of a job's inputs (brief, copy engine, rules): the render cache key
     "mktcli.workers": 7,   # render worker processes of poster/batch
     "mktcli.batch": 7,

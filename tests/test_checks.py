@@ -158,7 +158,7 @@ def _copy_bundle(bundle, tmp_path):
 
 def test_clean_bundle_checks_clean(bundle):
     pytest.importorskip("rapidocr_onnxruntime")
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
 
     rep = check_bundle(bundle)
     assert rep.errors() == 0, [(i.name, i.failed) for i in rep.items if i.failed]
@@ -182,7 +182,7 @@ def _paint(path, box, text, size_factor=0.8):
 @pytest.mark.parametrize("channel", ["splash_1080x1920", "app_banner", "moments_16x9", "dsp_300x250"])
 def test_a_number_altered_in_the_pixels_is_caught(bundle, tmp_path, channel):
     pytest.importorskip("rapidocr_onnxruntime")
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
 
     b = _copy_bundle(bundle, tmp_path)
     man = json.loads((b / "manifest.json").read_text())
@@ -198,7 +198,7 @@ def test_a_number_altered_in_the_pixels_is_caught(bundle, tmp_path, channel):
 
 def test_a_removed_disclaimer_is_caught(bundle, tmp_path):
     pytest.importorskip("rapidocr_onnxruntime")
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
 
     b = _copy_bundle(bundle, tmp_path)
     man = json.loads((b / "manifest.json").read_text())
@@ -210,7 +210,8 @@ def test_a_removed_disclaimer_is_caught(bundle, tmp_path):
 
 
 def test_implicit_label_stripped_from_the_file_is_caught(bundle, tmp_path):
-    from mktcli.checks.run import check_bundle, check_image
+    from mktcli.bundle_check import check_bundle
+    from mktcli.checks.run import check_image
 
     b = _copy_bundle(bundle, tmp_path)
     man = json.loads((b / "manifest.json").read_text())
@@ -308,7 +309,7 @@ def test_json_errors_reach_stdout_and_ok_follows_the_exit_code(tmp_path, capsys,
 
 def test_wealth_texts_carry_the_risk_phrase_and_high_rates_warn(tmp_path, write_brief):
     from mktcli import load_brief
-    from mktcli.copywriting.writer import write_copy
+    from mktcli.brief_copy import write_copy
 
     w = load_brief(EXAMPLES / "wealth.yaml")
     for vs in write_copy(w, n=2).variants.values():
@@ -331,7 +332,7 @@ def test_check_bundle_agrees_with_poster_on_every_rule(tmp_path, write_brief):
     """One code path: the checks mkt poster records and the ones mkt check BUNDLE evaluates again from the manifest
     are the same, rule by rule, for images and text creatives — including a segment name (高额度客户) that reads as
     an easy-credit claim in call_script.md's heading, which the customer never hears (it made check fail alone)."""
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
 
     brief = write_brief(GOOD.replace("  segments: [养殖户, 种植户]\n", "  segments: [养殖户, 高额度客户]\n  overrides:\n"
                                      "    养殖户: {headline: 稳赚周转 秒批到账}\n")
@@ -355,7 +356,7 @@ def test_check_bundle_agrees_with_poster_on_every_rule(tmp_path, write_brief):
 def test_check_bundle_reuses_the_posters_readback_while_files_are_unchanged(tmp_path, write_brief, monkeypatch):
     pytest.importorskip("rapidocr_onnxruntime")
     import mktcli.checks.readback as readback
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
 
     brief = write_brief(GOOD.replace("segments: [养殖户, 种植户]", "segments: [养殖户]"))
     res = make_posters(brief, tmp_path, verify=True, register=False)
@@ -532,7 +533,7 @@ def _probe(tmp_path, key: str, headline: str) -> dict:
             "channels": ["app_banner"]}
     p = tmp_path / "probe.yaml"
     p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    from mktcli.checks.run import check_brief
+    from mktcli.brief_check import check_brief
 
     return check_brief(p).as_dict()
 

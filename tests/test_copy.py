@@ -14,7 +14,9 @@ from mktcli import load_brief, make_posters
 from mktcli.checks.text import allowed_numbers, check_numbers, check_phrases
 from mktcli.cli.app import run
 from mktcli.copywriting.template import lexicon, resolve_segment
-from mktcli.copywriting.writer import check_copy, facts_for, write_copy
+from mktcli.brief_copy import write_copy
+from mktcli.checks.copy_guard import check_copy
+from mktcli.copywriting.writer import facts_for
 
 from .conftest import EXAMPLES, GOOD
 

@@ -13,7 +13,8 @@ import yaml
 from mktcli import load_brief
 from mktcli.copywriting.base import CopyRequest
 from mktcli.copywriting.llm import build_messages
-from mktcli.copywriting.writer import facts_for, write_copy
+from mktcli.brief_copy import write_copy
+from mktcli.copywriting.writer import facts_for
 from mktcli.errors import MktError
 from mktcli.learn.distill import Observation, distill
 from mktcli.learn.features import features, words
@@ -305,13 +306,14 @@ def test_llm_prompt_lists_learned_wording(tmp_path):
     seg = b.segments()[0]
     k = _knowledge()
     k.segments["养殖户·有优惠"].avoid.append(Effect("phrase:轻松", "phrase", -0.2, math.log(0.8)))
+    from mktcli.checks.copy_guard import CopyGuard
     from mktcli.copywriting.writer import _learned
 
     class Llm:
         name = "llm"
 
     notes: list[str] = []
-    hints, extra = _learned(k, [seg], {seg.name: facts_for(b, seg)}, 7, 1, Llm(), notes)
+    hints, extra = _learned(k, [seg], {seg.name: facts_for(b, seg)}, 7, 1, Llm(), notes, CopyGuard())
     assert not extra and "随借随还" in hints[seg.name] and "轻松" in hints[seg.name]
     req = CopyRequest(facts_for(b, seg), seg.name, ("养殖户", "有优惠"), 7, hint=hints[seg.name])
     prompt = build_messages(req)[1]["content"]

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from mktcli import make_posters
+from mktcli import plugins
 from mktcli.errors import BriefError, EngineError
 from mktcli.visual import base
 
@@ -41,8 +42,9 @@ def test_auto_without_gpu_uses_the_illustration_engine_and_says_so():
 
 @pytest.fixture
 def plugin(monkeypatch):
+    # as if a package registered the engine under mkt.visual.v1: the brief's check and get_engine both see it
     regs = {**base.available(), "genstub": "tests.fake_engines:GenerativeStub"}
-    monkeypatch.setattr(base, "available", lambda: regs)
+    monkeypatch.setattr(plugins, "visual_engines", lambda: regs)
     base.get_engine.cache_clear()
     yield
     base.get_engine.cache_clear()

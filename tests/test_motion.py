@@ -244,7 +244,7 @@ def test_cli_renders_a_video_channel_and_help_stays_light(clip):
 
 
 def test_check_bundle_reads_the_clip_and_preview_plays_it(clip):
-    from mktcli.checks.run import check_bundle
+    from mktcli.bundle_check import check_bundle
     from mktcli.preview.server import write_gallery_html
 
     d, out, _, c = clip

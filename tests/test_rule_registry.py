@@ -13,7 +13,7 @@ from mktcli.channels import SafeZone
 from mktcli.checks import registry
 from mktcli.checks.image import poster_checks
 from mktcli.checks.rules import Facts, load_rules
-from mktcli.checks.run import check_brief
+from mktcli.brief_check import check_brief
 from mktcli.errors import BriefError
 
 from .conftest import GOOD

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from ..errors import ConfigError
-from ..paths import configs_dir, user_dir
+from ..purposes import Purposes, default_rules_files
 from ..schema import Strict, invalid, suggest, validate
 from ..yamlio import load_yaml
 
@@ -84,32 +84,6 @@ class RuleChange(Strict):
     limit: float | None = None
 
 
-class PurposeClass(Strict):
-    label: str = ""
-    categories: list[str] = Field(default_factory=list)
-    match: list[str] = Field(default_factory=list)
-
-
-class Purposes(Strict):
-    """FIN-PURPOSE's data: how a product is classified, what each use looks like, what each class may not fund."""
-    checked: date | None = None
-    classes: dict[str, PurposeClass] = Field(default_factory=dict)
-    defaults: dict[str, str] = Field(default_factory=dict)
-    uses: dict[str, str] = Field(default_factory=dict)
-    forbid: dict[str, list[str]] = Field(default_factory=dict)
-    negation: str | None = None
-
-    @field_validator("uses")
-    @classmethod
-    def _uses(cls, v):
-        for name, rx in v.items():
-            try:
-                re.compile(rx)
-            except re.error as e:
-                raise invalid(f"use '{name}' is not a valid regular expression ({e})", "check the brackets")
-        return v
-
-
 class RulesFile(Strict):
     version: int = 1
     checked: date | None = None
@@ -169,10 +143,7 @@ class RuleSet:
             figures.update(f.figures)
             if f.purposes is not None:
                 p = f.purposes
-                purposes = purposes.model_copy(update={
-                    "classes": {**purposes.classes, **p.classes}, "defaults": {**purposes.defaults, **p.defaults},
-                    "uses": {**purposes.uses, **p.uses}, "forbid": {**purposes.forbid, **p.forbid},
-                    "negation": p.negation or purposes.negation, "checked": p.checked or purposes.checked})
+                purposes = purposes.merged(p)
                 for cls, uses in p.forbid.items():
                     unknown = [u for u in uses if u not in purposes.uses]
                     if unknown:
@@ -186,10 +157,10 @@ class RuleSet:
         self._offers: dict[Facts, OfferFacts] = {}
         self.checked = max((f.checked for _, f in files if f.checked), default=None)
         self._allow_all = re.compile("|".join(re.escape(a) for a in allow)) if allow else None
-        self._re: dict[str, tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None]] = {}
+        self.patterns: dict[str, tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None]] = {}
         for r in rules.values():
             try:
-                self._re[r.id] = tuple(re.compile(x) if x else None for x in (r.pattern, r.allow, r.unless))
+                self.patterns[r.id] = tuple(re.compile(x) if x else None for x in (r.pattern, r.allow, r.unless))
             except re.error as e:
                 raise ConfigError(f"rule {r.id}: bad regular expression ({e})", hint="fix the pattern") from None
 
@@ -216,14 +187,8 @@ class RuleSet:
 
     # ---- FIN-PURPOSE and FIN-CONSISTENT's data
     def purpose_of(self, name: str, category: str | None, explicit: str | None = None) -> str | None:
-        """A product's class: the brief's own `product.purpose`, else the first class whose words are in the
-        product's name (within the class's categories), else the category's default (None: no purpose rules)."""
-        if explicit:
-            return explicit
-        for cls, spec in self.purposes.classes.items():
-            if (not spec.categories or category in spec.categories) and any(w and w in name for w in spec.match):
-                return cls
-        return self.purposes.defaults.get(category or "")
+        """A product's class (purposes.Purposes.purpose_of on this rule set's purposes)."""
+        return self.purposes.purpose_of(name, category, explicit)
 
     def offer_of(self, facts: Facts) -> OfferFacts:
         """The offer's figures: the APR (facts.apr, else apr_figures) and those of facts.offer_sources (else of
@@ -236,9 +201,9 @@ class RuleSet:
 
     def purpose_hits(self, text: str, cls: str | None) -> list[tuple[str, str]]:
         """(words, use) for every use a product of class `cls` may not fund that the text steers it to."""
-        return self._purpose_hits(text, cls) if cls else []
+        return self._class_hits(text, cls) if cls else []
 
-    def _purpose_hits(self, text: str, cls: str) -> list[tuple[str, str]]:
+    def _class_hits(self, text: str, cls: str) -> list[tuple[str, str]]:
         """(words, use) for every forbidden use the text steers the product to (a use after 不得/禁止 … in its
         clause is a disclosure, not steering)."""
         out = []
@@ -250,8 +215,8 @@ class RuleSet:
                 out.append((m.group(0), use))
         return out
 
-    def _strip(self, r: Rule, text: str) -> str:
-        _, allow, _ = self._re[r.id]
+    def without_allowed(self, r: Rule, text: str) -> str:
+        _, allow, _ = self.patterns[r.id]
         if allow is not None:
             text = allow.sub(" ", text)
         if self._allow_all is not None:
@@ -277,12 +242,8 @@ class RuleSet:
         return out
 
 
-def _rules_files(extra: tuple[str, ...]) -> list[Path]:
-    paths = [configs_dir() / "compliance" / "zh-CN.yaml"]
-    user = user_dir() / "compliance.yaml"
-    if user.is_file():
-        paths.append(user)
-    return paths + [Path(p) for p in extra]
+def rules_files(extra: tuple[str, ...]) -> list[Path]:
+    return default_rules_files() + [Path(p) for p in extra]
 
 
 @lru_cache(maxsize=8)
@@ -298,4 +259,4 @@ def _load(paths: tuple[str, ...]) -> RuleSet:
 
 def load_rules(extra: list[str | Path] | tuple = ()) -> RuleSet:
     """The shipped rules, ~/.mkt/compliance.yaml, then each extra file (a brand's, --rules), later ones winning."""
-    return _load(tuple(str(p) for p in _rules_files(tuple(str(e) for e in extra))))
+    return _load(tuple(str(p) for p in rules_files(tuple(str(e) for e in extra))))

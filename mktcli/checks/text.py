@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 from .registry import Finding
-from .rules import load_rules
+from .rules import RuleSet, load_rules
 
 
-def check_phrases(text: str, category: str | None = None) -> list[Finding]:
-    """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, allow-lists
-    applied)."""
-    rs = load_rules()
+def check_phrases(text: str, category: str | None = None, rules: RuleSet | None = None) -> list[Finding]:
+    """Banned / absolute / bait phrases in a text (the pattern rules of the compliance rule set, default the rules
+    in force; allow-lists applied)."""
+    rs = rules or load_rules()
     return [f for f in rs.check_text(text, category=category, apr_shown=True) if rs.rules[f.rule].kind == "pattern"]
 
 
@@ -50,8 +50,8 @@ def check_numbers(text: str, allowed: set[tuple[float, str]], apr_phrase: str | 
     if apr_phrase and apr_phrase not in text:   # the rule set's FIN-APR words, with its allow-list
         rs = load_rules()
         rule = rs.rules["FIN-APR"]
-        pat, _, _ = rs._re["FIN-APR"]
-        m = pat.search(rs._strip(rule, text)) if pat else None
+        pat, _, _ = rs.patterns["FIN-APR"]
+        m = pat.search(rs.without_allowed(rule, text)) if pat else None
         if m:
             out.append(Finding("FIN-APR", rule.severity, f"mentions a rate or cost without the exact '{apr_phrase}'",
                                m.group(0)))

@@ -40,13 +40,13 @@ class TextSubject:
 def pattern(t: TextSubject, r) -> list[Finding]:
     """Words the rule's pattern finds (after its allow-list and the rule set's), unless the text also matches
     `unless` or the creative shows the brief's APR range beside it (`unless_apr_range`)."""
-    pat, _, unless = t.rs._re[r.id]
+    pat, _, unless = t.rs.patterns[r.id]
     if pat is None or (unless and unless.search(t.text)):
         return []
     if r.unless_apr_range and t.apr_shown and t.facts is not None and len(t.facts.apr_figures) == 2:
         return []   # the creative shows the brief's APR range beside it
     return [t.finding(r, f"'{term}': {r.message}", term)
-            for term in dict.fromkeys(m.group(0) for m in pat.finditer(t.rs._strip(r, t.text)))]
+            for term in dict.fromkeys(m.group(0) for m in pat.finditer(t.rs.without_allowed(r, t.text)))]
 
 
 # sms_chars: a pattern rule by another name (SMS characters carriers filter), not listed as passed on a poster
@@ -61,8 +61,8 @@ def apr(t: TextSubject, r) -> list[Finding]:
     facts = t.facts
     want = f" '{facts.apr_phrase}'" if facts and facts.apr_phrase else ""
     daily = non_annual_rates(t.text, t.rs.vocab, t.category) if not shown else []
-    pat = t.rs._re[r.id][0]
-    m = pat.search(t.rs._strip(r, t.text)) if pat and not shown and not t.apr_shown else None
+    pat = t.rs.patterns[r.id][0]
+    m = pat.search(t.rs.without_allowed(r, t.text)) if pat and not shown and not t.apr_shown else None
     if daily:
         return [t.finding(r, f"'{daily[0].written}' is a daily, monthly or per-instalment figure without the "
                              f"annualized rate{want} beside it", daily[0].written)]
@@ -89,7 +89,7 @@ def purpose(t: TextSubject, r) -> list[Finding]:
     if not cls:
         return []
     by_use: dict[str, list[str]] = {}
-    for words, use in rs._purpose_hits(rs._strip(r, t.text), cls):
+    for words, use in rs.purpose_hits(rs.without_allowed(r, t.text), cls):
         by_use.setdefault(use, []).append(words)
     label = rs.purposes.classes[cls].label if cls in rs.purposes.classes else cls
     return [t.finding(r, f"'{'、'.join(dict.fromkeys(words))}' steers a {label or cls} to "
@@ -159,7 +159,7 @@ def call_refusal(t: TextSubject, r) -> list[Finding]:
     """A call offers a way to refuse further calls (the rule's pattern)."""
     if t.unit != "call":
         return []
-    pat = t.rs._re[r.id][0]
+    pat = t.rs.patterns[r.id][0]
     return [] if pat and pat.search(t.text) else [t.finding(r, r.message)]
 
 

@@ -59,9 +59,13 @@ def check(
             raise BriefError(f"{p} does not exist", key="PATH", hint="check the path")
         suffix = p.suffix.lower()
         if p.is_dir() or p.name == "manifest.json":
-            rep = runner.check_bundle(p, ocr=ocr, extra_rules=extra)
+            from ..bundle_check import check_bundle
+
+            rep = check_bundle(p, ocr=ocr, extra_rules=extra)
         elif suffix in (".yaml", ".yml"):
-            rep = runner.check_brief(p, extra_rules=extra)
+            from ..brief_check import check_brief
+
+            rep = check_brief(p, extra_rules=extra)
         elif suffix in (".jpg", ".jpeg", ".png", ".webp"):
             rep = runner.check_image(p, ocr=ocr, extra_rules=extra, category=category)
         elif suffix in (".txt", ".md", ""):

@@ -37,7 +37,7 @@ def copy(
 ) -> int:
 
     from ..brief import load_brief
-    from ..copywriting.writer import write_copy
+    from ..brief_copy import write_copy
 
     engine, model, n = pick(engine, engine_alias), pick(model, model_alias), pick(n, n_alias) or 3
     channel = pick(field, field_alias)

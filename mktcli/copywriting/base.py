@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
-from ..plugins import load_class, registered
+from .. import plugins
+from ..plugins import load_class
 
-ENTRY_POINT_GROUP = "mkt.copy.v1"
-_BUILTIN = {"template": "mktcli.copywriting.template:TemplateEngine", "llm": "mktcli.copywriting.llm:LlmEngine"}
+ENTRY_POINT_GROUP = plugins.COPY_GROUP   # the built-in engines are listed in plugins.py
 
 
 class Sms(BaseModel):
@@ -97,6 +96,9 @@ class CopyRequest:
     avoid: tuple[str, ...] = ()   # problems of an earlier try, for a re-generation
     learned: tuple[str, ...] = ()  # learned wording this variant should use (knowledge file, works:)
     hint: str = ""                # learned wording for the prompt (what worked, what to avoid)
+    # a line the product may not say (FIN-PURPOSE of the rules in force: it steers the product to a use it may not
+    # fund), from the writer's guard: an engine may leave such lines out; every draft is guarded anyway
+    screen: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -118,9 +120,9 @@ class CopyEngine(ABC):
         return {"name": self.name}
 
 
-@lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    return registered(ENTRY_POINT_GROUP, _BUILTIN)
+    """name → 'module:Class' for every registered copy engine (the list a brief's copy.engine is checked against)."""
+    return plugins.copy_engines()
 
 
 def get_copy_engine(name: str, **options) -> CopyEngine:

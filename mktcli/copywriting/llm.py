@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import EngineError
 from .base import CallScript, Copy, CopyEngine, CopyRequest, Draft, Feed, Push, Sms
 from .template import lexicon, resolve_segment
+from .. import hub
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 
@@ -151,10 +152,8 @@ class LlmEngine(CopyEngine):
                               "leave --device out (the CPU is used), or run on a machine with an NVIDIA GPU")
         self.device = device
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        from ..hub import cache_dir, is_local, reachable
-
-        if not is_local(self.model_id) and not reachable():
-            raise EngineError(f"chat model '{self.model_id}' is not in the local cache ({cache_dir()}) and the hub "
+        if not hub.is_local(self.model_id) and not hub.reachable():
+            raise EngineError(f"chat model '{self.model_id}' is not in the local cache ({hub.cache_dir()}) and the hub "
                               "cannot be reached",
                               f"on a machine with internet: `hf download {self.model_id}`, then copy the cache here "
                               "(or set HF_HOME); or pass a local folder with --model PATH; or use --engine template")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import Field
 
@@ -129,7 +129,7 @@ class TemplateEngine(CopyEngine):
             real_need = bool(cat.needs)
             if cat.hooks:
                 words = words.model_copy(update={"hooks": cat.hooks, "needs": cat.needs or words.needs})
-        words, real_need = for_purpose(words, cat, lex.generic, f, real_need)
+        words, real_need = for_purpose(words, cat, lex.generic, req.screen, real_need)
         limits = lex.limits
         # seeded by segment, not variant: variant k takes the k-th next choice, so variants differ
         rng = random.Random(f"{req.seed}|{req.segment}")
@@ -240,18 +240,15 @@ def learned_hook(learned: tuple[str, ...], hooks: list[str], limit: int) -> str 
     return phrase
 
 
-def for_purpose(words: SegmentWords, cat: CategoryWords, generic: SegmentWords, f, real_need: bool
-                ) -> tuple[SegmentWords, bool]:
+def for_purpose(words: SegmentWords, cat: CategoryWords, generic: SegmentWords,
+                screen: Callable[[str], bool] | None, real_need: bool) -> tuple[SegmentWords, bool]:
     """The segment's hooks and needs without those that steer the product to a use it may not fund (FIN-PURPOSE:
-    新市民's 租房安家 for a business loan, 创业起步的资金 for a card). Emptied lists fall back to the category's words,
-    then the generic ones; needs that fell back to generic ones are no real need."""
-    from ..checks.rules import load_rules
-
-    rs = load_rules()
-    rule = rs.get("FIN-PURPOSE")
-    if not f.purpose or rule is None or (rule.categories and f.category not in rule.categories):
+    新市民's 租房安家 for a business loan, 创业起步的资金 for a card): the lines `screen` (the request's, from the
+    writer's guard) refuses. Emptied lists fall back to the category's words, then the generic ones; needs that fell
+    back to generic ones are no real need."""
+    if screen is None:   # no purpose rule applies to this product
         return words, real_need
-    ok = lambda lines: [x for x in lines if not rs.purpose_hits(x, f.purpose)]  # noqa: E731
+    ok = lambda lines: [x for x in lines if not screen(x)]  # noqa: E731
     hooks = ok(words.hooks) or ok(cat.hooks) or ok(generic.hooks) or generic.hooks
     needs = ok(words.needs)
     if not needs:

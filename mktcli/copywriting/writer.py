@@ -1,23 +1,45 @@
-"""Copy for a brief: requests per segment × variant, the engine's drafts, and the guard.
+"""Copy for a brief: requests per segment × variant, the engine's drafts, and the guard loop.
 
-The guard checks every variant before it is used: channel limits (SMS length and segments, push title ≤ 20 …),
-SMS signature and opt-out, banned and absolute phrases (configs/compliance/zh-CN.yaml), and the brief's numbers —
-a figure the brief does not state, or a rate mentioned without the exact annualized rate, is never shipped: the
-variant is re-generated (llm), then replaced by the template engine's, and the repair is recorded."""
+The guard is given, not imported (`CopyGuard`; checks/copy_guard.py is the one mkt uses, with the compliance rule
+set): it checks every variant before it is used — channel limits, SMS signature and opt-out, banned and absolute
+phrases, the brief's numbers — and a variant it rejects is never shipped: it is re-generated (llm), then replaced by
+the template engine's, and the repair is recorded. Learned knowledge (a knowledge file, already read) orders the
+variants. brief_copy.write_copy gives both: the rules in force and the knowledge file the brief names."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..brand import load_brand
 from ..brief import Brief, Segment, category_defaults, rate_text, resolved_message
-from ..checks.rules import Facts as RuleFacts
-from ..checks.rules import load_rules
-from ..checks.text import Finding
+from ..purposes import purposes
 from .base import Copy, CopyEngine, CopyRequest, Draft, Facts, get_copy_engine
 from .template import TemplateEngine, lexicon
+
+
+class Finding(Protocol):
+    """One problem the guard found (checks.registry.Finding): the rule, how bad, what, the words."""
+    rule: str
+    severity: str
+    message: str
+    match: str
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class CopyGuard(Protocol):
+    """What the writer asks of the rules (checks.copy_guard.CopyGuard answers with the compliance rule set)."""
+
+    def check(self, copy: Copy, facts: Facts, brief: Brief | None = None,
+              brief_fields: tuple[str, ...] = ()) -> list[Finding]:
+        """Every problem of one variant of copy for these facts."""
+
+    def forbidden(self, words: list[str]) -> list[str]:
+        """The rules the words break (learned wording is not used when it breaks one)."""
+
+    def screen(self, facts: Facts) -> Callable[[str], bool] | None:
+        """A test for a line these facts' product may not say, for an engine to leave it out (CopyRequest.screen)."""
 
 
 @dataclass
@@ -59,7 +81,7 @@ def facts_for(brief: Brief, seg: Segment) -> Facts:
                  cta=seg.message.cta or cat.get("cta", "了解详情"), perks=tuple(seg.perks),
                  numbers_from=tuple(t for _, t in sources) + ((brief.offer.apr,) if brief.offer.apr else ()),
                  headline=seg.message.headline, apr=brief.offer.apr, offer_sources=sources,
-                 purpose=load_rules().purpose_of(brief.product.name, brief.product.category, brief.product.purpose))
+                 purpose=purposes().purpose_of(brief.product.name, brief.product.category, brief.product.purpose))
 
 
 def offer_sources(brief: Brief, seg: Segment) -> tuple[tuple[str, str], ...]:
@@ -81,66 +103,12 @@ def _brand(brief: Brief):
     return _BRANDS[key]
 
 
-def rule_facts(facts: Facts) -> RuleFacts:
-    from ..brief import parse_rate
-
-    figs: tuple[float, ...] = ()
-    if facts.apr_phrase:
-        m = re.search(r"\d+(?:\.\d+)?%?\s*[-~～–—至]?\s*\d*(?:\.\d+)?%", facts.apr_phrase)
-        try:
-            figs = tuple(parse_rate(m.group(0))) if m else ()
-        except Exception:  # noqa: BLE001 — the cap check then reads the text itself
-            figs = ()
-    return RuleFacts(facts.apr_phrase, figs, facts.numbers_from, facts.provider, apr=facts.apr,
-                     offer_sources=facts.offer_sources, purpose=facts.purpose)
-
-
 def push_limits(brief: Brief | None) -> tuple[int, int]:
     """(title, body) character limits of a push: the brief's push channel preset, else the lexicon's."""
     limits = lexicon().limits
     push_ch = brief.channel("push") if brief is not None and "push" in brief.channels else None
     return ((push_ch.title_max if push_ch else None) or limits.get("push_title", 20),
             (push_ch.body_max if push_ch else None) or limits.get("push_body", 50))
-
-
-def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_fields: tuple[str, ...] = ()
-               ) -> list[Finding]:
-    """Every problem of one variant: channel limits here, everything else from the compliance rule set (phrases,
-    FIN-APR, FIN-CONSISTENT, FIN-PURPOSE, FIN-CAP, SMS signature/opt-out/length, call opening/refusal).
-    `brief_fields`: poster fields the brief wrote itself (checked as the brief's, by checks.run.check_brief and the
-    poster checks: a re-generation cannot change them). Each finding's message starts with the field's name."""
-    out: list[Finding] = []
-    limits = lexicon().limits
-    title_max, body_max = push_limits(brief)
-    for name, text, limit in (("push.title", copy.push.title, title_max), ("push.body", copy.push.body, body_max),
-                              ("feed.title", copy.feed.title, limits.get("feed_title", 30)),
-                              ("feed.description", copy.feed.description, limits.get("feed_description", 80)),
-                              ("headline", copy.headline, 30), ("subhead", copy.subhead, 40), ("cta", copy.cta, 8)):
-        if limit and len(text) > limit:
-            out.append(Finding("COPY-LEN", "error", f"{name} is {len(text)} characters; the limit is {limit}", name))
-        if name in ("headline", "cta", "push.title", "push.body") and not text.strip():
-            out.append(Finding("COPY-EMPTY", "error", f"{name} is empty", name))
-    rs = load_rules()
-    rf = rule_facts(facts)
-    cs = copy.call_script
-    # FIN-APR applies to each text a customer reads as a whole; the poster's strings sit next to the typeset rate.
-    # The perks are the brief's own (checked where the brief is)
-    units = [(k, "text", getattr(copy, k), True) for k in ("headline", "subhead", "cta") if k not in brief_fields]
-    units += [("sms", "sms", copy.sms.text, False), ("call_script", "call", cs.text, False),
-              ("push", "push", copy.push.title + "\n" + copy.push.body, False),
-              ("feed", "text", copy.feed.title + "\n" + copy.feed.description, False)]
-    seen: set[tuple[str, str, str]] = set()
-    for name, unit, text, shown in units:
-        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
-            if f.severity == "info" or (f.rule, f.match, name) in seen:
-                continue
-            seen.add((f.rule, f.match, name))
-            out.append(Finding(f.rule, f.severity, f"{name}: {f.message}", f.match))
-    if facts.apr_phrase and facts.apr_phrase not in cs.text:
-        out.append(Finding("FIN-APR", "error", f"call_script: the call must state '{facts.apr_phrase}'"))
-    if facts.apr_phrase and facts.apr_phrase not in copy.sms.text:
-        out.append(Finding("FIN-APR", "warning", f"sms: the SMS does not state '{facts.apr_phrase}'"))
-    return out
 
 
 def _brief_wins(copy: Copy, seg: Segment) -> Copy:
@@ -150,45 +118,16 @@ def _brief_wins(copy: Copy, seg: Segment) -> Copy:
     return copy.model_copy(update=upd) if upd else copy
 
 
-def knowledge_path(brief: Brief | None) -> Path | None:
-    """Which knowledge file a brief's copy would read (None: none), without loading it: part of a creative's inputs."""
-    own = getattr(getattr(brief, "copy", None), "knowledge", None) if brief is not None else None
-    if own:
-        p = Path(own).expanduser()
-        return p if p.is_absolute() else Path(brief.base_dir) / p
-    from ..learn.knowledge import default_knowledge_path
-
-    default = default_knowledge_path()
-    return default if default.is_file() else None
-
-
-def resolve_knowledge(brief: Brief | None, knowledge: Any = None):
-    """The knowledge file the copy engines use: `knowledge` (a Knowledge, a path, or False for none), else the
-    brief's `copy: {knowledge: path}` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists."""
-    from ..learn.knowledge import Knowledge, load_knowledge
-
-    if knowledge is False:
-        return None
-    if isinstance(knowledge, Knowledge):
-        return knowledge
-    if knowledge is not None:
-        return load_knowledge(knowledge)
-    path = knowledge_path(brief)
-    return load_knowledge(path) if path is not None else None
-
-
-def _learned(know, segs, facts, seed: int, n: int, eng: CopyEngine, notes: list[str]
+def _learned(know, segs, facts, seed: int, n: int, eng: CopyEngine, notes: list[str], guard: CopyGuard
              ) -> tuple[dict[str, str], list[CopyRequest]]:
     """Per segment: the prompt line (what worked, what to avoid) and, for the template engine, extra candidates
-    built on the two best learned phrases. Learned wording the compliance rules forbid is dropped, with a note."""
-    from ..learn.knowledge import forbidden
-
+    built on the two best learned phrases. Learned wording the guard's rules forbid is dropped, with a note."""
     hints: dict[str, str] = {}
     extra: list[CopyRequest] = []
     for s in segs:
         works = []
         for e in know.works(s.name):
-            rules = forbidden(e.words) if e.words else []
+            rules = guard.forbidden(e.words) if e.words else []
             if rules:
                 notes.append(f"{s.name}: learned wording {e.feature} is not used: it breaks {', '.join(rules)}")
                 continue
@@ -205,7 +144,7 @@ def _learned(know, segs, facts, seed: int, n: int, eng: CopyEngine, notes: list[
         if eng.name == "template":
             for k, e in enumerate(phrases[:2]):
                 extra.append(CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, n + k,
-                                         learned=tuple(e.words)))
+                                         learned=tuple(e.words), screen=guard.screen(facts[s.name])))
     return hints, extra
 
 
@@ -213,28 +152,28 @@ def _copy_texts(copy: Copy) -> dict[str, str]:
     return {k: v for k, v in copy.fields().items() if v}
 
 
-def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments: list[str] | None = None,
-               n: int = 1, seed: int | None = None, retries: int = 1, engine_options: dict | None = None,
-               on_progress: Callable[[int, int], None] | None = None, knowledge: Any = None) -> CopyResult:
-    """n guarded variants of copy for each segment of the brief.
+def write_guarded(brief: Brief, guard: CopyGuard, *, engine: str | CopyEngine = "template",
+                  segments: list[str] | None = None, n: int = 1, seed: int | None = None, retries: int = 1,
+                  engine_options: dict | None = None, on_progress: Callable[[int, int], None] | None = None,
+                  knowledge: Any = None) -> CopyResult:
+    """n variants of copy for each segment of the brief, each one passed by `guard`.
 
-    With a knowledge file (`knowledge`: a Knowledge, a path, False for none; default: the brief's
-    `copy.knowledge`, else MKT_HOME/knowledge/zh-CN.yaml when it exists) the template engine also writes
-    candidates on the segment's learned phrases, the llm engine's prompt lists what worked and what to avoid, and
-    each segment's variants are ordered by the predicted lift (stable), keeping n. Every variant still goes
-    through the guard; a candidate the guard rejects is dropped."""
+    With knowledge (`knowledge`: a learn.knowledge.Knowledge, or None) the template engine also writes candidates
+    on the segment's learned phrases, the llm engine's prompt lists what worked and what to avoid, and each
+    segment's variants are ordered by the predicted lift (stable), keeping n. Every variant still goes through the
+    guard; a candidate the guard rejects is dropped."""
     segs = [s for s in brief.segments() if not segments or s.name in segments]
     seed = brief.visual.seed if seed is None else seed
     eng = engine if isinstance(engine, CopyEngine) else get_copy_engine(engine, **(engine_options or {}))
     fallback = TemplateEngine()
     facts = {s.name: facts_for(brief, s) for s in segs}
-    reqs = [CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, v)
-            for s in segs for v in range(n)]
+    reqs = [CopyRequest(facts[s.name], s.name, tuple(s.values.values()) or (s.name,), seed, v,
+                        screen=guard.screen(facts[s.name])) for s in segs for v in range(n)]
     notes: list[str] = []
-    know = resolve_knowledge(brief, knowledge)
+    know = knowledge
     if know is not None:
         notes += know.notes
-        hints, extra = _learned(know, segs, facts, seed, n, eng, notes)
+        hints, extra = _learned(know, segs, facts, seed, n, eng, notes, guard)
         reqs = [replace(r, hint=hints.get(r.segment, "")) for r in reqs] + extra
     drafts = eng.write(reqs)
     by_name = {s.name: s for s in segs}
@@ -243,7 +182,7 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
         seg = by_name[req.segment]
         repairs: list[dict] = []
         attempt = 0
-        findings = _check_draft(draft, req, seg, brief)   # checked once per draft, not once per question
+        findings = _check_draft(draft, req, seg, brief, guard)   # checked once per draft, not once per question
         while True:
             problems = _errors(draft, findings)
             if not problems or attempt >= (retries if eng.name != "template" else 4):
@@ -251,12 +190,12 @@ def write_copy(brief: Brief, *, engine: str | CopyEngine = "template", segments:
             attempt += 1
             repairs.append({"action": "regenerate", "problems": problems})
             draft = eng.write([replace(req, seed=req.seed + 7919 * attempt, avoid=tuple(problems))])[0]
-            findings = _check_draft(draft, req, seg, brief)
+            findings = _check_draft(draft, req, seg, brief, guard)
         if _errors(draft, findings) and eng.name != "template":
             repairs.append({"action": "template", "problems": _errors(draft, findings)})
             draft = fallback.one(req)
             draft.info["replaced"] = eng.name
-            findings = _check_draft(draft, req, seg, brief)
+            findings = _check_draft(draft, req, seg, brief, guard)
         if req.learned and _errors(draft, findings):   # an extra candidate: dropped, never shipped failing
             notes.append(f"{req.segment}: a candidate on learned wording {'/'.join(req.learned)} failed the guard "
                          "and was dropped")
@@ -296,9 +235,9 @@ def _rank(out: dict[str, list[Variant]], know, n: int) -> None:
         out[seg] = ranked
 
 
-def _check_draft(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief) -> list[Finding]:
+def _check_draft(draft: Draft, req: CopyRequest, seg: Segment, brief: Brief, guard: CopyGuard) -> list[Finding]:
     own = tuple(k for k in ("headline", "subhead", "cta") if getattr(seg.message, k))
-    return [] if draft.copy is None else check_copy(_brief_wins(draft.copy, seg), req.facts, brief, own)
+    return [] if draft.copy is None else guard.check(_brief_wins(draft.copy, seg), req.facts, brief, own)
 
 
 def _errors(draft: Draft, findings: list[Finding]) -> list[str]:

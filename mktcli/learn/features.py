@@ -27,6 +27,9 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from ..wording import wording as _vocab
+from ..checks.rules import load_rules
+from ..copywriting.template import lexicon
+from ..errors import EngineError
 
 # keys whose text every creative carries whatever its wording (the last part of a dotted key, without digits)
 BOILERPLATE_KEYS = frozenset({"provider", "disclaimer", "apr", "ai_label", "brand", "signature", "opt_out",
@@ -99,8 +102,6 @@ def _tokenizer():
     try:
         import jieba
     except ImportError:   # a core dependency; an old install may lack it
-        from ..errors import EngineError
-
         raise EngineError("learning from clicks needs jieba (Chinese word segmentation)",
                           "pip install 'jieba>=0.42'") from None
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -115,16 +116,12 @@ def _extra_words() -> list[str]:
     """The lexicon's `cares` words and the literal terms of the compliance rules (稳赚, 秒批, 随借随还 …)."""
     out: list[str] = []
     try:
-        from ..copywriting.template import lexicon
-
         lex = lexicon()
         for s in (*lex.segments.values(), lex.generic):
             out += s.cares
     except Exception:  # noqa: BLE001 — a broken lexicon is reported where it is used; segmentation still works
         pass
     try:
-        from ..checks.rules import load_rules
-
         for r in load_rules().rules.values():
             if r.kind == "pattern" and r.pattern:
                 out += [a for a in r.pattern.split("|") if re.fullmatch(r"[\u4e00-\u9fa5]{2,6}", a)]

@@ -15,10 +15,13 @@ from typing import Any
 import yaml
 from pydantic import Field, field_validator
 
-from ..paths import user_dir
+from ..brief import Brief, knowledge_path
+from ..checks.copy_guard import forbidden_words
+from ..paths import default_knowledge_path  # noqa: F401 — distill, cli/learn.py and the tests take it from here
 from ..schema import Strict, invalid, validate
 from ..yamlio import load_yaml
 from .features import features, wording_text
+from ..export.files import atomic_write, sha256
 
 KINDS = ("phrase", "perk", "rate", "tone", "len")
 
@@ -48,10 +51,6 @@ HEADER = """\
 # You may edit or delete entries (or whole segments): the copy engines read this file as it is. Compliance rules
 # always win: wording the rules forbid is never used, whatever this file says — see blocked_by_rules.
 """
-
-
-def default_knowledge_path(locale: str = "zh-CN") -> Path:
-    return user_dir() / "knowledge" / f"{locale}.yaml"
 
 
 def _pct(x: float) -> str:
@@ -295,8 +294,6 @@ class Knowledge:
 
     def to_yaml(self, path: str | Path) -> Path:
         """Write the file atomically (a reader sees the old file or the whole new one)."""
-        from ..export.files import atomic_write, sha256
-
         m = {"date": "?", "observations": 0, "impressions": 0, "clicks": 0, "sd_seg": "?", "sd_all": "?",
              "dispersion": 0.0, "creative_sd": "?", "min_lift": 0.0, "fdr": "?", "tests": 0, "min_impressions": 0, "min_creatives": 0,
              **self.made}
@@ -324,14 +321,9 @@ def _effect(e: EntryFile) -> Effect:
 
 
 def forbidden(words: list[str]) -> list[str]:
-    """The compliance rules (error severity, pattern rules) that the words break, each word on its own and
-    together."""
-    from ..checks.text import check_phrases
-
-    hits: list[str] = []
-    for text in (*words, "".join(words)):
-        hits += [f.rule for f in check_phrases(text) if f.severity == "error"]
-    return list(dict.fromkeys(hits))
+    """The compliance rules (error severity, pattern rules, the rules in force) that the words break, each word on
+    its own and together."""
+    return forbidden_words(words)
 
 
 def load_knowledge(path: str | Path) -> Knowledge:
@@ -358,3 +350,16 @@ def load_knowledge(path: str | Path) -> Knowledge:
                 sk.works.append(e)
         k.segments[name] = sk
     return k
+
+
+def resolve_knowledge(brief: Brief | None, knowledge: Any = None) -> Knowledge | None:
+    """The knowledge the copy engines use: `knowledge` (a Knowledge, a path, or False for none), else the brief's
+    `copy: {knowledge: path}` (relative to the brief), else MKT_HOME/knowledge/zh-CN.yaml when it exists."""
+    if knowledge is False:
+        return None
+    if isinstance(knowledge, Knowledge):
+        return knowledge
+    if knowledge is not None:
+        return load_knowledge(knowledge)
+    path = knowledge_path(brief)
+    return load_knowledge(path) if path is not None else None

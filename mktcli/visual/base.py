@@ -8,22 +8,28 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from PIL import Image
 
-from ..plugins import load_class, registered
+from .. import plugins
+from ..plugins import load_class
+from .. import gpu
 
-ENTRY_POINT_GROUP = "mkt.visual.v1"
-# Used only when mktcli runs from a source tree without being installed (no entry-point metadata).
-_BUILTIN = {
-    "procedural": "mktcli.visual.procedural:ProceduralEngine",
-    "illustration": "mktcli.visual.illustration:IllustrationEngine",
-    "image": "mktcli.visual.photo:ImageEngine",
-    "diffusers": "mktcli.visual.diffusion:DiffusersEngine",
-}
+ENTRY_POINT_GROUP = plugins.VISUAL_GROUP   # the built-in engines are listed in plugins.py
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
+
+
+class TextReader(Protocol):
+    """Reads text back off pixels: checks.ocr is one. A caller hands it to an engine in the request (text_in_image),
+    so engines need nothing from the checks above them."""
+
+    def available(self) -> bool: ...
+
+    def read_lines(self, img: Image.Image) -> list: ...   # lines with .text and .box (x0, y0, x1, y1)
+
+    def normalise(self, text: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,8 @@ class VisualRequest:
     style: str | None = None     # the brand's visual style, in words (generative engines)
     negative_prompt: str | None = None
     headline: str | None = None  # text_in_image: the headline the model should draw …
-    headline_zone: Box | None = None  # … inside this box of the canvas
+    headline_zone: Box | None = None  # … inside this box of the canvas …
+    text_reader: TextReader | None = None  # … and reads it back with this (poster.py passes checks.ocr)
     product: str = ""            # product name and scene words (the illustration engine picks objects by them)
     segment: str = ""            # the audience segment's name and dimension values
     theme: str | None = None     # visual.theme: 春节, 中秋, 618 …
@@ -90,10 +97,9 @@ class VisualEngine(ABC):
                 req.visual_zone, req.scene, str(req.image_path), req.focus, req.model)
 
 
-@lru_cache(maxsize=1)
 def available() -> dict[str, str]:
-    """name → 'module:Class' for every registered engine."""
-    return registered(ENTRY_POINT_GROUP, _BUILTIN)
+    """name → 'module:Class' for every registered engine (the list a brief's visual.engine is checked against)."""
+    return plugins.visual_engines()
 
 
 @lru_cache(maxsize=None)
@@ -121,9 +127,7 @@ def resolve_engine_name(requested: str, has_image: bool) -> tuple[str, str | Non
     if any(importlib.util.find_spec(m) is None for m in ("torch", "diffusers", "transformers")):
         return embedded, (f"visual.engine auto: using the embedded {embedded} engine (the diffusion engine needs "
                           "pip install 'mktcli[gpu]')")
-    from ..gpu import nvidia_gpu_present
-
-    if not nvidia_gpu_present():   # microseconds, where importing torch to ask would cost ~2 s
+    if not gpu.nvidia_gpu_present():   # microseconds, where importing torch to ask would cost ~2 s
         return embedded, f"visual.engine auto: no NVIDIA GPU found, using the embedded {embedded} engine"
     try:
         import torch  # only when the [gpu] libraries are installed and a GPU's driver is there

@@ -32,6 +32,7 @@ from ..paths import configs_dir
 from .base import VisualEngine, VisualRequest, VisualResult
 from .models import ModelSpec, Profile, load_registry, nearest_resolution
 from .photo import crop_box, detect_focus
+from .. import hub
 
 VERSION = "1"
 SEED_STRIDE = 1_000_003          # a retry's seed: far from the seeds of neighbouring items
@@ -117,9 +118,7 @@ def resolve_revision(model: str, revision: str | None) -> str | None:
 
 
 def _not_available(model: str, err: Exception, spec: ModelSpec) -> EngineError:
-    from ..hub import cache_dir, offline
-
-    cache = cache_dir()
+    cache = hub.cache_dir()
     size = f" (about {spec.download_gb:g} GB)" if spec.download_gb else ""
     first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
     if Path(model).exists():
@@ -128,7 +127,7 @@ def _not_available(model: str, err: Exception, spec: ModelSpec) -> EngineError:
                            "(as written by save_pretrained)")
     how = (f"on a machine with internet: `hf download {model}`{size}, then copy the cache to {cache} "
            f"(or point HF_HOME at it); or pass a local folder with --model PATH")
-    if offline():
+    if hub.offline():
         return EngineError(f"model '{model}' is not in the local cache {cache} and offline mode is on", how)
     return EngineError(f"model '{model}' could not be loaded: {first}", how)
 
@@ -287,9 +286,7 @@ def load_pipeline(opts: DiffusionOptions, model: str | None = None, registry=Non
     cls = getattr(diffusers, spec.pipeline, None) if spec.pipeline and not Path(model).is_dir() else None
     cls = cls or diffusers.DiffusionPipeline
     quiet_libraries()
-    from ..hub import is_local, reachable
-
-    if not Path(model).is_dir() and not is_local(model, "model_index.json") and not reachable():
+    if not Path(model).is_dir() and not hub.is_local(model, "model_index.json") and not hub.reachable():
         raise _not_available(model, OSError("not in the local cache, and the hub cannot be reached"), spec)
     try:
         with warnings.catch_warnings():
@@ -620,10 +617,13 @@ class DiffusersEngine(VisualEngine):
 
     def headline_in_image(self, loaded, req, opts, prompt, negative, native):
         """Generate candidates with the headline in the scene, read each back with OCR inside the layout's
-        headline box, keep the first exact match. ((canvas, seed) or None, record of what was read and why)."""
-        from ..checks import ocr
-
+        headline box, keep the first exact match. ((canvas, seed) or None, record of what was read and why).
+        The reader is the request's (req.text_reader: the caller's OCR, checks.ocr for mkt poster)."""
+        ocr = req.text_reader
         record: dict[str, Any] = {"requested": req.headline, "verified": False, "candidates": []}
+        if ocr is None:
+            record["reason"] = "no text reader was given to verify it: the headline is typeset"
+            return None, record
         if not ocr.available():
             record["reason"] = "no OCR engine to verify it (pip install 'mktcli[ocr]'): the headline is typeset"
             return None, record
