@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from mktcli import load_brief, make_posters
-from mktcli.checks.text import allowed_numbers, check_numbers, check_phrases
+from mktcli.checks.copy_guard import rule_facts
+from mktcli.checks.rules import Facts, load_rules
+from mktcli.checks.text import check_phrases
 from mktcli.cli.app import run
 from mktcli.copywriting.template import lexicon, resolve_segment
 from mktcli.brief_copy import write_copy
@@ -59,7 +61,8 @@ def test_template_copy_for_unseen_briefs_fits_and_is_exact(tmp_path, i):
                 assert not [f for f in check_phrases(text) if f.severity == "error"], text
                 if any(w in text for w in ("利率", "利息", "收益", "业绩比较基准")):
                     assert facts.apr_phrase in text, text
-                assert not check_numbers(text, allowed_numbers(*facts.numbers_from), None), text
+                assert not [f for f in load_rules().check_text(text, facts=rule_facts(facts), apr_shown=True)
+                            if f.rule == "FIN-CONSISTENT"], text
             assert facts.provider in c.call_script.opening and "不再打扰" in c.call_script.refusal
             assert facts.apr_phrase in c.call_script.apr
 
@@ -112,12 +115,11 @@ def test_segment_matching_prefers_one_that_fits_the_category():
 
 
 def test_numbers_guard():
-    allowed = allowed_numbers("3.2%", "首期利息8折", "最高可借30万")
-    assert not check_numbers("年化利率3.2%起，首期利息8折，最高可借30万元", allowed, "年化利率3.2%起")
-    bad = check_numbers("年化利率3.5%起", allowed, "年化利率3.2%起")
-    assert [f.rule for f in bad] == ["FIN-CONSISTENT", "FIN-APR"]
-    assert [f.rule for f in check_numbers("日息低，最高可借50万", allowed, "年化利率3.2%起")] == \
-        ["FIN-CONSISTENT", "FIN-APR"]
+    rs, facts = load_rules(), Facts("年化利率3.2%起", (3.2,), ("首期利息8折", "最高可借30万"), apr="3.2%")
+    assert not rs.check_text("年化利率3.2%起，首期利息8折，最高可借30万元", facts=facts)
+    assert [(f.rule, f.match) for f in rs.check_text("年化利率3.5%起", facts=facts)] == [("FIN-CONSISTENT", "3.5%")]
+    assert sorted((f.rule, f.match) for f in rs.check_text("日息低，最高可借50万", facts=facts)) == \
+        [("FIN-APR", "日息"), ("FIN-CONSISTENT", "50万")]
     assert [f.match for f in check_phrases("稳赚不赔，秒批到账")] == ["稳赚", "秒批"]   # every term, one each
     assert not check_phrases("首期利息8折，最高可借30万")          # allowed factual phrases
 
