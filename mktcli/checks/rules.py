@@ -155,6 +155,9 @@ class RuleSet:
         self._uses = {name: re.compile(rx) for name, rx in purposes.uses.items()}
         self._negation = re.compile(purposes.negation) if purposes.negation else None
         self._offers: dict[Facts, OfferFacts] = {}
+        # check_text's answers: a brief's segments and sizes show the same disclaimer, provider, rate, button and
+        # perks again and again, and the rules are fixed once loaded
+        self._text_findings: dict[tuple, tuple[Finding, ...]] = {}
         self.checked = max((f.checked for _, f in files if f.checked), default=None)
         self._allow_all = re.compile("|".join(re.escape(a) for a in allow)) if allow else None
         self.patterns: dict[str, tuple[re.Pattern | None, re.Pattern | None, re.Pattern | None]] = {}
@@ -230,6 +233,17 @@ class RuleSet:
         shows the rate elsewhere (a poster's typeset badge), so a mention of a rate or cost (利率优惠) needs no
         annualized rate of its own — a daily or monthly figure (日息万分之二) still does. `perk`: the text is one of
         the offer's perks (its figures state the offer; facts.offer is passed without it)."""
+        key = (text, unit, category, channel, facts, apr_shown, where, perk)
+        found = self._text_findings.get(key)
+        if found is None:
+            if len(self._text_findings) >= 4096:
+                self._text_findings.clear()
+            found = self._text_findings[key] = tuple(self._check_text(text, unit, category, channel, facts,
+                                                                      apr_shown, where, perk))
+        return list(found)
+
+    def _check_text(self, text: str, unit: str, category: str | None, channel: str | None, facts: Facts | None,
+                    apr_shown: bool, where: str, perk: bool) -> list[Finding]:
         # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
         # punctuation (，。) stays as it is, the patterns rely on it
         text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
