@@ -34,10 +34,9 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
     root, man = load_manifest(path)
     rs = load_rules(extra_rules)
     rep = Report(str(root / "manifest.json"), "bundle")
-    if ocr:
-        if not ocr_mod.available():
-            rep.notes.append("OCR read-back skipped: pip install 'mktcli[ocr]'")
-            ocr = False
+    if ocr and not ocr_mod.available():
+        rep.notes.append("OCR read-back skipped: pip install 'mktcli[ocr]'")
+        ocr = False
     to_read: list[tuple[Item, dict, Path]] = []
     reused = 0
     for c in man.get("creatives", []):
@@ -45,56 +44,24 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
             continue
         item = Item(f"{c.get('segment')} / {c.get('channel')}", "text" if c.get("format") == "text" else "image")
         rep.items.append(item)
-        f = _inside(root, c["path"])
-        if f is None or not f.is_file():
-            item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
-                                 "message": f"missing file {c['path']}"})
+        found = _file_of(root, c, item)
+        if found is None:
             continue
-        data = f.read_bytes()
-        unchanged = hashlib.sha256(data).hexdigest() == c.get("sha256")
-        if not unchanged:
-            item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
-                                 "message": f"{c['path']} changed after the bundle was made (sha256 differs)"})
-        inputs = c.get("check_inputs")
+        f, data, unchanged = found
         if c.get("format") == "text":
-            if isinstance(inputs, dict):
-
-                limits = tuple(inputs.get("push_limits") or (20, 50))
-                item.results += text_checks(rs, c["channel"], c.get("texts") or {}, category=inputs.get("category"),
-                                            facts=facts_from(inputs.get("facts")), push_limits=limits)
-            else:   # a bundle made before check_inputs were recorded: the recorded checks and the text rules on the
-                # texts alone, each finding once
-                text, unit = text_unit(c["channel"], c.get("texts") or {})
-                item.results = merged_findings(item.results + [r for r in c.get("checks", []) if not r.get("passed")],
-                                       text_findings(rs, text.strip(), unit=unit, category=_category(man, c)))
-            continue
-        generative = bool(inputs.get("generative")) if isinstance(inputs, dict) else \
-            c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image")
-        if c.get("format") == "mp4":   # a clip: its label and spec from the file; its read-back as recorded
-            _video_item(rs, item, c, data, generative, unchanged)
-            continue
-        lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=generative)
-        if isinstance(inputs, dict):
-            item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
-        else:   # before check_inputs: the recorded checks and the text rules again, each finding once
-            rerun = []
-            for role, text in c.get("texts", {}).items():
-                if role in ("headline", "subhead", "cta") or role.startswith("perk"):
-                    rerun += text_findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
-                                       where=role)
-            item.results = merged_findings(item.results + [r for r in c.get("checks", []) if not r.get("passed")], rerun)
-        if lab:
-            item.results.append(lab)
-        if ocr:
-            recorded = next((k for k in c.get("checks", []) if k.get("rule") == "OCR-READBACK"
-                             and k.get("sha256") and "read" in k), None)
-            if recorded is not None and unchanged and recorded["sha256"] == c.get("sha256"):
-                item.results.append(recorded)   # the poster read these very bytes (mkt poster --verify)
-                reused += 1
-            else:
-                to_read.append((item, c, f))
+            _text_item(rs, item, man, c)
+        elif c.get("format") == "mp4":   # a clip: its label and spec from the file; its read-back as recorded
+            _video_item(rs, item, c, data, _generative(c), unchanged)
+        else:
+            _image_item(rs, item, man, c, data)
+            if ocr:
+                recorded = _recorded_readback(c, unchanged)
+                if recorded is not None:
+                    item.results.append(recorded)   # the poster read these very bytes (mkt poster --verify)
+                    reused += 1
+                else:
+                    to_read.append((item, c, f))
     if to_read:
-
         for (item, c, _), res in zip(to_read, _read_back_all([(str(f), c.get("blocks", []), c.get("texts", {}))
                                                               for _, c, f in to_read], jobs)):
             r = readback_result(rs, res)
@@ -107,6 +74,70 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
         if not item.results:
             item.results.append({"rule": "ALL", "severity": "info", "passed": True, "message": ""})
     return rep
+
+
+def _file_of(root: Path, c: dict, item: Item) -> tuple[Path, bytes, bool] | None:
+    """The creative's file, its bytes and whether they are the ones the manifest hashed (None, with the finding on
+    `item`, when it is missing)."""
+    f = _inside(root, c["path"])
+    if f is None or not f.is_file():
+        item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
+                             "message": f"missing file {c['path']}"})
+        return None
+    data = f.read_bytes()
+    unchanged = hashlib.sha256(data).hexdigest() == c.get("sha256")
+    if not unchanged:
+        item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
+                             "message": f"{c['path']} changed after the bundle was made (sha256 differs)"})
+    return f, data, unchanged
+
+
+def _generative(c: dict) -> bool:
+    inputs = c.get("check_inputs")
+    if isinstance(inputs, dict):
+        return bool(inputs.get("generative"))
+    return c.get("engines", {}).get("visual", {}).get("name") not in (None, "procedural", "illustration", "image")
+
+
+def _text_item(rs, item: Item, man: dict, c: dict) -> None:
+    """A text creative (SMS, call script, push): its checks on the recorded inputs with the rules in force now."""
+    inputs = c.get("check_inputs")
+    if isinstance(inputs, dict):
+        limits = tuple(inputs.get("push_limits") or (20, 50))
+        item.results += text_checks(rs, c["channel"], c.get("texts") or {}, category=inputs.get("category"),
+                                    facts=facts_from(inputs.get("facts")), push_limits=limits)
+        return
+    # a bundle made before check_inputs were recorded: the recorded checks and the text rules on the texts alone,
+    # each finding once
+    text, unit = text_unit(c["channel"], c.get("texts") or {})
+    item.results = merged_findings(item.results + [r for r in c.get("checks", []) if not r.get("passed")],
+                                   text_findings(rs, text.strip(), unit=unit, category=_category(man, c)))
+
+
+def _image_item(rs, item: Item, man: dict, c: dict, data: bytes) -> None:
+    """A poster: its checks on the recorded blocks and inputs, and the implicit label in its file."""
+    lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=_generative(c))
+    inputs = c.get("check_inputs")
+    if isinstance(inputs, dict):
+        item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
+    else:   # before check_inputs: the recorded checks and the text rules again, each finding once
+        rerun = []
+        for role, text in c.get("texts", {}).items():
+            if role in ("headline", "subhead", "cta") or role.startswith("perk"):
+                rerun += text_findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
+                                       where=role)
+        item.results = merged_findings(item.results + [r for r in c.get("checks", []) if not r.get("passed")], rerun)
+    if lab:
+        item.results.append(lab)
+
+
+def _recorded_readback(c: dict, unchanged: bool) -> dict | None:
+    """The OCR read-back `mkt poster --verify` recorded, while the file is the one it read."""
+    recorded = next((k for k in c.get("checks", []) if k.get("rule") == "OCR-READBACK"
+                     and k.get("sha256") and "read" in k), None)
+    if recorded is not None and unchanged and recorded["sha256"] == c.get("sha256"):
+        return recorded
+    return None
 
 
 def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: bool) -> None:

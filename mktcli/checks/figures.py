@@ -361,6 +361,18 @@ def _check_rate(f: Figure, offer: OfferFacts) -> str | None:
     return f"{label} is not the brief's rate; {want}"
 
 
+def _perk_contradiction(f: Figure, most: list[Stated], least: list[Stated], top: float | None) -> str | None:
+    """A perk's figure against the offer's other perks: only a contradiction is an error (a perk states the offer)."""
+    if f.qual == "most" and most and not any(_eq(s.figure.value, f.value) for s in most):
+        return f"'{f.written}' ({_describe(f)}) contradicts {_stated_list(most)}"
+    if f.qual == "least" and least and not any(_eq(s.figure.value, f.value) for s in least):
+        return f"'{f.written}' ({_describe(f)}) contradicts {_stated_list(least)}"
+    if not f.qual and top is not None and f.kind in ("amount", "term") and f.role in ("", "limit") \
+            and f.value > top + 1e-9:
+        return f"'{f.written}' ({_describe(f)}) is more than {_stated_list(most)}"
+    return None
+
+
 def _check_other(f: Figure, offer: OfferFacts, perk: bool) -> str | None:
     same = [s for s in offer.stated if s.figure.same_measure(f)]
     if f.kind == "percent":
@@ -374,14 +386,7 @@ def _check_other(f: Figure, offer: OfferFacts, perk: bool) -> str | None:
     what = {"amount": "amount", "term": "term", "count": "count", "discount": "discount", "multiple": "multiple",
             "percent": "percentage"}[f.kind]
     if perk:   # a perk states the offer: only a contradiction of another perk is an error
-        if f.qual == "most" and most and not any(_eq(s.figure.value, f.value) for s in most):
-            return f"'{f.written}' ({_describe(f)}) contradicts {_stated_list(most)}"
-        if f.qual == "least" and least and not any(_eq(s.figure.value, f.value) for s in least):
-            return f"'{f.written}' ({_describe(f)}) contradicts {_stated_list(least)}"
-        if not f.qual and top is not None and f.kind in ("amount", "term") and f.role in ("", "limit") \
-                and f.value > top + 1e-9:
-            return f"'{f.written}' ({_describe(f)}) is more than {_stated_list(most)}"
-        return None
+        return _perk_contradiction(f, most, least, top)
     no_such = f"'{f.written}': the offer states no such {what}" + (f" (it states {_stated_list(same)})" if same else "")
     if f.qual in ("most", "least"):
         bound = most if f.qual == "most" else least
