@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
@@ -457,20 +457,37 @@ def expand_segments(brief: Brief) -> list[Segment]:
     return out
 
 
+Err = Callable[..., None]   # err(keypath, message, hint=None): one BriefError with the key's file and line
+
+
 def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channel]) -> list[BriefError]:
-    """Checks that need more than the schema: channel names, files on disk, overrides that match nothing."""
+    """Checks that need more than the schema: channel names, files on disk, overrides that match nothing. Each
+    concern is one small function below (_BRIEF_CHECKS), run in order; all findings are returned together."""
     errs: list[BriefError] = []
-    f = loaded.path
 
     def err(keypath: tuple, msg: str, hint: str | None = None):
         key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in keypath).replace(".[", "[")
-        errs.append(BriefError(msg, file=f, line=loaded.line_of(keypath), key=key, hint=hint))
+        errs.append(BriefError(msg, file=loaded.path, line=loaded.line_of(keypath), key=key, hint=hint))
 
+    if not _check_channels(brief, presets, err):   # too many to look at one by one
+        return errs
+    for check in _BRIEF_CHECKS:
+        check(brief, loaded, err, errs)
+    return errs
+
+
+def _unknown(err: Err, keypath: tuple, what: str, value: str, known, hint: str) -> None:
+    guess = suggest(value, known)
+    err(keypath, f"unknown {what} '{clip(value)}'" + (f" — did you mean '{guess}'?" if guess else ""), hint)
+
+
+def _check_channels(brief: Brief, presets: dict[str, Channel], err: Err) -> bool:
+    """Known, allowed, listed once; False when there are too many to check one by one."""
     lim = limits().brief
     if len(brief.channels) > lim.max_channels:
         err(("channels",), f"{len(brief.channels):,} channels; at most {lim.max_channels} in one brief",
             limit_hint("brief.max_channels"))
-        return errs
+        return False
     seen: set[str] = set()
     for i, ch in enumerate(brief.channels):
         if ch not in presets:
@@ -482,6 +499,12 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
         elif ch in seen:
             err(("channels", i), f"channel '{ch}' is listed twice", "remove the duplicate")
         seen.add(ch)
+    return True
+
+
+def _check_segments(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    """Not more creatives than a brief may make; no segment name made twice by the dimensions."""
+    lim = limits().brief
     segments = brief.segments()
     n_creatives = len(segments) * len(brief.channels)
     if n_creatives > lim.max_creatives:
@@ -497,10 +520,21 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             f"dimension values are joined with '{SEGMENT_JOIN}': a value containing '{SEGMENT_JOIN}' can make the "
             "same name as two others; rename one")
 
+
+def _check_segments_listed_once(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    if brief.audience and brief.audience.segments:
+        dup = [s.name for s in brief.audience.segments]
+        for i, name in enumerate(dup):
+            if name in dup[:i]:
+                err(("audience", "segments", i), f"segment '{clip(name)}' is listed twice", "remove the duplicate")
+
+
+def _check_product(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    """A loan or card states its rate; a purpose is one the rules know; every character has a glyph; the brand is
+    there."""
     if brief.product.category in ("loan", "credit_card") and not brief.offer.apr:
         err(("offer", "apr"), f"a {brief.product.category} poster must show the annualized rate",
             "add under offer:  apr: \"3.2%\"  (PBOC Announcement 2021 No. 3)")
-
     if brief.product.purpose:
         classes = purposes().classes
         if brief.product.purpose not in classes:
@@ -508,37 +542,37 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
             err(("product", "purpose"), f"unknown purpose '{brief.product.purpose}'"
                 + (f" — did you mean '{guess}'?" if guess else ""),
                 "one of: " + ", ".join(classes) + " (configs/compliance/zh-CN.yaml purposes:), or leave it out")
-
     _check_glyphs(brief, err)
-
     if resolve_brand_path(brief.brand, brief.base_dir) is None:
         guess = suggest(brief.brand, brand_names())
         err(("brand",), f"brand '{clip(brief.brand)}' not found" + (f" — did you mean '{guess}'?" if guess else ""),
             "known brands: " + ", ".join(brand_names()) + "; or give a path to a brand YAML file")
 
+
+def _check_visual_names(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    """The layout family, theme, objects and engine are ones mkt has."""
     vis = brief.visual
-    if vis.layout is not None:
-        if vis.layout not in layout_families():
-            guess = suggest(vis.layout, layout_families())
-            err(("visual", "layout"), f"unknown layout family '{vis.layout}'"
-                + (f" — did you mean '{guess}'?" if guess else ""), "families: " + ", ".join(layout_families()))
-    if vis.theme is not None or vis.objects:
-        if vis.theme is not None and vis.theme not in themes():
-            guess = suggest(vis.theme, themes())
-            err(("visual", "theme"), f"unknown theme '{vis.theme}'" + (f" — did you mean '{guess}'?" if guess else ""),
-                "themes: " + ", ".join(themes()) + " (configs/visuals.yaml)")
+    if vis.layout is not None and vis.layout not in layout_families():
+        _unknown(err, ("visual", "layout"), "layout family", vis.layout, layout_families(),
+                 "families: " + ", ".join(layout_families()))
+    if vis.theme is not None and vis.theme not in themes():
+        _unknown(err, ("visual", "theme"), "theme", vis.theme, themes(),
+                 "themes: " + ", ".join(themes()) + " (configs/visuals.yaml)")
+    if vis.objects:
         names = object_names()
-        for i, o in enumerate(vis.objects or []):
+        for i, o in enumerate(vis.objects):
             if o not in names:
-                guess = suggest(o, names)
-                err(("visual", "objects", i), f"unknown object '{o}'" + (f" — did you mean '{guess}'?" if guess else ""),
-                    "objects are the names in assets/visuals/fluent-emoji/objects.yaml, e.g. money-bag, tractor")
+                _unknown(err, ("visual", "objects", i), "object", o, names,
+                         "objects are the names in assets/visuals/fluent-emoji/objects.yaml, e.g. money-bag, tractor")
     engines = {"auto", "diffusers", *plugins.visual_engines()}
     if vis.engine not in engines:
-        guess = suggest(vis.engine, engines)
-        err(("visual", "engine"), f"unknown visual engine '{clip(vis.engine)}'"
-            + (f" — did you mean '{guess}'?" if guess else ""),
-            "engines: " + ", ".join(sorted(engines)))
+        _unknown(err, ("visual", "engine"), "visual engine", vis.engine, engines,
+                 "engines: " + ", ".join(sorted(engines)))
+
+
+def _check_files(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    """The picture and the knowledge file the brief names are there, readable and within the limits."""
+    vis = brief.visual
     if vis.engine == "image" and not vis.image:
         err(("visual", "engine"), "engine 'image' needs a picture", "add visual.image: hero.jpg (relative to the brief)")
     if vis.image:
@@ -560,13 +594,14 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
                     f"{cap:,}-byte limit ({st.st_size:,} bytes)", limit_hint("files.yaml"))
         except BriefError as e:
             errs.append(e)
-
     copy_engines = plugins.copy_engines()
     if brief.copy.engine not in copy_engines:
-        guess = suggest(brief.copy.engine, copy_engines)
-        err(("copy", "engine"), f"unknown copy engine '{clip(brief.copy.engine)}'"
-            + (f" — did you mean '{guess}'?" if guess else ""), "copy engines: " + ", ".join(sorted(copy_engines)))
+        _unknown(err, ("copy", "engine"), "copy engine", brief.copy.engine, copy_engines,
+                 "copy engines: " + ", ".join(sorted(copy_engines)))
 
+
+def _check_keys_match(brief: Brief, loaded: LoadedYaml, err: Err, errs: list) -> None:
+    """Every override and landing link names a segment, a dimension value (or, for links, a channel)."""
     aud = brief.audience
     if aud and aud.overrides:
         names = {s.name for s in brief.segments()}
@@ -586,12 +621,11 @@ def _semantic_checks(brief: Brief, loaded: LoadedYaml, presets: dict[str, Channe
                 err(("placement", "landing", key), f"landing link for '{clip(key)}' matches no segment, dimension value "
                     "or channel" + (f" — did you mean '{guess}'?" if guess else ""),
                     "keys are segments, dimension values or channels: " + clip(", ".join(sorted(known)), 200))
-    if aud and aud.segments:
-        dup = [s.name for s in aud.segments]
-        for i, name in enumerate(dup):
-            if name in dup[:i]:
-                err(("audience", "segments", i), f"segment '{clip(name)}' is listed twice", "remove the duplicate")
-    return errs
+
+
+# in the order a reader of the brief meets the keys (the errors are listed in this order)
+_BRIEF_CHECKS = (_check_segments, _check_product, _check_visual_names, _check_files, _check_keys_match,
+                 _check_segments_listed_once)
 
 
 def aud_dims(brief: Brief) -> bool:
