@@ -487,3 +487,19 @@ def test_no_dead_second(clip):
     for a, b in zip(ts, ts[1:]):
         d = np.abs(np.asarray(fr[a], dtype=np.int16) - np.asarray(fr[b], dtype=np.int16)).mean()
         assert d > 0.3, (a, b, d)
+
+
+def test_end_card_blocks_take_the_stills_checks(clip):
+    """The end card's typeset blocks are checked like a poster's (sizes, contrast, the APR's label): the clip's
+    own end card passes; one whose rate were set too small would fail, named as the end card's."""
+    from mktcli.checks.rules import load_rules
+    from mktcli.checks.image import end_card_blocks, end_card_checks
+
+    _, _, _, c = clip
+    rs = load_rules()
+    blocks = end_card_blocks(c)
+    assert blocks and {"apr", "disclaimer", "provider"} <= {b["role"] for b in blocks}
+    assert end_card_checks(rs, blocks, c["check_inputs"]) == []
+    small = [dict(b, size=6) if b["role"] in ("apr", "apr_label") else b for b in blocks]
+    bad = end_card_checks(rs, small, c["check_inputs"])
+    assert bad and all(r["message"].startswith("end card:") and r["frame"] == "end card" for r in bad)

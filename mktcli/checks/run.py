@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .image import facts_from, implicit_label, implicit_label_check, poster_checks_from
+from .image import end_card_blocks, end_card_checks, facts_from, implicit_label, implicit_label_check, poster_checks_from
 from . import readback   # read_back_file through the module: tests and plugins may swap it
 from .readback import readback_result
 from .rules import Facts, RuleSet, load_rules
@@ -336,6 +336,9 @@ def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: boo
     inputs = c.get("check_inputs")
     if isinstance(inputs, dict):
         item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
+        end = end_card_blocks(c)
+        if end:
+            item.results += end_card_checks(rs, end, inputs)
     v = c.get("video") if isinstance(c.get("video"), dict) else {}
     lim = v.get("limits") or {}
     try:

@@ -1,9 +1,10 @@
 """One video creative: the poster composed once (layers recorded), animated, encoded, checked and written.
 
 The clip's files sit where a poster's would: <segment>/<channel>.mp4, its cover (the poster frame: the flat poster,
-which is also the clip's last frame) beside it as <segment>/<channel>.cover.jpg, and the layered PSD/SVG of the
-cover. The manifest entry is a poster's entry (texts, blocks, checks of the still) with the clip as its file, plus
-`cover` and `video` (timing of each block, encoder settings, what the file is, sample read-backs)."""
+which the clip shows whole before its end card) beside it as <segment>/<channel>.cover.jpg, and the layered PSD/SVG
+of the cover. The manifest entry is a poster's entry (texts, blocks, checks of the still) with the clip as its file,
+plus `cover` and `video` (timing of each block, the end card's blocks, encoder settings, what the file is, sample
+read-backs); the end card's blocks take the still's checks too."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from typing import Any
 
 from .. import timings
 from ..checks import video as vchecks
+from ..checks.image import end_card_checks
 from ..errors import BriefError, MktError
 from ..motion.endcard import KEPT, build_end_card
 from ..motion.frames import build_scene
@@ -132,6 +134,8 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
               vchecks.readback_check(rs, frames, times, entry["blocks"], entry["texts"], end_blocks)):
         if r is not None:
             checks.append(r)
+    if end_blocks:
+        checks += end_card_checks(rs, end_blocks, entry["check_inputs"])
     timings.add("video checks", time.perf_counter() - t1)
     # the still's checks (sizes, contrast, APR, provider …) hold for the clip's settled frames; the cover's
     # implicit label is the cover's

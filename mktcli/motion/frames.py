@@ -2,9 +2,12 @@
 recorded text layers (compose/layers.py) as cached RGBA sprites. Nothing is typeset per frame.
 
 A frame is the picture under a slow camera (each plane scaled and shifted by its depth: parallax), then the overlay
-of text blocks. While no block is entering, the overlay is one cached image; while one is, it is rebuilt from the
-sprites (a dozen small pastes). The camera settles on the poster itself: the last frame is the flat poster, so the
-cover and the final seconds read exactly like the approved still."""
+of text blocks. While no block is entering or leaving, the overlay is one cached image; while one is, it is rebuilt
+from the sprites (a dozen small pastes). Once everything is in, the button's pulse and the light sweeps are drawn on
+their own over the cached overlay (a few small pastes). The camera keeps moving until the end card has taken over;
+the end card (endcard.py) is its own set of sprites over its own backdrop (or over the picture, on a tall video whose
+picture runs on under the feed's UI), with the poster's legal band unmoved. The cover is the poster as approved: the
+clip shows it, whole, before the end card."""
 from __future__ import annotations
 
 import hashlib
