@@ -695,6 +695,16 @@ def load_brief(path: str | Path, *, channel_files: list[str | Path] | None = Non
     return brief
 
 
+_TERM = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)(年|个月)期?")
+
+
+def term_in_name(name: str) -> str | None:
+    """The term a product's name states, as a rate label's prefix: 三年期大额存单 → 三年期, 3年定期 → 3年期,
+    六个月定期存款 → 六个月期; None when it states none."""
+    m = _TERM.search(name or "")
+    return m.group(1) + m.group(2) + "期" if m else None
+
+
 def rate_text(brief: Brief) -> tuple[str, str, str] | None:
     """(label, figure, suffix) for the rate badge, e.g. ('年化利率', '3.2%', '起'); None when no rate.
     The figure is the brief's string as written, so exact-string checks find it."""
@@ -703,6 +713,10 @@ def rate_text(brief: Brief) -> tuple[str, str, str] | None:
         return None
     cat = category_defaults().get(brief.product.category, {})
     label = brief.offer.rate_label or cat.get("rate_label", "年化利率")
+    if not brief.offer.rate_label and cat.get("rate_term_from_name"):
+        term = term_in_name(brief.product.name)
+        if term and not label.startswith(term):
+            label = term + label      # 三年期大额存单 → 三年期年利率: a deposit's rate is the rate of its term
     if brief.offer.apr_note:
         label += f"({brief.offer.apr_note})"
     figure, suffix = apr, ""

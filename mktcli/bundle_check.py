@@ -15,7 +15,7 @@ from pathlib import Path
 from .checks import ocr as ocr_mod
 from .checks import readback   # read_back_file through the module: tests and plugins may swap it
 from .checks import video as vchecks
-from .checks.image import facts_from, implicit_label_check, poster_checks_from
+from .checks.image import end_card_blocks, end_card_checks, facts_from, implicit_label_check, poster_checks_from
 from .checks.readback import readback_result
 from .checks.rules import load_rules
 from .checks.run import Item, Report, merged_findings, text_checks, text_findings, text_unit
@@ -146,6 +146,9 @@ def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: boo
     inputs = c.get("check_inputs")
     if isinstance(inputs, dict):
         item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
+        end = end_card_blocks(c)
+        if end:
+            item.results += end_card_checks(rs, end, inputs)
     v = c.get("video") if isinstance(c.get("video"), dict) else {}
     lim = v.get("limits") or {}
     try:

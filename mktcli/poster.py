@@ -398,7 +398,7 @@ class PosterRenderer:
                                          charset=self.charset())
             entry["layers"] = {"list": composed.layers.listing()}   # make_posters adds the files' entries
         if keep is not None:
-            keep.update(composed=composed, visual=visual, layout=layout, label=label)
+            keep.update(composed=composed, visual=visual, layout=layout, label=label, content=content)
         return data, entry, files
 
 

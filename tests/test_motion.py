@@ -79,15 +79,24 @@ def test_manifest_records_timing_codec_texts_and_cover(clip):
     assert v["encoder"]["encoder"] == "libx264" and v["encoder"]["pix_fmt"] == "yuv420p"
     assert v["encoder"]["movflags"] == "+faststart" and v["encoder"]["threads"] == 2
     blocks = {b["block"]: b for b in v["timeline"]}
-    # the legal text and the provider from the first frame to the last; the rate as a beat; the button last
+    # the legal text and the provider from the first frame to the last; the headline first, the rate as a beat,
+    # the button last; then the end card (its blocks end:…), its button last
     for g in ("disclaimer", "provider"):
         assert blocks[g]["settled_s"] == 0 and blocks[g]["until_s"] == 5
-    movers = [b for b in v["timeline"] if b["motion"] != "static"]
-    assert blocks["hero"]["motion"] == "pop" and movers[-1]["block"] == "cta"
+    movers = [b for b in v["timeline"] if b["motion"] != "static" and not b["block"].startswith("end:")]
+    ends = [b for b in v["timeline"] if b["block"].startswith("end:")]
+    assert blocks["hero"]["motion"] == "pop" and movers[-1]["block"] == "cta" and ends[-1]["block"] == "end:cta"
     assert blocks["headline"]["enter_s"] < blocks["hero"]["enter_s"] < blocks["cta"]["enter_s"]
-    assert max(b["settled_s"] for b in movers) <= 5 * 0.6   # the whole poster holds for the last 40%
-    assert v["texts"]["apr"]["text"] == "年化利率3.2%起" and v["texts"]["apr"]["on_screen_s"][1] == 5
+    assert blocks["headline"]["enter_s"] == 0 and blocks["headline"]["settled_s"] <= 0.3
+    start = v["end_card"]["start_s"]
+    assert start == 3.5                                           # a 5 s clip: the last 1.5 s are the end card
+    assert max(b["settled_s"] for b in movers) <= start - 1.0     # all in, and alive, a while before it
+    assert min(b["enter_s"] for b in ends) >= start
+    assert v["texts"]["apr"]["text"] == "年化利率3.2%起" and v["texts"]["apr"]["on_screen_s"][1] == start
+    assert v["texts"]["apr"]["end_card_s"][1] == 5 and v["texts"]["cta"]["end_card_s"][1] == 5
     assert v["texts"]["disclaimer"]["on_screen_s"] == [0.0, 5.0]
+    assert v["end_card"]["texts"]["apr"] == v["texts"]["apr"]["text"]          # the poster's label and figure
+    assert v["end_card"]["texts"]["headline"] == "惠农e贷"                        # the product signs off
     cover = c["cover"]
     assert cover["path"].endswith(".cover.jpg") and _sha(out / cover["path"]) == cover["sha256"]
     listed = {f["path"] for f in man["files"]}
@@ -98,25 +107,79 @@ def test_manifest_records_timing_codec_texts_and_cover(clip):
     assert checks["VID-LEGAL"]["contrast"]["disclaimer"] >= 4.5
 
 
-def test_last_frame_is_the_cover_and_first_frame_has_the_legal_text_only(clip):
-    """The clip settles on the poster itself; at the start the legal band is there and the rate is not yet."""
+def _ink(img, box, color, tol=60) -> int:
+    """How many pixels of `box` are close to a text's colour (its letters, roughly)."""
+    import numpy as np
+
+    x0, y0, x1, y1 = (int(v) for v in box)
+    a = np.asarray(img.convert("RGB"), dtype=np.int16)[y0:y1, x0:x1]
+    rgb = np.array([int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.int16)
+    return int((np.abs(a - rgb).sum(axis=2) < tol).sum())
+
+
+def test_first_frames_carry_the_message_and_the_legal_text(clip):
+    """Frame 0 is not empty: the headline is there from the first frame and settled, fully legible, by 0.3 s; the
+    legal band is there; the rate is not yet."""
     import numpy as np
     from PIL import Image
 
     from mktcli.export.video import frames_at
 
     _, out, _, c = clip
-    fr = frames_at(out / c["path"], [0.0, 4.9])
-    cover = np.asarray(Image.open(out / c["cover"]["path"]).convert("RGB"), dtype=np.int16)
-    last = np.asarray(fr[4.9], dtype=np.int16)
+    fr = frames_at(out / c["path"], [0.0, 0.3])
+    cover = Image.open(out / c["cover"]["path"]).convert("RGB")
+    hl = next(b for b in c["blocks"] if b["role"] == "headline")
+    full = _ink(cover, hl["box"], hl["color"])
+    assert full > 50
+    assert _ink(fr[0.0], hl["box"], hl["color"]) > 0.5 * full          # readable on the very first frame
+    x0, y0, x1, y1 = (int(v) for v in hl["box"])
+    at = np.asarray(fr[0.3], dtype=np.int16)[y0:y1, x0:x1]
+    assert np.abs(at - np.asarray(cover, dtype=np.int16)[y0:y1, x0:x1]).mean() < 6   # in place at 0.3 s
     first = np.asarray(fr[0.0], dtype=np.int16)
-    assert np.abs(last - cover).mean() < 4          # the same picture, up to H.264 and JPEG
+    cov = np.asarray(cover, dtype=np.int16)
     box = next(b["box"] for b in c["blocks"] if b["role"] == "apr")
     x0, y0, x1, y1 = (int(v) for v in box)
-    assert np.abs(first[y0:y1, x0:x1] - cover[y0:y1, x0:x1]).mean() > 12   # the rate has not entered yet
+    assert np.abs(first[y0:y1, x0:x1] - cov[y0:y1, x0:x1]).mean() > 12   # the rate has not entered yet
     box = next(b["box"] for b in c["blocks"] if b["role"] == "disclaimer")
     x0, y0, x1, y1 = (int(v) for v in box)
-    assert np.abs(first[y0:y1, x0:x1] - cover[y0:y1, x0:x1]).mean() < 6    # the legal text already is
+    assert np.abs(first[y0:y1, x0:x1] - cov[y0:y1, x0:x1]).mean() < 6    # the legal text already is
+
+
+def test_poster_holds_then_the_end_card_signs_off_with_the_legal_text_in_place(clip):
+    """Before the end card the clip shows the whole poster (the cover); the last frames are the end card: the
+    brand, the product, the rate and the button where the end card placed them, the legal band and the provider
+    line unmoved."""
+    import numpy as np
+    from PIL import Image
+
+    from mktcli.export.video import frames_at
+
+    _, out, _, c = clip
+    v = c["video"]
+    start = v["end_card"]["start_s"]
+    fr = frames_at(out / c["path"], [start - 0.2, 4.9])
+    cover = Image.open(out / c["cover"]["path"]).convert("RGB")
+    cov = np.asarray(cover, dtype=np.int16)
+    before, last = np.asarray(fr[start - 0.2], dtype=np.int16), np.asarray(fr[4.9], dtype=np.int16)
+    for role in ("headline", "apr"):   # the poster's words, where the poster has them
+        x0, y0, x1, y1 = (int(v) for v in next(b["box"] for b in c["blocks"] if b["role"] == role))
+        assert np.abs(before[y0:y1, x0:x1] - cov[y0:y1, x0:x1]).mean() < 8, role
+    for role in ("disclaimer", "provider"):   # the legal rows: the same pixels on the cover and the end card
+        x0, y0, x1, y1 = (int(v) for v in next(b["box"] for b in c["blocks"] if b["role"] == role))
+        assert np.abs(last[y0:y1, x0:x1] - cov[y0:y1, x0:x1]).mean() < 6, role
+    end = {b["role"]: b for b in v["end_card"]["blocks"]}
+    assert {"brand", "headline", "apr", "cta"} <= set(end)
+    assert not {"disclaimer", "provider"} & set(end)
+    band = next(s["box"] for s in c["shapes"] if s["role"] == "legal_band")
+    for role in ("brand", "headline", "apr", "cta"):
+        b = end[role]
+        assert b["box"][3] <= band[1] + 0.5, role                 # above the legal band, which stays
+        assert _ink(fr[4.9], b["box"], b["color"]) > 20, role     # and drawn on the last frame
+    assert end["apr"]["size"] >= max(x["size"] for x in end.values() if x["role"] != "apr")
+    rb = next(k for k in c["checks"] if k["rule"] == "VID-READBACK")
+    if rb["severity"] != "info":   # OCR installed: the end card's rate and the provider read back exactly
+        read = {r["role"] for r in rb["read"] if r.get("frame") == "end card" and r["found"]}
+        assert {"apr", "provider"} <= read, rb
 
 
 @pytest.mark.slow
@@ -131,9 +194,12 @@ def test_ocr_reads_the_exact_apr_and_legal_text_off_decoded_frames(clip):
     rb = next(k for k in c["checks"] if k["rule"] == "VID-READBACK")
     assert rb["passed"], rb
     assert {r["role"] for r in rb["read"]} >= {"apr", "disclaimer", "provider"}
-    # read again here, on a frame of the hold chosen by the test, not by the renderer
-    fr = frames_at(out / c["path"], [4.0])[4.0]
-    res = {r["role"]: r for r in read_back(fr, c["blocks"], c["texts"], roles=("apr", "disclaimer", "provider"))}
+    # read again here, on frames chosen by the test, not by the renderer: the poster's hold, then the end card
+    fr = frames_at(out / c["path"], [2.8, 4.8])
+    res = {r["role"]: r for r in read_back(fr[2.8], c["blocks"], c["texts"], roles=("apr", "disclaimer", "provider"))}
+    assert all(r["found"] for r in res.values()), res
+    end = c["video"]["end_card"]["blocks"] + [b for b in c["blocks"] if b["role"] in ("disclaimer", "provider")]
+    res = {r["role"]: r for r in read_back(fr[4.8], end, c["texts"], roles=("apr", "disclaimer", "provider"))}
     assert all(r["found"] for r in res.values()), res
 
 
@@ -301,3 +367,139 @@ def test_each_chip_enters_with_its_own_text():
     assert [b for _, b, _ in out[("perk1", "shape")].pieces] == [(30, 80, 40, 110), (40, 80, 120, 110)]
     assert [b for _, b, _ in out[("perk2", "shape")].pieces] == [(140, 80, 150, 110), (150, 80, 260, 110)]
     assert ("perk1", "text") in out
+
+
+TALL = """\
+version: 1
+channels:
+  test_video_tall:
+    kind: video
+    label: test 9:16 feed clip (a UI zone under the safe area, buttons down the right)
+    width: 360
+    height: 640
+    max_bytes: 4000000
+    min_text_px: 12
+    safe: {left: 0.06, right: 0.15, top: 0.08, bottom: 0.25}
+    layout: video_tall
+    video: {fps: 10, min_s: 4, max_s: 30, default_s: 5, max_kbps: 3000}
+    checked: 2026-12-05
+"""
+
+DEPOSIT = """\
+version: 1
+name: test-deposit
+product: {name: 三年期大额存单, category: deposit, provider: 示例城市商业银行股份有限公司}
+offer: {apr: "2.15%", perks: [20万元起存, 可转让, 受存款保险保障]}
+message: {headline: 稳稳的幸福 存下来, subhead: 大额存单 限量发售, cta: 立即存入}
+visual: {seed: 3}
+channels: [test_video_tall, moments_16x9]
+"""
+
+
+@pytest.fixture(scope="module")
+def tall(tmp_path_factory):
+    """A deposit (no rate_label) on a 9:16 feed channel laid out as tall video, and a still beside it."""
+    from mktcli import make_posters
+
+    d = tmp_path_factory.mktemp("tall")
+    (d / "ch.yaml").write_text(TALL, encoding="utf-8")
+    (d / "brief.yaml").write_text(DEPOSIT, encoding="utf-8")
+    res = make_posters(d / "brief.yaml", d / "out", channel_files=[d / "ch.yaml"], register=False, layered=False)
+    assert not res.failures, [str(f.error) for f in res.failures]
+    man = json.loads(res.manifest_path.read_text(encoding="utf-8"))
+    by = {c["channel"]: c for c in man["creatives"]}
+    return res.out_dir, by["test_video_tall"], by["moments_16x9"]
+
+
+def test_tall_video_keeps_subhead_and_chips_and_fills_the_ui_zone_with_the_picture(tall):
+    """9:16 with the feed's UI over the bottom quarter: the subhead and all three chips are placed (they were left
+    out when the poster's layout kept a picture slot inside the safe area), the legal band sits under the text and
+    the picture under it runs on into the UI zone instead of an empty backdrop."""
+    import numpy as np
+    from PIL import Image
+
+    out, c, _ = tall
+    assert c["engines"]["layout"]["shape"] == "video_tall"
+    assert not c.get("dropped"), c.get("dropped")
+    assert [c["texts"].get(f"perk{i}") for i in (1, 2, 3)] == ["20万元起存", "可转让", "受存款保险保障"]
+    assert c["texts"]["subhead"] == "大额存单 限量发售"
+    band = next(s["box"] for s in c["shapes"] if s["role"] == "legal_band")
+    text_bottom = max(b["box"][3] for b in c["blocks"] if b["role"] not in ("disclaimer", "provider"))
+    assert text_bottom <= band[1] + 0.5 and band[3] < 640 * 0.75          # small print under the text, in the safe area
+    zone = c["engines"]["layout"]["zone"]
+    assert zone[1] >= band[3] - 1 and zone[3] > 640 * 0.8                   # the picture below it, into the UI zone
+    cover = np.asarray(Image.open(out / c["cover"]["path"]).convert("L"), dtype=np.float32)
+    ui = cover[int(640 * 0.75):int(640 * 0.9)]
+    assert ui.std() > 12                                                     # not a flat backdrop down there
+    for chip in ("perk1", "perk2", "perk3"):
+        assert c["video"]["texts"][chip]["on_screen_s"][0] < c["video"]["end_card"]["start_s"] - 1
+
+
+def test_tall_video_end_card_stays_above_the_legal_band_with_the_picture_under_it(tall):
+    out, c, _ = tall
+    band = next(s["box"] for s in c["shapes"] if s["role"] == "legal_band")
+    end = c["video"]["end_card"]
+    assert end and all(b["box"][3] <= band[1] + 0.5 for b in end["blocks"])
+    assert {"brand", "apr", "cta"} <= {b["role"] for b in end["blocks"]}
+    legal = next(k for k in c["checks"] if k["rule"] == "VID-LEGAL")
+    assert legal["passed"], legal
+
+
+def test_deposit_rate_label_states_the_term_on_the_still_the_clip_and_the_end_card(tall):
+    """A deposit brief without rate_label: the term in the product's name leads the label (三年期年利率), the same
+    words on the still poster, in the clip and on its end card."""
+    _, c, still = tall
+    assert still["texts"]["apr"] == "三年期年利率2.15%"
+    assert c["texts"]["apr"] == still["texts"]["apr"]
+    assert c["video"]["end_card"]["texts"]["apr"] == still["texts"]["apr"]
+    assert next(b for b in c["video"]["end_card"]["blocks"] if b["role"] == "apr_label")["text"] == "三年期年利率"
+
+
+def test_term_in_a_deposit_name():
+    from mktcli.brief import term_in_name
+
+    assert term_in_name("三年期大额存单") == "三年期" and term_in_name("3年定期") == "3年期"
+    assert term_in_name("六个月定期存款") == "六个月期" and term_in_name("定期存款") is None
+
+
+def test_live_phase_pulses_the_button_and_never_sits_still():
+    """Once everything is in, the button swells now and then and a light sweeps over it; between two frames of
+    the live phase something always moves (the camera at least)."""
+    from mktcli.motion.timeline import Live
+
+    lv = Live(3.0, 10.0)
+    scales = [lv.pulse_scale(3.0 + k / 30) for k in range(60)]
+    assert max(scales) == pytest.approx(1.05, abs=0.005) and min(scales) == 1.0
+    assert any(lv.sweep(3.0 + k / 30, "cta") is not None for k in range(60))
+    assert lv.pulse_scale(2.9) == 1.0 and lv.sweep(2.9, "cta") is None
+
+
+def test_no_dead_second(clip):
+    """From the first frame to the last, every half second the picture has moved (the camera until the end card,
+    the entrances, the button's pulse and the end card's own entrance)."""
+    import numpy as np
+
+    from mktcli.export.video import frames_at
+
+    _, out, _, c = clip
+    ts = [round(0.5 * k, 1) for k in range(10)]
+    fr = frames_at(out / c["path"], ts)
+    for a, b in zip(ts, ts[1:]):
+        d = np.abs(np.asarray(fr[a], dtype=np.int16) - np.asarray(fr[b], dtype=np.int16)).mean()
+        assert d > 0.3, (a, b, d)
+
+
+def test_end_card_blocks_take_the_stills_checks(clip):
+    """The end card's typeset blocks are checked like a poster's (sizes, contrast, the APR's label): the clip's
+    own end card passes; one whose rate were set too small would fail, named as the end card's."""
+    from mktcli.checks.rules import load_rules
+    from mktcli.checks.image import end_card_blocks, end_card_checks
+
+    _, _, _, c = clip
+    rs = load_rules()
+    blocks = end_card_blocks(c)
+    assert blocks and {"apr", "disclaimer", "provider"} <= {b["role"] for b in blocks}
+    assert end_card_checks(rs, blocks, c["check_inputs"]) == []
+    small = [dict(b, size=6) if b["role"] in ("apr", "apr_label") else b for b in blocks]
+    bad = end_card_checks(rs, small, c["check_inputs"])
+    assert bad and all(r["message"].startswith("end card:") and r["frame"] == "end card" for r in bad)

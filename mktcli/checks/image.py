@@ -122,3 +122,26 @@ def poster_checks_from(rs: RuleSet, blocks: list[dict], inputs: dict[str, Any]) 
                          label_visible=bool(inputs.get("label_visible")),
                          sources=inputs.get("sources") if isinstance(inputs.get("sources"), dict) else None,
                          unplaced=inputs.get("unplaced") if isinstance(inputs.get("unplaced"), dict) else None)
+
+
+END_KEPT = ("disclaimer", "provider", "ai_label")   # the poster's rows that stay on screen under the end card
+
+
+def end_card_blocks(c: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """What a clip's end card shows (manifest entry `c`): its own blocks and the poster's legal rows, or None."""
+    v = c.get("video") if isinstance(c.get("video"), dict) else {}
+    end = v.get("end_card") if isinstance(v.get("end_card"), dict) else None
+    if not end:
+        return None
+    return list(end.get("blocks") or []) + [b for b in c.get("blocks", []) if b.get("role") in END_KEPT]
+
+
+def end_card_checks(rs, blocks: list[dict[str, Any]], inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The still's checks (sizes, contrast, the APR's label and prominence, text rules …) on the end card's blocks:
+    its failures, each named as the end card's (what passes there passed on the poster already)."""
+    sources = dict(inputs.get("sources") or {}) | {"headline": "product.name"}
+    out = []
+    for r in poster_checks_from(rs, blocks, dict(inputs, sources=sources, unplaced={})):
+        if not r.get("passed", True) and r.get("severity") in ("error", "warning"):
+            out.append(dict(r, message=f"end card: {r.get('message', '')}", frame="end card"))
+    return out

@@ -6,8 +6,9 @@ VID-SPEC       the file plays where it goes: H.264, yuv420p, the channel's size 
 VID-LEGAL      the legal text (disclaimer, provider line) and the AIGC label stay on screen long enough (the rule's
                `limit`: seconds at full legibility up to the last frame; mkt keeps them the whole clip) and legible
                (size checked on the poster; contrast measured here on frames sampled across the decoded clip)
-VID-READBACK   OCR on frames sampled across the decoded clip: the exact APR wherever the rate is shown, the
-               disclaimer and the provider on the first and the last frame
+VID-READBACK   OCR on frames sampled across the decoded clip: the exact APR wherever the rate is shown (the
+               poster's blocks, then the end card's), the disclaimer and the provider on the first and the last
+               frame
 VID-LABEL      the clip's metadata carries the implicit label (producer, content id, aigc)"""
 from __future__ import annotations
 
@@ -99,21 +100,32 @@ def legal_check(rs, timeline: list[dict[str, Any]], duration: float, frames: dic
 
 
 def sample_times(timeline: list[dict[str, Any]], duration: float, fps: int) -> dict[str, list[float]]:
-    """Which frames to read: the rate once it has settled, mid-way through the hold, and the last frame; the legal
-    text on the first and the last frame."""
+    """Which frames to read: the rate once it has settled and mid-way through its hold; the legal text on the first
+    frame; the end card (if the clip has one: its blocks in the timeline as end:…) once its rate has settled and on
+    the last frame — else the rate and the legal text on the last frame."""
     last = round((round(duration * fps) - 1) / fps, 4)
-    hero = next((b for b in timeline if b["block"] == "hero"), None)
-    rate = []
+    by = {b["block"]: b for b in timeline}
+    hero, end_hero = by.get("hero"), by.get("end:hero")
+    rate: set[float] = set()
     if hero is not None:
-        s = float(hero["settled_s"])
-        rate = sorted({round(s + 2 / fps, 4), round((s + last) / 2, 4), last})
-    return {"rate": [t for t in rate if t <= last], "legal": [0.0, last]}
+        s, u = float(hero["settled_s"]), min(float(hero["until_s"]), last)
+        rate = {round(s + 2 / fps, 4), round((s + u) / 2, 4)}
+    legal = [0.0]
+    end: list[float] = []
+    if any(b.startswith("end:") for b in by):
+        end = sorted({round(float(end_hero["settled_s"]) + 2 / fps, 4), last} if end_hero else {last})
+    else:
+        rate.add(last)
+        legal.append(last)
+    return {"rate": sorted(t for t in rate if t <= last), "legal": legal, "end": [t for t in end if t <= last]}
 
 
 @rule_check("ocr", on="clip")
 def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], blocks: list[dict[str, Any]],
-                   texts: dict[str, str]) -> dict[str, Any] | None:
-    """VID-READBACK: the required strings read back by OCR from frames sampled across the decoded clip."""
+                   texts: dict[str, str], end_blocks: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """VID-READBACK: the required strings read back by OCR from frames sampled across the decoded clip; on the end
+    card's frames (times["end"]) from where the end card placed them (`end_blocks`: its blocks and the poster's
+    legal rows, which stay)."""
     from . import ocr
     from .readback import read_back
 
@@ -124,14 +136,16 @@ def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], 
         return {"rule": "VID-READBACK", "severity": "info", "passed": False,
                 "message": "not run: no OCR engine (pip install 'mktcli[ocr]')"}
     misses, read = [], []
-    for kind, roles in (("rate", ("apr", "offer")), ("legal", ("disclaimer", "provider"))):
+    for kind, roles, where in (("rate", ("apr", "offer"), blocks), ("legal", ("disclaimer", "provider"), blocks),
+                               ("end", ("apr", "offer", "disclaimer", "provider"), end_blocks or blocks)):
         for t in times.get(kind, []):
             if t not in frames:
                 continue
-            for r in read_back(frames[t], blocks, texts, roles=roles):
-                read.append({"t": t, **r})
+            for r in read_back(frames[t], where, texts, roles=roles):
+                read.append({"t": t, **r} | ({"frame": "end card"} if kind == "end" else {}))
                 if not r["found"]:
-                    misses.append(f"{r['role']} '{r['expected']}' at {t:g} s read as '{r['read']}'")
+                    misses.append(f"{r['role']} '{r['expected']}' at {t:g} s"
+                                  f"{' (end card)' if kind == 'end' else ''} read as '{r['read']}'")
     d = {"rule": "VID-READBACK", "severity": sev, "passed": not misses and bool(read), "message": "; ".join(misses)
          if misses else ("" if read else "nothing to read"), "read": read}
     rule = rs.rules.get("VID-READBACK")

@@ -828,6 +828,9 @@ class Solver:
                 else:
                     slots.append(Slot(m.name, box, m, col.align))
                 yy += m.h + (gaps[k] if k < len(gaps) else 0)
+        legal = self.legal
+        if c.shape.legal == "under_text" and zone is not None and not self.row:
+            legal, zone = self._legal_under_text(slots, u, zone)
         subject = zone is not None
         if zone is not None:   # a sliver of a slot holds no picture: an artefact, not a visual
             zw, zh = zone[2] - zone[0], zone[3] - zone[1]
@@ -849,7 +852,7 @@ class Solver:
         for name in ("headline", "brand"):
             if not keep.get(name, True) and (name == "brand" or self.t.headline):
                 dropped.append(name)
-        plan = Plan(c.family_name, c.shape.shape, b, slots, self.legal, zone, dropped, c.safe)
+        plan = Plan(c.family_name, c.shape.shape, b, slots, legal, zone, dropped, c.safe)
         plan.subject = subject
         text_cols = [col for col in fam.columns if any(n != "visual" for n in col.items)]
         if len(fam.columns) == 1 and text_cols and text_cols[0].align == "center":
@@ -863,6 +866,28 @@ class Solver:
                               "disclaimer and provider line together — shorten message.disclaimer, or leave this "
                               "size out")
         return plan
+
+    def _legal_under_text(self, slots: list[Slot], u: float, zone: tuple[int, int, int, int]
+                          ) -> tuple[Legal, tuple[int, int, int, int]]:
+        """The legal band moved up to just under the text, and the picture below it, down into the UI zone under
+        the safe area (Shape.legal 'under_text'). The text was solved above the band at the bottom, so it fits."""
+        c, lg = self.c, self.legal
+        vis = next(s for s in slots if s.name == "visual")
+        text_bottom = max((s.box[3] for s in slots if s.name != "visual"), default=c.safe[1])
+        if vis.box[1] < text_bottom - 0.5:   # the picture is not below the text: leave the band where it is
+            return lg, zone
+        band_top = text_bottom + u * 1.2
+        top = band_top + lg.pad
+        bottom = top + (len(lg.rows) - 1) * lg.line + lg.size + lg.pad * 1.5
+        moved = Legal(lg.size, lg.rows, lg.line, lg.pad, top, (0.0, band_top, float(c.W), bottom),
+                      over_budget=lg.over_budget)
+        sy1 = c.safe[3]
+        vis.box = (vis.box[0], bottom + u * 0.5, vis.box[2], max(bottom + u * 0.5, sy1))
+        reach = sy1 + c.shape.bleed * (c.H - sy1)
+        # the subject keeps to the safe area's width (a feed's buttons run down its right side); the backdrop and
+        # the floor still fill the canvas
+        return moved, (max(zone[0], int(c.safe[0])), int(bottom), min(zone[2], int(c.safe[2])),
+                       int(max(bottom + 1, reach)))
 
     def _zone(self, box: Box, col: int, first: bool, last: bool, w: float, x0: float) -> tuple[int, int, int, int]:
         """The visual slot as the key visual's zone: run to the canvas edges where only margins (or the legal

@@ -105,6 +105,12 @@ class Shape(Strict):
     #                                                 drop the subhead, then perks, before shrinking further
     legal_budget: float = Field(0.16, gt=0, le=0.5)  # the legal band's share of the height at most
     visual_min: float = Field(0.0, ge=0, le=0.8)    # a visual slot's smallest height, fraction of the canvas
+    # where the legal band goes: at the bottom of the safe area, or right under the text with the picture below it,
+    # running on into a platform's UI zone under the safe area (tall video: the feed's caption covers the bottom
+    # quarter, which then shows the picture instead of an empty backdrop); `bleed`: how far into that zone the
+    # picture's subject may reach (share of the zone's height)
+    legal: Literal["bottom", "under_text"] = "bottom"
+    bleed: float = Field(0.0, ge=0, le=1)
     families: dict[str, Family]
 
     @field_validator("families")

@@ -1,9 +1,10 @@
 """One video creative: the poster composed once (layers recorded), animated, encoded, checked and written.
 
 The clip's files sit where a poster's would: <segment>/<channel>.mp4, its cover (the poster frame: the flat poster,
-which is also the clip's last frame) beside it as <segment>/<channel>.cover.jpg, and the layered PSD/SVG of the
-cover. The manifest entry is a poster's entry (texts, blocks, checks of the still) with the clip as its file, plus
-`cover` and `video` (timing of each block, encoder settings, what the file is, sample read-backs)."""
+which the clip shows whole before its end card) beside it as <segment>/<channel>.cover.jpg, and the layered PSD/SVG
+of the cover. The manifest entry is a poster's entry (texts, blocks, checks of the still) with the clip as its file,
+plus `cover` and `video` (timing of each block, the end card's blocks, encoder settings, what the file is, sample
+read-backs); the end card's blocks take the still's checks too."""
 from __future__ import annotations
 
 import json
@@ -13,10 +14,12 @@ from typing import Any
 
 from .. import timings
 from ..checks import video as vchecks
+from ..checks.image import end_card_checks
 from ..errors import BriefError, MktError
 from ..motion import i2v
+from ..motion.endcard import KEPT, build_end_card
 from ..motion.frames import build_scene
-from ..motion.timeline import VERSION, group_of
+from ..motion.timeline import END_PREFIX, VERSION, group_of
 from ..yamlio import load_yaml
 from .approval import thumbnail
 from .bundle import ENTRY_HEAD as _ENTRY_HEAD
@@ -75,9 +78,12 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     cover, entry, extra = renderer.render_layered(job, layered=layered, keep=keep, ident_extra=ident)
     composed, visual, layout, label = keep["composed"], keep["visual"], keep["layout"], keep["label"]
     with timings.phase("video scene"):
+        end_card = build_end_card(layout, keep["content"], brief.product.name, background=composed.layers.background,
+                                  planes=visual.planes, palette=renderer.palette, stacks=renderer.stacks,
+                                  min_px=ch.legible_px(), role_min=renderer.role_min(ch))
         scene = build_scene(composed.image, composed.layers.background, visual.planes, composed.layers,
                             fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed,
-                            placed=tuple(composed.placed))
+                            placed=tuple(composed.placed), end_card=end_card)
     if engine == "diffusers":
         i2v.animate_background(renderer, scene, brief)
     split: dict[str, float] = {}
@@ -111,6 +117,8 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     timeline = scene.timeline()
     times = vchecks.sample_times(timeline, scene.duration, spec.fps)
     frames = frames_at(clip, [t for ts in times.values() for t in ts])
+    # the end card's frames are read where the end card placed the rate, with the poster's legal rows (they stay)
+    end_blocks = scene.end.blocks + [b for b in entry["blocks"] if b["role"] in KEPT] if scene.end else None
     rs = renderer.rules
     checks = vchecks.spec_check(rs, info, size=ch.size, fps=spec.fps, min_s=spec.min_s, max_s=spec.max_s,
                                 max_bytes=ch.max_bytes, min_kbps=spec.min_kbps)
@@ -120,9 +128,11 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     under = {round(i / spec.fps, 4): scene.frame(i, without=vchecks.LEGAL_GROUPS) for i in steps}
     for r in (vchecks.legal_check(rs, timeline, scene.duration, under, entry["blocks"], generative),
               vchecks.label_check(rs, info, content_id=entry["id"], generative=generative),
-              vchecks.readback_check(rs, frames, times, entry["blocks"], entry["texts"])):
+              vchecks.readback_check(rs, frames, times, entry["blocks"], entry["texts"], end_blocks)):
         if r is not None:
             checks.append(r)
+    if end_blocks:
+        checks += end_card_checks(rs, end_blocks, entry["check_inputs"])
     timings.add("video checks", time.perf_counter() - t1)
     # the still's checks (sizes, contrast, APR, provider …) hold for the clip's settled frames; the cover's
     # implicit label is the cover's
@@ -132,6 +142,7 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     entry |= files
     entry["cover"] = cover_entry
     on_screen = {b["block"]: [b["settled_s"], b["until_s"]] for b in timeline}
+    end_texts = {b["role"] for b in end_blocks or ()}
     entry["video"] = {
         "duration_s": round(scene.duration, 4), "fps": spec.fps, "frames": scene.n_frames,
         "engine": {"name": engine, "motion": VERSION},
@@ -139,8 +150,14 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
                                                      "duration_s", "bytes", "kbps", "faststart")},
         "timeline": timeline,
         # each text of the clip and the seconds it is fully legible on screen (from … to)
+        # (and on the end card, from when to when)
         "texts": {role: {"text": text, "on_screen_s": on_screen.get(_group(role))}
+                  | ({"end_card_s": on_screen.get(END_PREFIX + _group(role))}
+                     if role in end_texts and on_screen.get(END_PREFIX + _group(role)) else {})
                   for role, text in entry["texts"].items()},
+        "end_card": None if scene.end is None else {
+            "start_s": scene.end.start, "layout": scene.end.layout, "blocks": scene.end.blocks,
+            "texts": {b["role"]: b["text"] for b in scene.end.blocks}},
         "limits": {"min_s": spec.min_s, "max_s": spec.max_s, "max_bytes": ch.max_bytes, "min_kbps": spec.min_kbps,
                    "max_kbps": spec.max_kbps},
     }

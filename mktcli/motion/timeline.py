@@ -1,13 +1,20 @@
-"""When each block of a poster comes on screen in its video, and how it moves in.
+"""When each block of a poster comes on screen in its video, how it moves in, what keeps moving once it is in, and
+when the end card takes over.
 
 The poster's recorded layers are grouped by the block they belong to (a rate plate and its figure are one group).
 The legal band, the disclaimer, the provider line, the AIGC label and the brand are on screen from the first frame
-to the last (the compliance rule VID-LEGAL asks for the whole clip, at least its last seconds); the message blocks
-enter one by one in reading order (top to bottom), the rate as the hero beat (a longer, larger entrance with a hold
-after it), the button last. Every entrance ends well before the clip does, so the last seconds show the whole
-poster still — the last frame is the poster itself (the cover)."""
+to the last (the compliance rule VID-LEGAL asks for the whole clip, at least its last seconds).
+
+The message comes first: the headline (and the text card it stands on) is on screen from frame 0 and settled,
+fully legible, by 0.3 s — a clip that autoplays in a feed has well under a second to say what it is. Then the rest
+enters in reading order (top to bottom): the subhead, the rate as the hero beat (a longer, larger entrance with a
+hold after it), the chips one by one, the button last. Once everything is in, the clip does not sit still: the
+camera keeps moving, the button pulses gently and a light sweeps across it and across the rate plate (`Live`).
+The last ~1.5–1.8 s are the end card (endcard.py): the poster's message blocks make way for the brand, the
+product, the rate and the button, typeset once for the clip's canvas; the legal band stays where it was."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # groups on screen for the whole clip: what the law and the platforms need to see all the time, and who speaks
@@ -15,18 +22,26 @@ STATIC = ("scrim", "legal", "legal_band", "disclaimer", "provider", "ai_label", 
 # the hero beat: the rate (or the offer's strongest figure) and its plate
 HERO = ("apr", "apr_label", "offer", "offer_label", "rate_plate", "hero")
 LAST = ("cta",)
-# a container the text stands on enters before what is on it
+# a container the text stands on: on screen with the headline from the first frame
 CONTAINERS = ("card",)
+# the message: on screen from frame 0, settled by FIRST_READ
+FIRST = ("headline",)
+FIRST_READ = 0.3     # seconds: the headline is fully legible from here
+END_PREFIX = "end:"  # the end card's own groups (end:brand, end:headline, end:hero, end:cta)
 
-VERSION = 2   # bump when the motion changes (it is part of a video creative's id)
+VERSION = 3   # bump when the motion changes (it is part of a video creative's id)
+# 3: headline legible by 0.3 s, chips one by one, a live phase (button pulse, light sweeps, the camera moving until
+#    the end card), an end card for the last ~1.8 s
 
 
 @dataclass(frozen=True)
 class Beat:
     group: str            # the block's role (perk1, perk2 … each a group)
     enter: float          # seconds: the entrance starts
-    settle: float         # seconds: the block stands still, fully legible, from here to the end
-    motion: str           # static | rise | pop | card
+    settle: float         # seconds: the block stands still, fully legible, from here …
+    motion: str           # static | settle | rise | pop | card
+    leave: float | None = None   # … until here (the end card takes over), then fades out
+    gone: float | None = None    # fully gone from here
 
     def progress(self, t: float) -> float:
         """0 before the entrance, 1 once settled."""
@@ -35,6 +50,57 @@ class Beat:
         if t <= self.enter:
             return 0.0
         return (t - self.enter) / (self.settle - self.enter)
+
+    def presence(self, t: float) -> float:
+        """1 until the block makes way for the end card, then down to 0."""
+        if self.leave is None or t <= self.leave:
+            return 1.0
+        if self.gone is None or t >= self.gone:
+            return 0.0
+        return 1.0 - (t - self.leave) / (self.gone - self.leave)
+
+    def until(self, duration: float) -> float:
+        """The last second the block is fully legible."""
+        return self.leave if self.leave is not None else duration
+
+
+@dataclass(frozen=True)
+class Live:
+    """What moves once everything is in: the button pulses (a gentle swell every `period` seconds) and a light
+    sweeps across the button after each swell, and across the rate plate now and then. From `start` (the button
+    has settled) to `end` (the clip's end: the end card's button keeps pulsing)."""
+
+    start: float
+    end: float
+    period: float = 1.4
+    pulse: float = 0.05        # the button swells by 5% at the top of a pulse
+    pulse_s: float = 0.5       # … over half a second
+    sweep_s: float = 0.55      # a light sweep takes this long
+    hero_every: int = 2        # the rate plate's sweep: every second period
+
+    def pulse_scale(self, t: float) -> float:
+        """The button's scale at t: 1, or a smooth swell at the start of each period."""
+        if t < self.start or t >= self.end:
+            return 1.0
+        x = ((t - self.start) % self.period) / self.pulse_s
+        if x >= 1:
+            return 1.0
+        return 1.0 + self.pulse * math.sin(math.pi * x) ** 2
+
+    def sweep(self, t: float, what: str) -> float | None:
+        """Where a light sweep is across `what` (cta | hero): 0 … 1, or None when there is none."""
+        if t < self.start or t >= self.end:
+            return None
+        k, x = divmod(t - self.start, self.period)
+        if what == "cta":
+            x -= self.pulse_s * 0.6                 # just after the swell
+        else:
+            if int(k) % self.hero_every != self.hero_every - 1:
+                return None
+            x -= self.period * 0.45
+        if not 0 <= x < self.sweep_s:
+            return None
+        return x / self.sweep_s
 
 
 def group_of(role: str) -> str:
@@ -46,41 +112,73 @@ def group_of(role: str) -> str:
     return role
 
 
-def plan_timeline(groups: list[tuple[str, float]], duration: float) -> list[Beat]:
-    """One beat per group. `groups`: (group, top y of its box) in stacking order. The entrances take about the
-    first 40-55% of the clip (compressed for short clips) so that the whole poster holds for the rest."""
+def end_card_seconds(duration: float) -> float:
+    """How long the end card holds: 1.8 s of a clip of 8 s or more, 1.5 s of a shorter one."""
+    return 1.8 if duration >= 8 else 1.5
+
+
+def plan_timeline(groups: list[tuple[str, float]], duration: float, end_at: float | None = None) -> list[Beat]:
+    """One beat per group. `groups`: (group, top y of its box) in stacking order. `end_at`: when the end card
+    takes over (None: no end card, the poster holds to the end). The entrances take the first ~30% of the clip
+    (compressed for short clips) so that the whole poster is alive on screen for a while before the end card."""
     static = [g for g, _ in groups if g in STATIC]
     movers = [(g, y) for g, y in groups if g not in STATIC]
-    containers = [g for g, _ in movers if g in CONTAINERS]
+    first = [g for g, _ in movers if g in CONTAINERS] + [g for g, _ in movers if g in FIRST]
     last = [g for g, _ in movers if g in LAST]
-    reading = [g for g, _ in sorted((m for m in movers if m[0] not in CONTAINERS and m[0] not in LAST),
+    reading = [g for g, _ in sorted((m for m in movers if m[0] not in first and m[0] not in LAST),
                                     key=lambda m: m[1])]
-    order = containers + reading + last
-    # natural timing: 0.3 s of calm, each block 0.6 s with the next starting 0.3 s later; the hero 0.9 s and a
-    # 0.5 s hold after it; the button after a further pause
+    # natural timing: the message settled at 0.3 s; the next block 0.1 s later, each 0.5 s with the next 0.25 s
+    # after it; the hero 0.8 s and a 0.45 s hold after it; chips 0.16 s apart; the button after a short pause
     plan: list[tuple[str, float, float, str]] = []
-    t = 0.3
-    for g in order:
-        if g in CONTAINERS:
-            plan.append((g, t, 0.7, "card"))
-            t += 0.35
-        elif g == "hero":
+    t = FIRST_READ + 0.05
+    for g in reading:
+        if g == "hero":
             t += 0.1
-            plan.append((g, t, 0.9, "pop"))
-            t += 0.9 + 0.5
-        elif g in LAST:
-            t += 0.25
-            plan.append((g, t, 0.6, "pop"))
-            t += 0.6
+            plan.append((g, t, 0.8, "pop"))
+            t += 0.8 + 0.45
+        elif g.startswith("perk") and g[4:].isdigit():
+            plan.append((g, t, 0.4, "pop"))
+            t += 0.16
         else:
-            plan.append((g, t, 0.6, "rise"))
-            t += 0.3
-    end = max((s + d for _, s, d, _ in plan), default=0.0)
-    budget = duration * (0.45 if duration >= 8 else 0.55)
-    k = min(1.0, budget / end) if end > 0 else 1.0
+            plan.append((g, t, 0.5, "rise"))
+            t += 0.25
+    for g in last:
+        t += 0.3
+        plan.append((g, t, 0.55, "pop"))
+        t += 0.55
+    natural = max((s + d for _, s, d, _ in plan), default=0.0)
+    stop = end_at if end_at is not None else duration
+    budget = min(natural, max(FIRST_READ + 0.5, min(duration * 0.32, stop - 1.2)))
+    # squeeze what comes after the first read (the headline's 0.3 s stays)
+    k = (budget - FIRST_READ) / (natural - FIRST_READ) if natural > budget else 1.0
     beats = [Beat(g, 0.0, 0.0, "static") for g in static]
-    beats += [Beat(g, round(s * k, 4), round((s + d) * k, 4), m) for g, s, d, m in plan]
+    leave = (end_at, round(end_at + 0.3, 4)) if end_at is not None else (None, None)
+    beats += [Beat(g, 0.0, FIRST_READ, "settle", *leave) for g in first]
+
+    def at(x: float) -> float:
+        return round(FIRST_READ + (x - FIRST_READ) * k, 4)
+
+    beats += [Beat(g, at(s), at(s + d), m, *leave) for g, s, d, m in plan]
     return beats
+
+
+def plan_end_card(groups: list[tuple[str, float]], start: float) -> list[Beat]:
+    """The end card's beats: its blocks come in from `start` (while the poster's make way), top to bottom, the
+    button last; each holds to the end."""
+    order = [g for g, _ in sorted(groups, key=lambda m: m[1]) if not g.endswith("cta")]
+    order += [g for g, _ in groups if g.endswith("cta")]
+    out, t = [], start + 0.12
+    for g in order:
+        base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
+        if base == "hero":
+            out.append(Beat(g, round(t, 4), round(t + 0.5, 4), "pop"))
+            t += 0.16
+        elif base == "cta":
+            out.append(Beat(g, round(t + 0.05, 4), round(t + 0.45, 4), "pop"))
+        else:
+            out.append(Beat(g, round(t, 4), round(t + 0.4, 4), "rise"))
+            t += 0.1
+    return out
 
 
 def ease_out_cubic(x: float) -> float:
@@ -94,6 +192,4 @@ def ease_out_back(x: float, overshoot: float = 1.3) -> float:
 
 
 def ease_in_out_sine(x: float) -> float:
-    import math
-
     return -(math.cos(math.pi * x) - 1) / 2
