@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .brief import knowledge_path
 from .checks.rules import rules_files
 
@@ -59,8 +60,6 @@ def _options(visual_options: Any) -> Any:
 
 
 def content_digest(brief, brand, engine: str, seed: int, visual_options: Any = None) -> str:
-    from . import __version__
-
     # a brief without video settings hashes as it did before they existed (its creatives keep their ids)
     skip = {"placement", "channels"} | ({"video"} if not brief.video.model_fields_set else set())
     content = brief.model_dump(mode="json", by_alias=True, exclude=skip)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 from PIL import Image
 
-from . import timings
+from . import __version__, timings
 from .brand import Brand, load_brand
 from .brief import Brief, Segment, category_defaults, load_brief, rate_text, resolved_message
 from .channels import Channel
@@ -83,8 +83,6 @@ class BundleResult:
 
 
 def _mkt_version() -> str:
-    from . import __version__
-
     return __version__
 
 

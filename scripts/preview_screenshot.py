@@ -25,7 +25,7 @@ def main(target: Path) -> None:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from mktcli.export.preview import make_server
+    from mktcli.preview.server import make_server
     from mktcli.poster import make_posters
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -76,9 +76,6 @@ LAYERS: dict[str, int] = {
     "mktcli.__main__": 8,
 }
 
-# Old import paths kept for one release (0.2.x) as thin re-exports of the new homes; they import upward on purpose
-# and are the only modules the layer rule skips. Remove them in 0.3.
-COMPAT_SHIMS = frozenset({"mktcli.export.registry", "mktcli.export.preview"})
 
 # The package root resolves the public API lazily (importlib on first attribute use); its TYPE_CHECKING imports
 # name the API's homes for type checkers and never run.
@@ -301,7 +298,7 @@ def package_graph(imports: list[Import]) -> dict[str, set[str]]:
     """Package → packages it imports anywhere (module-level or in a function), the review's package-level view."""
     g: dict[str, set[str]] = defaultdict(set)
     for i in imports:
-        if i.typing_only or i.dst == PACKAGE or i.src in COMPAT_SHIMS:
+        if i.typing_only or i.dst == PACKAGE:
             continue
         a, b = package_of(i.src), package_of(i.dst)
         if a != b:
@@ -313,7 +310,7 @@ def upward(imports: list[Import]) -> list[Import]:
     """Imports (at any level, TYPE_CHECKING included) from a lower layer into a higher one, one per statement."""
     seen, out = set(), []
     for i in imports:
-        if i.src in COMPAT_SHIMS or (i.src == FACADE and i.typing_only) or i.dst == PACKAGE:
+        if (i.src == FACADE and i.typing_only) or i.dst == PACKAGE:
             continue
         if layer_of(i.dst) > layer_of(i.src) and (i.src, i.dst, i.line) not in seen:
             seen.add((i.src, i.dst, i.line))
@@ -361,7 +358,7 @@ def unjustified_local(known: dict[str, Path], imports: list[Import]) -> list[Imp
     help_heavy = heavy_closure(known, imports, HEAVY + HELP_HEAVY)
     seen, out = set(), []
     for i in imports:
-        if not i.local or i.typing_only or i.dst == PACKAGE or (i.src, i.line) in seen:
+        if not i.local or i.typing_only or (i.src, i.line) in seen:
             continue
         h = help_heavy if on_help_path(i.src) else heavy
         if not h[i.dst] - h[i.src]:

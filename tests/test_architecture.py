@@ -87,13 +87,15 @@ def test_the_checks_catch_what_they_say(tmp_path):
     (pkg / "schema.py").write_text("import pydantic\n")
     (pkg / "cli" / "app.py").write_text("def cmd():\n    from ..schema import x\n")
     (pkg / "batch.py").write_text("def run():\n    from .schema import x\n")
+    (pkg / "__init__.py").write_text("__version__ = '1'\n")
+    (pkg / "inputs.py").write_text("def digest():\n    from . import __version__\n")   # the root: nothing deferred
     known = ig.modules(pkg)
     imps = ig.all_imports(known)
     assert [(i.src, i.dst) for i in ig.upward(imps)] == [("mktcli.brief", "mktcli.compose.layout")]
     assert ig.cycles(ig.file_graph(imps)) == [["mktcli.errors", "mktcli.paths"]]
     assert ["mktcli.brief", "mktcli.compose.layout"] in ig.cycles(ig.file_graph(imps, include_local=True))
     assert sorted((i.src, i.dst) for i in ig.unjustified_local(known, imps)) == [
-        ("mktcli.batch", "mktcli.schema"), ("mktcli.brief", "mktcli.errors")]
+        ("mktcli.batch", "mktcli.schema"), ("mktcli.brief", "mktcli.errors"), ("mktcli.inputs", "mktcli")]
 
 
 def test_help_loads_no_heavy_library():
@@ -104,3 +106,24 @@ def test_help_loads_no_heavy_library():
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     for heavy in ("torch", "diffusers", "transformers", "onnxruntime", "numpy", "PIL", "sqlite3", *ig.HELP_HEAVY):
         assert heavy not in imported, f"`mkt --help` imports {heavy}"
+
+
+def test_old_import_paths_forward_lazily_with_a_warning():
+    """mktcli.export.registry / .preview (0.2.x only) load nothing from the layers above until an old script asks,
+    and then say where the name lives now."""
+    code = textwrap.dedent("""
+        import sys, warnings
+        import mktcli.export.registry as old_reg, mktcli.export.preview as old_prev
+        assert "mktcli.registry.store" not in sys.modules and "mktcli.preview.server" not in sys.modules
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            from mktcli.export.registry import open_registry
+            from mktcli.export.preview import make_server
+        import mktcli.registry.store as new_reg, mktcli.preview.server as new_prev
+        assert open_registry is new_reg.open_registry and make_server is new_prev.make_server
+        assert [str(x.message).split(":")[0] for x in w] == ["mktcli.export.registry is deprecated",
+                                                               "mktcli.export.preview is deprecated"]
+        assert "Registry" in old_reg.__all__ and "Gallery" in old_prev.__all__
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

@@ -102,7 +102,7 @@ def parse_since(value: str):
     and learn cannot drift apart."""
     from datetime import datetime
 
-    from ..export.registry import parse_since as registry_since
+    from ..registry.store import parse_since as registry_since
 
     return datetime.fromisoformat(registry_since(value))
 
