@@ -26,7 +26,7 @@ from ..yamlio import load_yaml
 # read, so a rule's kind is known when it is validated
 from . import poster_kinds, readback, text_kinds, video  # noqa: F401
 from .figures import OfferFacts, Vocabulary, compile_vocabulary, offer_facts
-from .registry import Finding, check_for, known_kinds
+from .registry import Finding, check_for, default_message, known_kinds, targets_of
 from .text_kinds import TextSubject
 
 Severity = Literal["error", "warning", "info"]
@@ -36,16 +36,19 @@ class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
     severity: Severity = "error"
     kind: str = "pattern"   # a kind registered in checks/registry.py (text_kinds, poster_kinds, readback, video)
-    applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
+    # what the rule is checked on: each target needs a check of the rule's kind on it (registry.APPLIES_TO)
+    applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(
+        default_factory=lambda: ["text"], validate_default=True)
     categories: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     source: str = ""
-    message: str = ""
+    message: str = Field("", validate_default=True)   # default: the kind's (registry.default_message)
     fix: str = ""
     pattern: str | None = None
     allow: str | None = None
     unless: str | None = None
     phrase: str | None = None
+    phrases: list[str] = Field(default_factory=list)   # sms_optout: any one of these (a `phrase` replaces them)
     limit: float | None = None
     unless_apr_range: bool = False   # pattern: not where the creative shows the brief's APR range (a poster's badge)
     scale: dict[str, float] = Field(default_factory=dict)   # typo_size: a role's minimum as a multiple of the channel's
@@ -64,6 +67,26 @@ class Rule(Strict):
                           "kinds: " + ", ".join(known_kinds()) + " (docs/compliance.md: adding a kind)")
         return v
 
+    @field_validator("applies_to")
+    @classmethod
+    def _applies_to(cls, v, info: ValidationInfo):
+        kind = info.data.get("kind")
+        if kind is None:   # an unknown kind: already reported
+            return v
+        can = targets_of(kind)
+        bad = [t for t in v if t not in can]
+        if bad:
+            raise invalid(f"rule {info.data.get('id', '?')}: kind '{kind}' cannot check {', '.join(bad)} "
+                          f"(it checks {', '.join(can) or 'nothing'}), so the rule would never run there",
+                          f"applies_to: [{', '.join(can)}], or a kind that checks {bad[0]} "
+                          "(docs/compliance.md: the table of kinds)")
+        return v
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, v, info: ValidationInfo):
+        return v or default_message(info.data.get("kind") or "pattern")
+
     @field_validator("pattern", "allow", "unless")
     @classmethod
     def _regex(cls, v):
@@ -81,6 +104,7 @@ class RuleChange(Strict):
     enabled: bool | None = None
     allow: str | None = None
     phrase: str | None = None
+    phrases: list[str] | None = None
     limit: float | None = None
 
 
@@ -187,6 +211,13 @@ class RuleSet:
         if r.channels and channel and channel not in r.channels:
             return False
         return True
+
+    def text_rules(self, unit: str = "text", category: str | None = None,
+                   channel: str | None = None) -> list[Rule]:
+        """The rules check_text runs on a text of `unit` (text | sms | call | push), in the rules files' order: those
+        whose kind has a text check, enabled, applying to the unit, the category and the channel."""
+        return [r for r in self.rules.values()
+                if check_for(r.kind, "text") is not None and self._applies(r, unit, category, channel)]
 
     # ---- FIN-PURPOSE and FIN-CONSISTENT's data
     def purpose_of(self, name: str, category: str | None, explicit: str | None = None) -> str | None:
