@@ -67,7 +67,7 @@ def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_field
               ("feed", "text", copy.feed.title + "\n" + copy.feed.description, False)]
     seen: set[tuple[str, str, str]] = set()
     for name, unit, text, shown in units:
-        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
+        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown, exact_rate=True):
             if f.severity == "info" or (f.rule, f.match, name) in seen:
                 continue
             seen.add((f.rule, f.match, name))

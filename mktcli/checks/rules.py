@@ -259,26 +259,27 @@ class RuleSet:
 
     def check_text(self, text: str, *, unit: str = "text", category: str | None = None, channel: str | None = None,
                    facts: Facts | None = None, apr_shown: bool = False, where: str = "",
-                   perk: bool = False) -> list[Finding]:
+                   perk: bool = False, exact_rate: bool = False) -> list[Finding]:
         """Every text rule for one customer-facing text. `unit`: text | sms | call | push. `apr_shown`: the creative
         shows the rate elsewhere (a poster's typeset badge), so a mention of a rate or cost (利率优惠) needs no
         annualized rate of its own — a daily or monthly figure (日息万分之二) still does. `perk`: the text is one of
-        the offer's perks (its figures state the offer; facts.offer is passed without it)."""
-        key = (text, unit, category, channel, facts, apr_shown, where, perk)
+        the offer's perks (its figures state the offer; facts.offer is passed without it). `exact_rate`: a text
+        creative mkt writes (an SMS, a call script), which states the brief's rate phrase as written."""
+        key = (text, unit, category, channel, facts, apr_shown, where, perk, exact_rate)
         found = self._text_findings.get(key)
         if found is None:
             if len(self._text_findings) >= 4096:
                 self._text_findings.clear()
             found = self._text_findings[key] = tuple(self._check_text(text, unit, category, channel, facts,
-                                                                      apr_shown, where, perk))
+                                                                      apr_shown, where, perk, exact_rate))
         return list(found)
 
     def _check_text(self, text: str, unit: str, category: str | None, channel: str | None, facts: Facts | None,
-                    apr_shown: bool, where: str, perk: bool) -> list[Finding]:
+                    apr_shown: bool, where: str, perk: bool, exact_rate: bool) -> list[Finding]:
         # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
         # punctuation (，。) stays as it is, the patterns rely on it
         text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
-        t = TextSubject(self, text, unit, category, channel, facts, apr_shown, where, perk)
+        t = TextSubject(self, text, unit, category, channel, facts, apr_shown, where, perk, exact_rate)
         out: list[Finding] = []
         for r in self.rules.values():
             check = check_for(r.kind, "text")

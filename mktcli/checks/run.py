@@ -115,7 +115,7 @@ def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: s
                 fail("COPY-LEN", "error", f"push {part} is {len(value)} characters; the limit is {limit}")
             if not value.strip():
                 fail("COPY-EMPTY", "error", f"push {part} is empty")
-    for f in rs.check_text(text, unit=unit, category=category, facts=facts, apr_shown=False):
+    for f in rs.check_text(text, unit=unit, category=category, facts=facts, apr_shown=False, exact_rate=True):
         if f.severity != "info":
             fail(f.rule, f.severity, f.message, **{k: v for k, v in (("match", f.match), ("fix", f.fix)) if v})
     applying = [r for r in rs.text_rules(unit, category) if r.severity != "info"]

@@ -31,6 +31,7 @@ class TextSubject:
     apr_shown: bool = False
     where: str = ""
     perk: bool = False
+    exact_rate: bool = False   # a text creative mkt writes: it states the brief's rate phrase as written
 
     def finding(self, r, message: str, match: str = "", severity: str | None = None) -> Finding:
         return Finding(r.id, severity or r.severity, message, match, r.fix, self.where)
@@ -56,7 +57,7 @@ rule_check("sms_chars", on="text", message="characters that carriers filter or g
 @rule_check("apr", on="text", message="a rate or cost is mentioned without the annualized rate")
 def apr(t: TextSubject, r) -> list[Finding]:
     """A rate or cost mentioned (the rule's pattern), or a daily or monthly figure, without an annualized rate;
-    and a call (an SMS: a warning) that does not state the brief's rate phrase."""
+    and a call script mkt writes (an SMS: a warning) that does not state the brief's rate phrase as written."""
     # any annualized rate stated in the text (whether it is the brief's is FIN-CONSISTENT's question)
     shown = bool(APR_ANY.search(t.text))
     facts = t.facts
@@ -74,9 +75,9 @@ def apr(t: TextSubject, r) -> list[Finding]:
 
 
 def _rate_not_stated(t: TextSubject, r) -> list[Finding]:
-    """A call must state the brief's rate phrase exactly; an SMS that does not is a warning."""
+    """A call script mkt writes must state the brief's rate phrase exactly; an SMS that does not is a warning."""
     phrase = t.facts.apr_phrase if t.facts is not None else None
-    if not phrase or phrase in t.text or t.unit not in ("call", "sms"):
+    if not t.exact_rate or not phrase or phrase in t.text or t.unit not in ("call", "sms"):
         return []
     if t.unit == "call":
         return [t.finding(r, f"the call must state '{phrase}'")]
