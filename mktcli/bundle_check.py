@@ -17,6 +17,7 @@ from .checks import readback   # read_back_file through the module: tests and pl
 from .checks import video as vchecks
 from .checks.image import end_card_blocks, end_card_checks, facts_from, implicit_label_check, poster_checks_from
 from .checks.readback import readback_result
+from .checks.registry import rules_for
 from .checks.rules import load_rules
 from .checks.run import Item, Report, merged_findings, text_checks, text_findings, text_unit
 from .errors import MktError
@@ -54,19 +55,17 @@ def check_bundle(path: str | Path, *, ocr: bool = True, extra_rules: list = (), 
             _video_item(rs, item, c, data, _generative(c), unchanged)
         else:
             _image_item(rs, item, man, c, data)
-            if ocr:
-                recorded = _recorded_readback(c, unchanged)
+            if ocr and _ocr_rules(rs, c):
+                recorded = _recorded_readback(rs, c, unchanged)
                 if recorded is not None:
-                    item.results.append(recorded)   # the poster read these very bytes (mkt poster --verify)
+                    item.results += recorded   # the poster read these very bytes (mkt poster --verify)
                     reused += 1
                 else:
                     to_read.append((item, c, f))
     if to_read:
         for (item, c, _), res in zip(to_read, _read_back_all([(str(f), c.get("blocks", []), c.get("texts", {}))
                                                               for _, c, f in to_read], jobs)):
-            r = readback_result(rs, res)
-            if r:
-                item.results.append(r)
+            item.results += readback_result(rs, res, **_where(c))
     if ocr and (reused or to_read):
         rep.notes.append(f"OCR read-back: {len(to_read)} image(s) read now"
                          + (f", {reused} reused from mkt poster --verify (files unchanged)" if reused else ""))
@@ -90,6 +89,16 @@ def _file_of(root: Path, c: dict, item: Item) -> tuple[Path, bytes, bool] | None
         item.results.append({"rule": "BUNDLE-FILE", "severity": "error", "passed": False,
                              "message": f"{c['path']} changed after the bundle was made (sha256 differs)"})
     return f, data, unchanged
+
+
+def _where(c: dict) -> dict:
+    """The category and channel a creative was made for (which rules are in force on it)."""
+    inputs = c.get("check_inputs") if isinstance(c.get("check_inputs"), dict) else {}
+    return {"category": inputs.get("category"), "channel": c.get("channel")}
+
+
+def _ocr_rules(rs, c: dict) -> list:
+    return rules_for(rs, "ocr", "file", **_where(c))
 
 
 def _generative(c: dict) -> bool:
@@ -116,7 +125,7 @@ def _text_item(rs, item: Item, man: dict, c: dict) -> None:
 
 def _image_item(rs, item: Item, man: dict, c: dict, data: bytes) -> None:
     """A poster: its checks on the recorded blocks and inputs, and the implicit label in its file."""
-    lab = implicit_label_check(rs, data, content_id=c.get("id"), generative=_generative(c))
+    labels = implicit_label_check(rs, data, content_id=c.get("id"), generative=_generative(c), **_where(c))
     inputs = c.get("check_inputs")
     if isinstance(inputs, dict):
         item.results += poster_checks_from(rs, c.get("blocks", []), inputs)
@@ -127,16 +136,16 @@ def _image_item(rs, item: Item, man: dict, c: dict, data: bytes) -> None:
                 rerun += text_findings(rs, text, category=_category(man, c), apr_shown="apr" in c["texts"],
                                        where=role)
         item.results = merged_findings(item.results + [r for r in c.get("checks", []) if not r.get("passed")], rerun)
-    if lab:
-        item.results.append(lab)
+    item.results += labels
 
 
-def _recorded_readback(c: dict, unchanged: bool) -> dict | None:
-    """The OCR read-back `mkt poster --verify` recorded, while the file is the one it read."""
-    recorded = next((k for k in c.get("checks", []) if k.get("rule") == "OCR-READBACK"
-                     and k.get("sha256") and "read" in k), None)
-    if recorded is not None and unchanged and recorded["sha256"] == c.get("sha256"):
-        return recorded
+def _recorded_readback(rs, c: dict, unchanged: bool) -> list[dict] | None:
+    """The OCR read-back `mkt poster --verify` recorded for every ocr rule in force, while the file is the one it
+    read (None: read it again)."""
+    recorded = {k["rule"]: k for k in c.get("checks", []) if isinstance(k, dict) and k.get("sha256") and "read" in k}
+    out = [recorded.get(r.id) for r in _ocr_rules(rs, c)]
+    if unchanged and out and all(k is not None and k["sha256"] == c.get("sha256") for k in out):
+        return out
     return None
 
 
@@ -154,18 +163,30 @@ def _video_item(rs, item, c: dict, data: bytes, generative: bool, unchanged: boo
     try:
         info = probe(data)
     except Exception as e:  # noqa: BLE001 — a file that is not a clip is a failed check, not a crash
-        item.results.append({"rule": "VID-SPEC", "severity": "error", "passed": False,
-                             "message": f"{c.get('path')} is not a readable video ({type(e).__name__})"})
+        item.results += [{"rule": r.id, "severity": "error", "passed": False,
+                          "message": f"{c.get('path')} is not a readable video ({type(e).__name__})"}
+                         for r in rules_for(rs, "video_spec", "clip", **_where(c))]
         return
     item.results += vchecks.spec_check(rs, info, size=(c.get("width") or 0, c.get("height") or 0),
                                        fps=int(v.get("fps") or 0), min_s=float(lim.get("min_s") or 0),
                                        max_s=float(lim.get("max_s") or 1e9), max_bytes=lim.get("max_bytes"),
-                                       min_kbps=lim.get("min_kbps"))
-    lab = vchecks.label_check(rs, info, content_id=c.get("id"), generative=generative)
-    if lab:
-        item.results.append(lab)
+                                       min_kbps=lim.get("min_kbps"), **_where(c))
+    item.results += vchecks.label_check(rs, info, content_id=c.get("id"), generative=generative, **_where(c))
     if unchanged:
-        item.results += [k for k in c.get("checks", []) if k.get("rule") in ("VID-LEGAL", "VID-READBACK")]
+        item.results += _recorded_clip_checks(rs, c)
+
+
+def _recorded_clip_checks(rs, c: dict) -> list[dict]:
+    """The clip's video_legal and ocr results as `mkt poster` recorded them (they need the rendered scene, or
+    frames read at render time), for every such rule in force; a rule in force that the clip was not checked
+    against when it was made is a warning that says so."""
+    wanted = [r for kind in ("video_legal", "ocr") for r in rules_for(rs, kind, "clip", **_where(c))]
+    ids = {r.id for r in wanted}
+    out = [k for k in c.get("checks", []) if isinstance(k, dict) and k.get("rule") in ids]
+    found = {k["rule"] for k in out}
+    return out + [{"rule": r.id, "severity": "warning", "passed": False,
+                   "message": "not checked: the clip was made before this rule was in force; re-render it with "
+                              "mkt poster to check it"} for r in wanted if r.id not in found]
 
 
 def _inside(root: Path, rel: str) -> Path | None:

@@ -229,9 +229,13 @@ class PosterRenderer:
 
     def role_min(self, ch: Channel) -> dict[str, float]:
         """The least size of each text role on this channel, as the compliance rules check it (TYPO-SIZE's role
-        scale × the channel's legible minimum): the layout never places a headline the checks would refuse."""
-        typo = self.rules.get("TYPO-SIZE") if hasattr(self.rules, "get") else None
-        scale = dict(getattr(typo, "scale", None) or {})
+        scale × the channel's legible minimum): the layout never places a headline the checks would refuse (the
+        largest scale of every typo_size rule at error level on images)."""
+        scale: dict[str, float] = {}
+        for r in getattr(self.rules, "rules", {}).values():
+            if r.enabled and r.kind == "typo_size" and r.severity == "error" and "image" in r.applies_to:
+                for role, k in (r.scale or {}).items():
+                    scale[role] = max(k, scale.get(role, 0.0))
         return {role: k * ch.legible_px() for role, k in scale.items()}
 
     def ordered_perks(self, seg: Segment) -> list[str]:
@@ -364,15 +368,13 @@ class PosterRenderer:
                               sources=sources, unplaced=unplaced)
         t_checks = time.perf_counter()
         checks = poster_checks_from(rs, blocks, inputs)
-        label_check = implicit_label_check(rs, data, content_id=content_id, generative=visual.generative)
-        if label_check:
-            checks.append(label_check)
+        checks += implicit_label_check(rs, data, content_id=content_id, generative=visual.generative,
+                                       category=brief.product.category, channel=ch.name)
         if self.verify:   # read the finished pixels back (the encoded file, as a reviewer would see it)
             with Image.open(io.BytesIO(data)) as im:
-                rb = readback_check(rs, im, blocks, texts)
-            if rb:
-                rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
-                checks.append(rb)
+                for rb in readback_check(rs, im, blocks, texts, category=brief.product.category, channel=ch.name):
+                    rb["sha256"] = sha256(data)   # what was read: mkt check BUNDLE reuses it while the file is unchanged
+                    checks.append(rb)
         timings.add("checks", time.perf_counter() - t_checks)
         entry = {
             "id": content_id, "segment": seg.name, "channel": ch.name, "width": ch.width, "height": ch.height,

@@ -67,15 +67,11 @@ def check_copy(copy: Copy, facts: Facts, brief: Brief | None = None, brief_field
               ("feed", "text", copy.feed.title + "\n" + copy.feed.description, False)]
     seen: set[tuple[str, str, str]] = set()
     for name, unit, text, shown in units:
-        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown):
+        for f in rs.check_text(text, unit=unit, category=facts.category, facts=rf, apr_shown=shown, exact_rate=True):
             if f.severity == "info" or (f.rule, f.match, name) in seen:
                 continue
             seen.add((f.rule, f.match, name))
             out.append(Finding(f.rule, f.severity, f"{name}: {f.message}", f.match))
-    if facts.apr_phrase and facts.apr_phrase not in cs.text:
-        out.append(Finding("FIN-APR", "error", f"call_script: the call must state '{facts.apr_phrase}'"))
-    if facts.apr_phrase and facts.apr_phrase not in copy.sms.text:
-        out.append(Finding("FIN-APR", "warning", f"sms: the SMS does not state '{facts.apr_phrase}'"))
     return out
 
 
@@ -107,10 +103,10 @@ class CopyGuard:
         return forbidden_words(words, self.rules)
 
     def screen(self, facts: Facts) -> Callable[[str], bool] | None:
-        """FIN-PURPOSE's test of a line for the product (it steers the product to a use its class may not fund);
-        None where the rule is off or does not cover the product's category. One test per facts."""
+        """The purpose rules' test of a line for the product (it steers the product to a use its class may not
+        fund); None where no rule of kind purpose is on and covers the product's category. One test per facts."""
         if facts not in self._screens:
-            rule = self.rules.get("FIN-PURPOSE")
-            off = not facts.purpose or rule is None or (rule.categories and facts.category not in rule.categories)
+            on = [r for r in self.rules.text_rules("text", facts.category) if r.kind == "purpose"]
+            off = not facts.purpose or not on
             self._screens[facts] = None if off else partial(_steers, self.rules, facts.purpose)
         return self._screens[facts]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .figures import non_annual_rates
-from .registry import result, rule_check
+from .registry import result, rule_check, run_kind
 
 LEGAL_ROLES = ("disclaimer", "provider", "ai_label")
 TEXT_ROLES = ("headline", "subhead", "perk", "cta", "disclaimer", "provider", "apr_label", "apr", "brand", "ai_label")
@@ -64,7 +64,7 @@ def _norm(t: str) -> str:
     return t.replace("，", "").replace(",", "").replace(" ", "")
 
 
-@rule_check("apr", on="poster")
+@rule_check("apr", on="poster", message="the annualized rate is not on the poster")
 def apr_badge(p: PosterSubject, r) -> dict | None:
     """A poster of an offer with a rate shows the annualized rate (its badge)."""
     if not p.has_rate:
@@ -72,7 +72,7 @@ def apr_badge(p: PosterSubject, r) -> dict | None:
     return result(p.rs, r.id, "apr" in p.by_role, "the annualized rate is not on the poster")
 
 
-@rule_check("required_phrase", on="poster", own_categories=True)
+@rule_check("required_phrase", on="poster", own_categories=True, message="a required phrase is not on the poster")
 def required_phrase(p: PosterSubject, r) -> dict | None:
     """The rule's `phrase` in the legal band (or, with `brief_disclaimer`, the brief's own disclaimer); with
     `brief_disclaimer`, where no required_phrase rule covers the product, the brief's disclaimer is placed."""
@@ -88,7 +88,7 @@ def required_phrase(p: PosterSubject, r) -> dict | None:
     return None
 
 
-@rule_check("provider", on="poster")
+@rule_check("provider", on="poster", message="the provider's legal name is missing")
 def provider(p: PosterSubject, r) -> dict | None:
     """The provider line, or a disclaimer that names the provider itself (本产品由…承保)."""
     name = p.facts.provider
@@ -96,7 +96,7 @@ def provider(p: PosterSubject, r) -> dict | None:
     return result(p.rs, r.id, ok, "the provider's legal name is not on the poster")
 
 
-@rule_check("typo_size", on="poster")
+@rule_check("typo_size", on="poster", message="text below the legible minimum")
 def typo_size(p: PosterSubject, r) -> dict | None:
     """Each block against the channel's legible minimum times its role's `scale` (a headline must read as one:
     4/3× on the shipped rules, so a 25-character headline squeezed to 12-13 px on 728×90 is an error)."""
@@ -110,7 +110,7 @@ def typo_size(p: PosterSubject, r) -> dict | None:
                   ", ".join(b["role"] for b in small))
 
 
-@rule_check("smallprint", on="poster")
+@rule_check("smallprint", on="poster", message="legal text below the legible size or 4.5:1 contrast")
 def smallprint(p: PosterSubject, r) -> dict | None:
     """The legal text (disclaimer, provider, AI label) at the legible size and 4.5:1."""
     legal_low = [b for b in p.low_contrast() if b["role"] in LEGAL_ROLES]
@@ -119,7 +119,7 @@ def smallprint(p: PosterSubject, r) -> dict | None:
                   + ", ".join(f"{b['role']} {b.get('contrast')}:1 {b['size']} px" for b in legal_low + legal_small))
 
 
-@rule_check("typo_contrast", on="poster")
+@rule_check("typo_contrast", on="poster", message="text below the WCAG contrast minimum")
 def typo_contrast(p: PosterSubject, r) -> dict | None:
     """Every text block at the WCAG contrast minimum."""
     low = p.low_contrast()
@@ -127,7 +127,7 @@ def typo_contrast(p: PosterSubject, r) -> dict | None:
                   % ", ".join(f"{b['role']} {b['contrast']}:1" for b in low), ", ".join(b["role"] for b in low))
 
 
-@rule_check("apr_prominence", on="poster")
+@rule_check("apr_prominence", on="poster", message="another rate figure is larger than the annualized rate")
 def apr_prominence(p: PosterSubject, r) -> dict | None:
     """No other rate figure (a %, a daily or monthly rate) larger than the APR."""
     if not p.has_rate:
@@ -139,7 +139,7 @@ def apr_prominence(p: PosterSubject, r) -> dict | None:
         f"{b['role']} '{b['text']}' {b['size']} px" for b in rival))
 
 
-@rule_check("apr_cap", on="poster")
+@rule_check("apr_cap", on="poster", message="the annualized rate is above the limit")
 def apr_cap(p: PosterSubject, r) -> dict | None:
     """The offer's top annualized rate at most the rule's `limit`."""
     if not (p.has_rate and r.limit and p.facts.apr_figures):
@@ -148,7 +148,7 @@ def apr_cap(p: PosterSubject, r) -> dict | None:
     return result(p.rs, r.id, top <= r.limit, f"{top:g}% — {r.message}", "apr", default="warning")
 
 
-@rule_check("safe_zone", on="poster")
+@rule_check("safe_zone", on="poster", message="text outside the channel's safe zone")
 def safe_zone(p: PosterSubject, r) -> dict | None:
     """Text blocks (the legal band aside) inside the channel's safe zone."""
     if p.safe is None:
@@ -162,7 +162,8 @@ def safe_zone(p: PosterSubject, r) -> dict | None:
                   default="warning")
 
 
-@rule_check("aigc_visible", on="poster")
+@rule_check("aigc_visible", on="poster",
+            message="the background is model-generated but the visible AI label is missing or illegible")
 def aigc_visible(p: PosterSubject, r) -> dict | None:
     """A model-generated background carries a legible visible AI label (where the brand kit shows one)."""
     if not p.generative:
@@ -171,6 +172,13 @@ def aigc_visible(p: PosterSubject, r) -> dict | None:
     legible = all(b.get("size", 0) >= p.min_px - 0.01 and (b.get("contrast") or 0) >= 4.5 for b in labels)
     return result(p.rs, r.id, (bool(labels) and legible) or not p.label_visible,
                   "the background is model-generated but the visible AI label is missing or illegible")
+
+
+@rule_check("info", on="poster")
+def info_note(p: PosterSubject, r) -> dict | None:
+    """An operator's note on an image (the rule's message): nothing on the pixels to evaluate, so nothing is
+    recorded — the note is read where the rules are (the rules file, docs/compliance.md)."""
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ the file
@@ -193,9 +201,9 @@ def implicit_label(data: bytes) -> dict | None:
     return label if isinstance(label, dict) else None
 
 
-@rule_check("aigc_implicit", on="file")
-def implicit_label_check(rs, data: bytes, *, content_id: str | None, generative: bool,
-                         rule: str = "AIGC-IMPLICIT") -> dict | None:
+@rule_check("aigc_implicit", on="file",
+            message="the file's metadata does not carry the implicit label (producer, content id, aigc)")
+def implicit_label_rule(rs, r, data: bytes, *, content_id: str | None, generative: bool) -> dict | None:
     """The image file's implicit label: producer, this creative's content id, and aigc (true when generated)."""
     label = implicit_label(data)
     ok = label is not None and bool(label.get("producer")) and bool(label.get("content_id")) \
@@ -203,4 +211,11 @@ def implicit_label_check(rs, data: bytes, *, content_id: str | None, generative:
         and (label.get("aigc") is True if generative else "aigc" in label)
     why = "no implicit label in the file's metadata" if label is None else \
         f"implicit label does not match (content_id {label.get('content_id')}, aigc {label.get('aigc')})"
-    return result(rs, rule, ok, why)
+    return result(rs, r.id, ok, why)
+
+
+def implicit_label_check(rs, data: bytes, *, content_id: str | None, generative: bool, category: str | None = None,
+                         channel: str | None = None) -> list[dict]:
+    """Every aigc_implicit rule in force on an image file (AIGC-IMPLICIT and a user's), one result each."""
+    return run_kind(rs, "aigc_implicit", "file", data, content_id=content_id, generative=generative,
+                    category=category, channel=channel)

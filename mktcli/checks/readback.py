@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from . import ocr
-from .registry import rule_check
+from .registry import rule_check, rules_for, run_kind
 
 # role in the manifest's `texts` → the block roles it is drawn with
 REQUIRED = {"apr": ("apr_label", "apr"), "offer": ("offer_label", "offer"), "disclaimer": ("disclaimer",),
@@ -94,14 +94,22 @@ def read_back(img: Image.Image, blocks: list[dict], texts: dict[str, str],
     return out
 
 
-def readback_check(rs, img: Image.Image, blocks: list[dict], texts: dict[str, str]) -> dict[str, Any] | None:
-    sev = rs.severity("OCR-READBACK")
-    if sev is None:
-        return None
+def readback_check(rs, img: Image.Image, blocks: list[dict], texts: dict[str, str], *, category: str | None = None,
+                   channel: str | None = None) -> list[dict[str, Any]]:
+    """Every ocr rule in force on an image file (OCR-READBACK and a user's): the pixels read back once, one result
+    a rule; without an OCR engine, an info result a rule saying it did not run."""
+    rules = rules_for(rs, "ocr", "file", category=category, channel=channel)
+    if not rules:
+        return []
     if not ocr.available():
-        return {"rule": "OCR-READBACK", "severity": "info", "passed": False,
-                "message": "not run: no OCR engine (pip install 'mktcli[ocr]')"}
-    return readback_result(rs, read_back(img, blocks, texts))
+        return [not_run(r) for r in rules]
+    return readback_result(rs, read_back(img, blocks, texts), category=category, channel=channel)
+
+
+def not_run(r) -> dict[str, Any]:
+    """An ocr rule's result where no OCR engine is installed."""
+    return {"rule": r.id, "severity": "info", "passed": False,
+            "message": "not run: no OCR engine (pip install 'mktcli[ocr]')"}
 
 
 def read_back_file(path: str, blocks: list[dict], texts: dict[str, str]) -> list[dict[str, Any]]:
@@ -110,19 +118,24 @@ def read_back_file(path: str, blocks: list[dict], texts: dict[str, str]) -> list
         return read_back(im, blocks, texts)
 
 
-@rule_check("ocr", on="file")
-def readback_result(rs, res: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The OCR-READBACK check from read_back's results."""
-    sev = rs.severity("OCR-READBACK")
+def readback_result(rs, res: list[dict[str, Any]], *, category: str | None = None,
+                    channel: str | None = None) -> list[dict[str, Any]]:
+    """The results of every ocr rule in force on an image file, from read_back's results."""
+    return run_kind(rs, "ocr", "file", res, category=category, channel=channel)
+
+
+@rule_check("ocr", on="file", message="a required string was not read back exactly from the finished image")
+def readback_rule(rs, r, res: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Every required string read back exactly from the finished image (read_back's results)."""
+    sev = rs.severity(r.id)
     if sev is None:
         return None
-    missing = [r for r in res if not r["found"]]
-    d = {"rule": "OCR-READBACK", "severity": sev, "passed": not missing,
-         "message": "; ".join(f"{r['role']} '{r['expected']}' read as '{r['read']}'" for r in missing),
-         "read": {r["role"]: r["read"] for r in res}}
+    missing = [x for x in res if not x["found"]]
+    d = {"rule": r.id, "severity": sev, "passed": not missing,
+         "message": "; ".join(f"{x['role']} '{x['expected']}' read as '{x['read']}'" for x in missing),
+         "read": {x["role"]: x["read"] for x in res}}
     if missing:
-        d["where"] = ", ".join(r["role"] for r in missing)
-        rule = rs.rules.get("OCR-READBACK")
-        if rule is not None and rule.fix:
-            d["fix"] = rule.fix
+        d["where"] = ", ".join(x["role"] for x in missing)
+        if r.fix:
+            d["fix"] = r.fix
     return d

@@ -26,7 +26,7 @@ from ..yamlio import load_yaml
 # read, so a rule's kind is known when it is validated
 from . import poster_kinds, readback, text_kinds, video  # noqa: F401
 from .figures import OfferFacts, Vocabulary, compile_vocabulary, offer_facts
-from .registry import Finding, check_for, known_kinds
+from .registry import Finding, check_for, default_message, known_kinds, targets_of
 from .text_kinds import TextSubject
 
 Severity = Literal["error", "warning", "info"]
@@ -36,16 +36,19 @@ class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]+$")
     severity: Severity = "error"
     kind: str = "pattern"   # a kind registered in checks/registry.py (text_kinds, poster_kinds, readback, video)
-    applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(default_factory=lambda: ["text"])
+    # what the rule is checked on: each target needs a check of the rule's kind on it (registry.APPLIES_TO)
+    applies_to: list[Literal["text", "image", "video", "sms", "call", "push"]] = Field(
+        default_factory=lambda: ["text"], validate_default=True)
     categories: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     source: str = ""
-    message: str = ""
+    message: str = Field("", validate_default=True)   # default: the kind's (registry.default_message)
     fix: str = ""
     pattern: str | None = None
     allow: str | None = None
     unless: str | None = None
     phrase: str | None = None
+    phrases: list[str] = Field(default_factory=list)   # sms_optout: any one of these (a `phrase` replaces them)
     limit: float | None = None
     unless_apr_range: bool = False   # pattern: not where the creative shows the brief's APR range (a poster's badge)
     scale: dict[str, float] = Field(default_factory=dict)   # typo_size: a role's minimum as a multiple of the channel's
@@ -64,6 +67,26 @@ class Rule(Strict):
                           "kinds: " + ", ".join(known_kinds()) + " (docs/compliance.md: adding a kind)")
         return v
 
+    @field_validator("applies_to")
+    @classmethod
+    def _applies_to(cls, v, info: ValidationInfo):
+        kind = info.data.get("kind")
+        if kind is None:   # an unknown kind: already reported
+            return v
+        can = targets_of(kind)
+        bad = [t for t in v if t not in can]
+        if bad:
+            raise invalid(f"rule {info.data.get('id', '?')}: kind '{kind}' cannot check {', '.join(bad)} "
+                          f"(it checks {', '.join(can) or 'nothing'}), so the rule would never run there",
+                          f"applies_to: [{', '.join(can)}], or a kind that checks {bad[0]} "
+                          "(docs/compliance.md: the table of kinds)")
+        return v
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, v, info: ValidationInfo):
+        return v or default_message(info.data.get("kind") or "pattern")
+
     @field_validator("pattern", "allow", "unless")
     @classmethod
     def _regex(cls, v):
@@ -81,6 +104,7 @@ class RuleChange(Strict):
     enabled: bool | None = None
     allow: str | None = None
     phrase: str | None = None
+    phrases: list[str] | None = None
     limit: float | None = None
 
 
@@ -188,6 +212,13 @@ class RuleSet:
             return False
         return True
 
+    def text_rules(self, unit: str = "text", category: str | None = None,
+                   channel: str | None = None) -> list[Rule]:
+        """The rules check_text runs on a text of `unit` (text | sms | call | push), in the rules files' order: those
+        whose kind has a text check, enabled, applying to the unit, the category and the channel."""
+        return [r for r in self.rules.values()
+                if check_for(r.kind, "text") is not None and self._applies(r, unit, category, channel)]
+
     # ---- FIN-PURPOSE and FIN-CONSISTENT's data
     def purpose_of(self, name: str, category: str | None, explicit: str | None = None) -> str | None:
         """A product's class (purposes.Purposes.purpose_of on this rule set's purposes)."""
@@ -228,26 +259,27 @@ class RuleSet:
 
     def check_text(self, text: str, *, unit: str = "text", category: str | None = None, channel: str | None = None,
                    facts: Facts | None = None, apr_shown: bool = False, where: str = "",
-                   perk: bool = False) -> list[Finding]:
+                   perk: bool = False, exact_rate: bool = False) -> list[Finding]:
         """Every text rule for one customer-facing text. `unit`: text | sms | call | push. `apr_shown`: the creative
         shows the rate elsewhere (a poster's typeset badge), so a mention of a rate or cost (利率优惠) needs no
         annualized rate of its own — a daily or monthly figure (日息万分之二) still does. `perk`: the text is one of
-        the offer's perks (its figures state the offer; facts.offer is passed without it)."""
-        key = (text, unit, category, channel, facts, apr_shown, where, perk)
+        the offer's perks (its figures state the offer; facts.offer is passed without it). `exact_rate`: a text
+        creative mkt writes (an SMS, a call script), which states the brief's rate phrase as written."""
+        key = (text, unit, category, channel, facts, apr_shown, where, perk, exact_rate)
         found = self._text_findings.get(key)
         if found is None:
             if len(self._text_findings) >= 4096:
                 self._text_findings.clear()
             found = self._text_findings[key] = tuple(self._check_text(text, unit, category, channel, facts,
-                                                                      apr_shown, where, perk))
+                                                                      apr_shown, where, perk, exact_rate))
         return list(found)
 
     def _check_text(self, text: str, unit: str, category: str | None, channel: str | None, facts: Facts | None,
-                    apr_shown: bool, where: str, perk: bool) -> list[Finding]:
+                    apr_shown: bool, where: str, perk: bool, exact_rate: bool) -> list[Finding]:
         # full-width figures (３．６％) and stray spaces inside a figure (3.6 %) read as the same text; Chinese
         # punctuation (，。) stays as it is, the patterns rely on it
         text = re.sub(r"(?<=\d)\s+(?=[%.])|(?<=[%.])\s+(?=\d)", "", text.translate(_FULLWIDTH_FIGURES))
-        t = TextSubject(self, text, unit, category, channel, facts, apr_shown, where, perk)
+        t = TextSubject(self, text, unit, category, channel, facts, apr_shown, where, perk, exact_rate)
         out: list[Finding] = []
         for r in self.rules.values():
             check = check_for(r.kind, "text")

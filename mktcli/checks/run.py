@@ -17,6 +17,7 @@ from ..userfiles import load_image, read_user_file
 from . import ocr as ocr_mod
 from .copy_guard import rule_facts_for
 from .image import implicit_label
+from .registry import rules_for
 from .rules import Facts, RuleSet, load_rules
 
 UNITS = {"sms": "sms", "call_script": "call", "push": "push"}
@@ -77,16 +78,8 @@ def check_text(text: str, *, unit: str = "text", category: str | None = None, ru
     return rep
 
 
-# the rules each text channel is checked against (any other rule that fails is recorded too)
-CHANNEL_RULES = {
-    "sms": ["SMS-SIGN", "SMS-OPTOUT", "SMS-LEN", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
-            "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-    "call_script": ["CALL-OPEN", "CALL-REFUSAL", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS",
-                    "AD-STATE", "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-    "push": ["COPY-LEN", "COPY-EMPTY", "FIN-APR", "FIN-CONSISTENT", "FIN-PURPOSE", "FIN-CAP", "AD-ABS", "AD-STATE",
-             "AD-BAIT", "FIN-BAN", "FIN-BAN-RANGE", "FIN-SOFT"],
-}
-_PASSED_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
+# a push's own limits (not compliance rules: the channel's title and body lengths), listed first on a push
+PUSH_CHECKS = ("COPY-LEN", "COPY-EMPTY")
 CALL_PARTS = (("opening", "开场"), ("value", "介绍"), ("apr", "利率"), ("refusal", "拒绝选项"), ("closing", "结束"))
 
 
@@ -104,7 +97,9 @@ def text_unit(channel: str, texts: dict[str, str]) -> tuple[str, str]:
 def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: str | None, facts: Facts | None,
                 push_limits: tuple[int, int] = (20, 50)) -> list[dict[str, Any]]:
     """Every rule result of one text creative (sms, call_script, push): one code path for `mkt poster`, which
-    records them, and `mkt check BUNDLE`, which evaluates them again from the manifest's texts and inputs."""
+    records them, and `mkt check BUNDLE`, which evaluates them again from the manifest's texts and inputs. Every
+    rule that applies to the unit (RuleSet.text_rules: the unit's own rules first, then the text rules, each in
+    the rules files' order) is listed, passed or with its findings."""
     text, unit = text_unit(channel, texts)
     failed: dict[str, list[dict]] = {}
 
@@ -120,23 +115,15 @@ def text_checks(rs: RuleSet, channel: str, texts: dict[str, str], *, category: s
                 fail("COPY-LEN", "error", f"push {part} is {len(value)} characters; the limit is {limit}")
             if not value.strip():
                 fail("COPY-EMPTY", "error", f"push {part} is empty")
-    for f in rs.check_text(text, unit=unit, category=category, facts=facts, apr_shown=False):
+    for f in rs.check_text(text, unit=unit, category=category, facts=facts, apr_shown=False, exact_rate=True):
         if f.severity != "info":
             fail(f.rule, f.severity, f.message, **{k: v for k, v in (("match", f.match), ("fix", f.fix)) if v})
-    phrase = facts.apr_phrase if facts else None
-    if phrase and phrase not in text and channel == "call_script":
-        fail("FIN-APR", "error", f"the call must state '{phrase}'")
-    if phrase and phrase not in text and channel == "sms":
-        fail("FIN-APR", "warning", f"the SMS does not state '{phrase}'")
-    rules = list(CHANNEL_RULES.get(channel, []))
-    if category == "wealth":
-        rules.append("FIN-RISK")
+    applying = [r for r in rs.text_rules(unit, category) if r.severity != "info"]
+    listed = [(rid, "error") for rid in (PUSH_CHECKS if channel == "push" else ())]
+    listed += [(r.id, r.severity) for r in sorted(applying, key=lambda r: unit not in r.applies_to)]
     out = []
-    for r in rules:
-        if r in failed:
-            out += failed.pop(r)
-        elif (sev := rs.severity(r, _PASSED_SEVERITY.get(r, "error"))) is not None:   # None: switched off
-            out.append({"rule": r, "severity": sev, "passed": True, "message": ""})
+    for rid, sev in listed:
+        out += failed.pop(rid, None) or [{"rule": rid, "severity": sev, "passed": True, "message": ""}]
     return out + [r for rs_ in failed.values() for r in rs_]
 
 
@@ -182,10 +169,9 @@ def check_image(path: str | Path, *, ocr: bool = True, extra_rules: list = (), c
     item = Item(p.name, "image")
     rep.items.append(item)
     label = implicit_label(data)
-    sev = rs.severity("AIGC-IMPLICIT")
-    if sev:
+    for r in rules_for(rs, "aigc_implicit", "file", category=category):   # no content id to compare on its own
         ok = label is not None and bool(label.get("producer")) and "aigc" in label
-        item.results.append({"rule": "AIGC-IMPLICIT", "severity": "warning" if label is None else sev,
+        item.results.append({"rule": r.id, "severity": "warning" if label is None else r.severity,
                              "passed": ok, "message": "" if ok else "no implicit label (producer, content id, "
                              "aigc) in the file's metadata", **({"label": label} if label else {})})
     if ocr and ocr_mod.available():

@@ -31,12 +31,13 @@ class TextSubject:
     apr_shown: bool = False
     where: str = ""
     perk: bool = False
+    exact_rate: bool = False   # a text creative mkt writes: it states the brief's rate phrase as written
 
     def finding(self, r, message: str, match: str = "", severity: str | None = None) -> Finding:
         return Finding(r.id, severity or r.severity, message, match, r.fix, self.where)
 
 
-@rule_check("pattern", on="text", listed=True)
+@rule_check("pattern", on="text", listed=True, message="words this rule does not allow")
 def pattern(t: TextSubject, r) -> list[Finding]:
     """Words the rule's pattern finds (after its allow-list and the rule set's), unless the text also matches
     `unless` or the creative shows the brief's APR range beside it (`unless_apr_range`)."""
@@ -50,12 +51,13 @@ def pattern(t: TextSubject, r) -> list[Finding]:
 
 
 # sms_chars: a pattern rule by another name (SMS characters carriers filter), not listed as passed on a poster
-rule_check("sms_chars", on="text")(pattern)
+rule_check("sms_chars", on="text", message="characters that carriers filter or garble")(pattern)
 
 
-@rule_check("apr", on="text")
+@rule_check("apr", on="text", message="a rate or cost is mentioned without the annualized rate")
 def apr(t: TextSubject, r) -> list[Finding]:
-    """A rate or cost mentioned (the rule's pattern), or a daily or monthly figure, without an annualized rate."""
+    """A rate or cost mentioned (the rule's pattern), or a daily or monthly figure, without an annualized rate;
+    and a call script mkt writes (an SMS: a warning) that does not state the brief's rate phrase as written."""
     # any annualized rate stated in the text (whether it is the brief's is FIN-CONSISTENT's question)
     shown = bool(APR_ANY.search(t.text))
     facts = t.facts
@@ -63,15 +65,26 @@ def apr(t: TextSubject, r) -> list[Finding]:
     daily = non_annual_rates(t.text, t.rs.vocab, t.category) if not shown else []
     pat = t.rs.patterns[r.id][0]
     m = pat.search(t.rs.without_allowed(r, t.text)) if pat and not shown and not t.apr_shown else None
+    out = []
     if daily:
-        return [t.finding(r, f"'{daily[0].written}' is a daily, monthly or per-instalment figure without the "
-                             f"annualized rate{want} beside it", daily[0].written)]
-    if m:
-        return [t.finding(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0))]
-    return []
+        out.append(t.finding(r, f"'{daily[0].written}' is a daily, monthly or per-instalment figure without the "
+                                f"annualized rate{want} beside it", daily[0].written))
+    elif m:
+        out.append(t.finding(r, f"'{m.group(0)}' is mentioned without the annualized rate{want}", m.group(0)))
+    return out + _rate_not_stated(t, r)
 
 
-@rule_check("numbers", on="text", listed=True)
+def _rate_not_stated(t: TextSubject, r) -> list[Finding]:
+    """A call script mkt writes must state the brief's rate phrase exactly; an SMS that does not is a warning."""
+    phrase = t.facts.apr_phrase if t.facts is not None else None
+    if not t.exact_rate or not phrase or phrase in t.text or t.unit not in ("call", "sms"):
+        return []
+    if t.unit == "call":
+        return [t.finding(r, f"the call must state '{phrase}'")]
+    return [t.finding(r, f"the SMS does not state '{phrase}'", severity="warning" if r.severity == "error" else None)]
+
+
+@rule_check("numbers", on="text", listed=True, message="a figure that is not in the brief's offer")
 def numbers(t: TextSubject, r) -> list[Finding]:
     """Every figure is one the brief's offer states (configs/compliance figures:)."""
     f = t.facts
@@ -81,7 +94,7 @@ def numbers(t: TextSubject, r) -> list[Finding]:
             for mm in check_figures(t.text, t.rs.offer_of(f), t.rs.vocab, category=t.category, perk=t.perk)]
 
 
-@rule_check("purpose", on="text", listed=True)
+@rule_check("purpose", on="text", listed=True, message="a use the product may not fund")
 def purpose(t: TextSubject, r) -> list[Finding]:
     """No steering to a use the product's class may not fund (configs/compliance purposes:), one finding a use."""
     rs = t.rs
@@ -97,7 +110,7 @@ def purpose(t: TextSubject, r) -> list[Finding]:
             for use, words in by_use.items()]
 
 
-@rule_check("apr_cap", on="text")
+@rule_check("apr_cap", on="text", message="the stated annualized rate is above the limit")
 def apr_cap(t: TextSubject, r) -> list[Finding]:
     """A stated annualized rate above the rule's `limit`."""
     if r.limit is None:
@@ -110,7 +123,7 @@ def apr_cap(t: TextSubject, r) -> list[Finding]:
     return [t.finding(r, f"{max(over):g}% — {r.message}", f"{max(over):g}%")] if over else []
 
 
-@rule_check("sms_sign", on="text")
+@rule_check("sms_sign", on="text", message="an SMS starts with one signature 【2–12 characters】")
 def sms_sign(t: TextSubject, r) -> list[Finding]:
     """An SMS starts with one signature 【2–12 characters】."""
     if t.unit != "sms":
@@ -119,17 +132,18 @@ def sms_sign(t: TextSubject, r) -> list[Finding]:
     return [] if ok else [t.finding(r, r.message)]
 
 
-@rule_check("sms_optout", on="text")
+@rule_check("sms_optout", on="text", message="an SMS ends with an opt-out")
 def sms_optout(t: TextSubject, r) -> list[Finding]:
-    """An SMS ends with an opt-out: the rule's `phrase` or one of the gateways' own."""
-    if t.unit != "sms":
+    """An SMS ends with an opt-out: the rule's `phrase`, else any of its `phrases` (the shipped rule lists the
+    gateways' own); a rule with neither has nothing to look for."""
+    phrases = [r.phrase] if r.phrase else r.phrases
+    if t.unit != "sms" or not phrases:
         return []
-    phrases = [r.phrase or "拒收请回复R", "回T退订", "退订回T", "拒收请回复"]
     ok = any(t.text.rstrip().endswith(p) or p in t.text[-12:] for p in phrases)
     return [] if ok else [t.finding(r, r.message)]
 
 
-@rule_check("sms_len", on="text")
+@rule_check("sms_len", on="text", message="more than one SMS segment (cost multiplies)")
 def sms_len(t: TextSubject, r) -> list[Finding]:
     """More than one segment (70 characters) at the rule's severity; over `limit` characters an error."""
     if t.unit != "sms":
@@ -142,7 +156,8 @@ def sms_len(t: TextSubject, r) -> list[Finding]:
     return []
 
 
-@rule_check("call_open", on="text")
+@rule_check("call_open", on="text",
+            message="the call does not open with the institution's name and the caller's role")
 def call_open(t: TextSubject, r) -> list[Finding]:
     """A call opens with the institution's name (the brief's provider) and the caller's role."""
     if t.unit != "call":
@@ -154,7 +169,7 @@ def call_open(t: TextSubject, r) -> list[Finding]:
     return [] if name_ok and role_ok else [t.finding(r, r.message)]
 
 
-@rule_check("call_refusal", on="text")
+@rule_check("call_refusal", on="text", message="the call offers no way to refuse further calls")
 def call_refusal(t: TextSubject, r) -> list[Finding]:
     """A call offers a way to refuse further calls (the rule's pattern)."""
     if t.unit != "call":
@@ -163,7 +178,7 @@ def call_refusal(t: TextSubject, r) -> list[Finding]:
     return [] if pat and pat.search(t.text) else [t.finding(r, r.message)]
 
 
-@rule_check("required_phrase", on="text")
+@rule_check("required_phrase", on="text", message="a required phrase is missing")
 def required_phrase(t: TextSubject, r) -> list[Finding]:
     """The rule's `phrase` in an SMS, call or push (punctuation and spaces aside)."""
     if r.categories and t.category is None:
@@ -174,7 +189,7 @@ def required_phrase(t: TextSubject, r) -> list[Finding]:
     return [] if norm(r.phrase) in norm(t.text) else [t.finding(r, f"'{r.phrase}' is missing", r.phrase)]
 
 
-@rule_check("info", on="text")
+@rule_check("info", on="text", message="a note for the operator")
 def info(t: TextSubject, r) -> list[Finding]:
     """A note for the unit it names (the rule's message), recorded at its severity (usually info)."""
     return [t.finding(r, r.message)] if t.unit in r.applies_to else []

@@ -1,5 +1,8 @@
 """Checks on a finished clip (video channels): what a platform and a reviewer would check on the MP4 itself.
 
+Each is a rule kind (registry.py) run for every rule of it in force on a clip — the shipped rules below, and a
+user's (a --rules file): the dispatchers spec_check, legal_check, readback_check and label_check run them all.
+
 VID-SPEC       the file plays where it goes: H.264, yuv420p, the channel's size and frame rate, a duration and a
                size inside the channel's limits, no audio track, the index first (faststart); the platform's least
                bitrate as a warning
@@ -15,17 +18,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import ocr
+from .readback import not_run, read_back
 from .registry import result as _result
-from .registry import rule_check
+from .registry import rule_check, rules_for, run_kind
 
 LEGAL_GROUPS = ("disclaimer", "provider")
 
 
-@rule_check("video_spec", on="clip")
 def spec_check(rs, info: dict[str, Any], *, size: tuple[int, int], fps: int, min_s: float, max_s: float,
-               max_bytes: int | None, min_kbps: int | None) -> list[dict[str, Any]]:
-    """VID-SPEC on the probed file: codec, pixel format, size, frame rate, duration, bytes, no audio, faststart;
-    the platform's least bitrate as a warning."""
+               max_bytes: int | None, min_kbps: int | None, category: str | None = None,
+               channel: str | None = None) -> list[dict[str, Any]]:
+    """Every video_spec rule in force on the probed clip (VID-SPEC and a user's)."""
+    return run_kind(rs, "video_spec", "clip", info, size=size, fps=fps, min_s=min_s, max_s=max_s,
+                    max_bytes=max_bytes, min_kbps=min_kbps, category=category, channel=channel)
+
+
+@rule_check("video_spec", on="clip", message="the clip does not meet the channel's video spec")
+def spec_rule(rs, r, info: dict[str, Any], *, size: tuple[int, int], fps: int, min_s: float, max_s: float,
+              max_bytes: int | None, min_kbps: int | None) -> list[dict[str, Any]]:
+    """The probed file: codec, pixel format, size, frame rate, duration, bytes, no audio, faststart; the
+    platform's least bitrate as a warning."""
     out = []
     problems = []
     if info.get("codec") != "h264":
@@ -45,27 +58,34 @@ def spec_check(rs, info: dict[str, Any], *, size: tuple[int, int], fps: int, min
         problems.append("has an audio track")
     if not info.get("faststart"):
         problems.append("the index (moov) is not at the start (faststart)")
-    r = _result(rs, "VID-SPEC", not problems, "; ".join(problems))
-    if r:
-        out.append(r)
+    res = _result(rs, r.id, not problems, "; ".join(problems))
+    if res:
+        out.append(res)
     if min_kbps and info.get("kbps") is not None and info["kbps"] < min_kbps:
-        out.append({"rule": "VID-SPEC", "severity": "warning", "passed": False,
+        out.append({"rule": r.id, "severity": "warning", "passed": False,
                     "message": f"average bitrate {info['kbps']:g} kbps is below the platform's {min_kbps} kbps "
                                "(a still, flat clip compresses very well; some platforms re-check it)"})
     return out
 
 
-@rule_check("video_legal", on="clip")
 def legal_check(rs, timeline: list[dict[str, Any]], duration: float, frames: dict[float, Any],
-                blocks: list[dict[str, Any]], generative: bool) -> dict[str, Any] | None:
-    """The legal blocks' time on screen (from the clip's timeline) and their worst contrast over sampled frames.
-    `frames`: the clip's frames at sampled times composed without the legal text (its band and plates kept): what
-    the text stands on while the picture moves under it."""
+                blocks: list[dict[str, Any]], generative: bool, *, category: str | None = None,
+                channel: str | None = None) -> list[dict[str, Any]]:
+    """Every video_legal rule in force on a clip (VID-LEGAL and a user's). `frames`: the clip's frames at sampled
+    times composed without the legal text (its band and plates kept): what the text stands on while the picture
+    moves under it."""
+    return run_kind(rs, "video_legal", "clip", timeline, duration, frames, blocks, generative, category=category,
+                    channel=channel)
+
+
+@rule_check("video_legal", on="clip", message="the legal text is not on screen long enough, or not legible")
+def legal_rule(rs, r, timeline: list[dict[str, Any]], duration: float, frames: dict[float, Any],
+               blocks: list[dict[str, Any]], generative: bool) -> dict[str, Any] | None:
+    """The legal blocks' time on screen (from the clip's timeline; at least the rule's `limit` seconds, default
+    3) and their worst contrast over sampled frames."""
     from ..compose.color import worst_contrast
 
-    rule = rs.get("VID-LEGAL")
-    need = float(rule.limit) if rule is not None and rule.limit is not None else 3.0
-    need = min(need, duration)
+    need = min(float(r.limit) if r.limit is not None else 3.0, duration)
     problems = []
     by_block = {b["block"]: b for b in timeline}
     wanted = [g for g in LEGAL_GROUPS if any(x.get("role") == g for x in blocks)]
@@ -92,11 +112,11 @@ def legal_check(rs, timeline: list[dict[str, Any]], duration: float, frames: dic
     for role, c in worst.items():
         if c < 4.5:
             problems.append(f"{role} contrast falls to {c:.2f}:1 on a sampled frame (needs 4.5:1)")
-    r = _result(rs, "VID-LEGAL", not problems, "; ".join(problems))
-    if r is not None:
-        r["seconds_required"] = need
-        r["contrast"] = {k: round(v, 2) for k, v in worst.items()}
-    return r
+    res = _result(rs, r.id, not problems, "; ".join(problems))
+    if res is not None:
+        res["seconds_required"] = need
+        res["contrast"] = {k: round(v, 2) for k, v in worst.items()}
+    return res
 
 
 def sample_times(timeline: list[dict[str, Any]], duration: float, fps: int) -> dict[str, list[float]]:
@@ -120,21 +140,24 @@ def sample_times(timeline: list[dict[str, Any]], duration: float, fps: int) -> d
     return {"rate": sorted(t for t in rate if t <= last), "legal": legal, "end": [t for t in end if t <= last]}
 
 
-@rule_check("ocr", on="clip")
 def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], blocks: list[dict[str, Any]],
-                   texts: dict[str, str], end_blocks: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
-    """VID-READBACK: the required strings read back by OCR from frames sampled across the decoded clip; on the end
-    card's frames (times["end"]) from where the end card placed them (`end_blocks`: its blocks and the poster's
-    legal rows, which stay)."""
-    from . import ocr
-    from .readback import read_back
-
-    sev = rs.severity("VID-READBACK")
-    if sev is None:
-        return None
+                   texts: dict[str, str], end_blocks: list[dict[str, Any]] | None = None, *,
+                   category: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
+    """Every ocr rule in force on a clip (VID-READBACK and a user's): the frames read once, one result a rule."""
+    rules = rules_for(rs, "ocr", "clip", category=category, channel=channel)
+    if not rules:
+        return []
     if not ocr.available():
-        return {"rule": "VID-READBACK", "severity": "info", "passed": False,
-                "message": "not run: no OCR engine (pip install 'mktcli[ocr]')"}
+        return [not_run(r) for r in rules]
+    return run_kind(rs, "ocr", "clip", clip_read_back(frames, times, blocks, texts, end_blocks), category=category,
+                    channel=channel)
+
+
+def clip_read_back(frames: dict[float, Any], times: dict[str, list[float]], blocks: list[dict[str, Any]],
+                   texts: dict[str, str], end_blocks: list[dict[str, Any]] | None = None) -> tuple[list[str], list]:
+    """(what was missed, what was read): the required strings read back by OCR from frames sampled across the
+    decoded clip; on the end card's frames (times["end"]) from where the end card placed them (`end_blocks`: its
+    blocks and the poster's legal rows, which stay)."""
     misses, read = [], []
     for kind, roles, where in (("rate", ("apr", "offer"), blocks), ("legal", ("disclaimer", "provider"), blocks),
                                ("end", ("apr", "offer", "disclaimer", "provider"), end_blocks or blocks)):
@@ -146,17 +169,35 @@ def readback_check(rs, frames: dict[float, Any], times: dict[str, list[float]], 
                 if not r["found"]:
                     misses.append(f"{r['role']} '{r['expected']}' at {t:g} s"
                                   f"{' (end card)' if kind == 'end' else ''} read as '{r['read']}'")
-    d = {"rule": "VID-READBACK", "severity": sev, "passed": not misses and bool(read), "message": "; ".join(misses)
+    return misses, read
+
+
+@rule_check("ocr", on="clip",
+            message="a required string was not read back exactly from frames sampled across the decoded clip")
+def readback_rule(rs, r, reading: tuple[list[str], list]) -> dict[str, Any] | None:
+    """The required strings (the exact APR wherever the rate is shown, the disclaimer, the provider) read back
+    from frames sampled across the decoded clip (clip_read_back's result)."""
+    sev = rs.severity(r.id)
+    if sev is None:
+        return None
+    misses, read = reading
+    d = {"rule": r.id, "severity": sev, "passed": not misses and bool(read), "message": "; ".join(misses)
          if misses else ("" if read else "nothing to read"), "read": read}
-    rule = rs.rules.get("VID-READBACK")
-    if misses and rule is not None and rule.fix:
-        d["fix"] = rule.fix
+    if misses and r.fix:
+        d["fix"] = r.fix
     return d
 
 
+def label_check(rs, info: dict[str, Any], *, content_id: str | None, generative: bool, category: str | None = None,
+                channel: str | None = None) -> list[dict[str, Any]]:
+    """Every aigc_implicit rule in force on a clip (VID-LABEL and a user's)."""
+    return run_kind(rs, "aigc_implicit", "clip", info, content_id=content_id, generative=generative,
+                    category=category, channel=channel)
+
+
 @rule_check("aigc_implicit", on="clip")
-def label_check(rs, info: dict[str, Any], *, content_id: str | None, generative: bool) -> dict[str, Any] | None:
-    """VID-LABEL: the clip's metadata carries the implicit label (producer, content id, aigc)."""
+def label_rule(rs, r, info: dict[str, Any], *, content_id: str | None, generative: bool) -> dict[str, Any] | None:
+    """The clip's metadata carries the implicit label (producer, content id, aigc)."""
     raw = (info.get("metadata") or {}).get("comment")
     try:
         label = json.loads(raw) if raw else None
@@ -165,5 +206,5 @@ def label_check(rs, info: dict[str, Any], *, content_id: str | None, generative:
     ok = isinstance(label, dict) and bool(label.get("producer")) and (content_id is None or
                                                                      label.get("content_id") == content_id) \
         and (label.get("aigc") is True if generative else "aigc" in label)
-    return _result(rs, "VID-LABEL", ok, "no implicit label in the clip's metadata" if label is None else
+    return _result(rs, r.id, ok, "no implicit label in the clip's metadata" if label is None else
                    f"implicit label does not match (content_id {label.get('content_id') if isinstance(label, dict) else '?'})")

@@ -7,25 +7,19 @@ import json
 from typing import Any
 
 from ..checks.image import facts_json
-from ..checks.run import CHANNEL_RULES   # the rules each text channel is checked against
+from ..checks.rules import load_rules
 from ..checks.run import text_checks
 from ..copywriting.writer import Variant
 from ..textsafe import md
 
-_SEVERITY = {"SMS-LEN": "warning", "FIN-SOFT": "warning", "FIN-CAP": "warning"}
 EXT = {"sms": "txt", "call_script": "md", "push": "txt"}
-
-
-def _unit(channel: str, message: str) -> bool:
-    """Does a guard finding (prefixed 'sms: …', 'push.title …') belong to this channel?"""
-    return message.split(":", 1)[0].split(" ", 1)[0].startswith(channel)
 
 
 def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, Any], *, rules=None, facts=None,
                   category: str | None = None, push_limits: tuple[int, int] = (20, 50)) -> tuple[bytes, dict]:
-    """(file bytes, manifest entry) of one text creative. With `rules` (the run's rule set) its checks are
-    checks.run.text_checks on its texts — the same call `mkt check BUNDLE` makes with the inputs recorded here
-    (`check_inputs`); without, they come from the copy guard's findings."""
+    """(file bytes, manifest entry) of one text creative. Its checks are checks.run.text_checks on its texts with
+    `rules` (the run's rule set; default the rules in force) — the same call `mkt check BUNDLE` makes with the
+    inputs recorded here (`check_inputs`)."""
     c = v.copy
     if channel == "sms":
         texts = {"body": c.sms.text}
@@ -42,34 +36,16 @@ def text_creative(channel: str, v: Variant, brief_sha: str, engine: dict[str, An
         data = f"{c.push.title}\n{c.push.body}\n"
     else:
         raise ValueError(channel)
-    checks, inputs = _checks(channel, v, texts, rules, facts, category, push_limits)
+    rs = rules if rules is not None else load_rules()
+    checks = text_checks(rs, channel, texts, category=category, facts=facts, push_limits=push_limits)
+    inputs = {"category": category, "facts": facts_json(facts), "push_limits": list(push_limits)}
     raw = data.encode("utf-8")
     ident = json.dumps([brief_sha, v.segment, channel, texts, engine], ensure_ascii=False, sort_keys=True)
     entry = {"id": "c-" + hashlib.sha256(ident.encode()).hexdigest()[:16], "segment": v.segment,
              "channel": channel, "format": "text", "texts": texts,
              "engines": {"copy": {**engine, "variant": v.variant, **({"repairs": v.repairs} if v.repairs else {})}},
-             "checks": checks, "chars": len(c.sms.text) if channel == "sms" else len(data.strip())}
-    if inputs is not None:
-        entry["check_inputs"] = inputs
+             "checks": checks, "chars": len(c.sms.text) if channel == "sms" else len(data.strip()),
+             "check_inputs": inputs}
     if channel == "sms":
         entry["sms_segments"] = 1 if len(c.sms.text) <= 70 else -(-len(c.sms.text) // 67)
     return raw, entry
-
-
-def _checks(channel: str, v: Variant, texts: dict, rules, facts, category, push_limits) -> tuple[list, dict | None]:
-    if rules is not None:
-        inputs = {"category": category, "facts": facts_json(facts), "push_limits": list(push_limits)}
-        return text_checks(rules, channel, texts, category=category, facts=facts, push_limits=push_limits), inputs
-    failed: dict[str, list] = {}
-    for f in v.findings:   # each violation once: a rule may fail on several words
-        if _unit(channel, f.message) and not any(g.match == f.match and g.message == f.message
-                                                 for g in failed.get(f.rule, [])):
-            failed.setdefault(f.rule, []).append(f)
-    rules = CHANNEL_RULES[channel] + (["FIN-RISK"] if "FIN-RISK" in failed or v.info.get("category") == "wealth"
-                                      else [])
-    rules += [r for r in failed if r not in rules]
-    checks = [c for r in rules for c in (
-        [{"rule": r, "severity": f.severity, "passed": False, "message": f.message,
-          **({"match": f.match} if f.match else {})} for f in failed[r]] if r in failed
-        else [{"rule": r, "severity": _SEVERITY.get(r, "error"), "passed": True, "message": ""}])]
-    return checks, None

@@ -15,6 +15,7 @@ from typing import Any
 from .. import timings
 from ..checks import video as vchecks
 from ..checks.image import end_card_checks
+from ..checks.registry import rules_for
 from ..errors import BriefError, MktError
 from ..motion import i2v
 from ..motion.endcard import KEPT, build_end_card
@@ -120,23 +121,23 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
     # the end card's frames are read where the end card placed the rate, with the poster's legal rows (they stay)
     end_blocks = scene.end.blocks + [b for b in entry["blocks"] if b["role"] in KEPT] if scene.end else None
     rs = renderer.rules
+    where = {"category": brief.product.category, "channel": ch.name}   # which rules are in force here
     checks = vchecks.spec_check(rs, info, size=ch.size, fps=spec.fps, min_s=spec.min_s, max_s=spec.max_s,
-                                max_bytes=ch.max_bytes, min_kbps=spec.min_kbps)
+                                max_bytes=ch.max_bytes, min_kbps=spec.min_kbps, **where)
     generative = bool(label.get("aigc"))
     # what the legal text stands on, every second of the clip and on its last frame
     steps = sorted({*range(0, scene.n_frames, spec.fps), scene.n_frames - 1})
     under = {round(i / spec.fps, 4): scene.frame(i, without=vchecks.LEGAL_GROUPS) for i in steps}
-    for r in (vchecks.legal_check(rs, timeline, scene.duration, under, entry["blocks"], generative),
-              vchecks.label_check(rs, info, content_id=entry["id"], generative=generative),
-              vchecks.readback_check(rs, frames, times, entry["blocks"], entry["texts"], end_blocks)):
-        if r is not None:
-            checks.append(r)
+    checks += vchecks.legal_check(rs, timeline, scene.duration, under, entry["blocks"], generative, **where)
+    checks += vchecks.label_check(rs, info, content_id=entry["id"], generative=generative, **where)
+    checks += vchecks.readback_check(rs, frames, times, entry["blocks"], entry["texts"], end_blocks, **where)
     if end_blocks:
         checks += end_card_checks(rs, end_blocks, entry["check_inputs"])
     timings.add("video checks", time.perf_counter() - t1)
     # the still's checks (sizes, contrast, APR, provider …) hold for the clip's settled frames; the cover's
-    # implicit label is the cover's
-    entry["checks"] = [dict(c, rule="COVER-" + c["rule"]) if c["rule"] == "AIGC-IMPLICIT" else c
+    # implicit labels (the image file's aigc_implicit rules) are the cover's
+    cover_rules = {r.id for r in rules_for(rs, "aigc_implicit", "file", **where)}
+    entry["checks"] = [dict(c, rule="COVER-" + c["rule"]) if c["rule"] in cover_rules else c
                        for c in entry["checks"]] + checks
     entry["format"] = "mp4"
     entry |= files
