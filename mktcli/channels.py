@@ -133,6 +133,9 @@ class ChannelFile(Strict):
     channels: dict[str, Channel] = {}
 
 
+RESERVED_NAMES = ("ok", "exit_code")   # keys of every JSON result (mktcli/cli/_console.py)
+
+
 def _merge(into: dict[str, Channel], loaded_file: Path, defaults: ChannelDefaults) -> ChannelDefaults:
     loaded = load_yaml(loaded_file, what="channel file")
     if not isinstance(loaded.data, dict):
@@ -144,6 +147,10 @@ def _merge(into: dict[str, Channel], loaded_file: Path, defaults: ChannelDefault
         if not name.replace("_", "").replace("-", "").isalnum():
             raise ConfigError("channel names use letters, digits, '_' and '-' only", file=loaded_file,
                               line=loaded.line_of(("channels", name)), key=f"channels.{name}")
+        if name in RESERVED_NAMES:   # `mkt channels --json` lists channels by name beside these two keys
+            raise ConfigError(f"'{name}' cannot name a channel", file=loaded_file,
+                              line=loaded.line_of(("channels", name)), key=f"channels.{name}",
+                              hint="ok and exit_code are reserved; pick another name")
         ch.name = name
         if ch.safe is None:
             ch.safe = defaults.safe

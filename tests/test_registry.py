@@ -568,7 +568,7 @@ def test_cli_mark_exit_codes(tmp_path, capsys):
     assert "c-unknown" in capsys.readouterr().err
     assert run(["mark", "recalled", good]) == 2
     assert "mkt recall" in capsys.readouterr().err
-    assert run(["mark", "approved", bad, "--force", "--reason", "legal ok"]) == 0
+    assert run(["mark", "approved", bad, "--override-checks", "--reason", "legal ok"]) == 0
 
 
 def test_cli_recall(bundle, tmp_path, capsys):

@@ -22,8 +22,10 @@ class Output:
     `--json` (an eager option) sets `json` from the parsed command line, so an error raised anywhere later is
     answered in JSON too. Commands get it with `output(as_json)`.
 
-    json   one JSON document on stdout: `result(payload, code)` (with ok/exit_code) or `document(obj)` (as is)
-    lines  one compact JSON object per line, flushed (`line(obj)`): mkt batch with --json or in a pipe
+    json   one JSON document on stdout: `result(payload, code)`, always with ok/exit_code (`document(obj)` writes
+           one as is, for result and error only)
+    lines  one compact JSON object per line, flushed (`line(obj)`): mkt batch with --json or in a pipe; the last
+           line is the summary, with ok/exit_code
     rich   tables and lines for people: `print(...)`, `table(...)`; progress and notes go to `err`"""
 
     def __init__(self, json_mode: bool = False):
@@ -54,8 +56,11 @@ class Output:
             sys.stdout.flush()
 
     def result(self, payload: dict[str, Any], code: int = 0, indent: int | None = 2, flush: bool = False) -> int:
-        """A command's result as JSON with `ok` and `exit_code` first; returns the code."""
-        self.document({"ok": code == 0, "exit_code": int(code), **payload}, indent=indent, flush=flush)
+        """A command's result as JSON with `ok` and `exit_code` first (every command's JSON has them; the summary
+        line of a JSON-lines stream too); returns the code."""
+        doc = {"ok": code == 0, "exit_code": int(code), **payload}
+        doc["ok"], doc["exit_code"] = code == 0, int(code)   # the run's own, whatever the payload held
+        self.document(doc, indent=indent, flush=flush)
         return int(code)
 
     def line(self, obj: dict[str, Any]) -> None:

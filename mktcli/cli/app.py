@@ -7,10 +7,10 @@ Registry verbs (register, ls, mark, recall) stay at the root: a command is a gro
 sub-actions (audit → record, learn → ingest/plan/distill/report), so each verb has exactly one spelling."""
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
-from typer.exceptions import TyperException
 
 from .. import __version__
 from ..errors import ExitCode, MktError
@@ -25,7 +25,7 @@ from . import preview as preview_cmd
 from . import quick as quick_cmd
 from . import registry as registry_cmd
 from ._console import Output, current
-from .errors import debug, report, show_traceback
+from .errors import broken_pipe, click_errors, debug, json_aware, report, show_traceback, usage_error
 
 EXIT_WORDS = {ExitCode.OK: "ok", ExitCode.CHECKS_FAILED: "checks failed", ExitCode.BAD_INPUT: "bad input",
               ExitCode.PARTIAL: "partial failure", ExitCode.INTERNAL: "internal error",
@@ -74,39 +74,57 @@ app.add_typer(learn_cmd.app, name="learn", help=learn_cmd.HELP)
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit code (tests call this; `main` exits with it)."""
+    """Run the CLI and return the exit code (tests call this; `main` exits with it).
 
+    The click command is driven here, not through Typer's own main loop, so that every outcome maps to ExitCode in
+    this one place: Typer's loop turns a closed pipe into exit 1 and prints usage errors its own way."""
     out = Output()   # ctx.obj of every command: --json, once parsed, sets out.json
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
         with current(out):
-            rv = app(args=argv, prog_name="mkt", standalone_mode=False, obj=out)
+            try:
+                cmd = json_aware(typer.main.get_command(app))
+                with cmd.make_context("mkt", args, obj=out) as ctx:
+                    rv = cmd.invoke(ctx)
+            finally:
+                sys.stdout.flush()   # a reader that left is found here, inside the try, not at exit
         return int(rv or 0)
-    except typer.Exit as e:
+    except (typer.Exit, *click_errors.EXITS) as e:
         return int(e.exit_code)
-    except TyperException as e:  # usage errors: unknown option, missing argument …
-        show = getattr(e, "show", None)
-        if show:
-            show()
-        else:
-            print(f"Error: {e.format_message()}", file=sys.stderr)
+    except click_errors.NoArgsIsHelp as e:   # bare `mkt` or `mkt learn`: the help, as a usage error (exit 2)
+        e.show()
         return int(ExitCode.BAD_INPUT)
-    except typer.Abort:
+    except (typer.Abort, *click_errors.ABORTS):   # EOF at a prompt (mkt asks none) or an abort
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:   # `mkt … | head`: the reader left; not an error of ours or the user's
-        import os
-
-        try:
+    except (OSError, SystemExit) as e:
+        if not broken_pipe(e):
+            if isinstance(e, SystemExit):
+                raise
+            return _error(e, out)
+        try:   # `mkt … | head`: the reader left; not an error of ours or the user's
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
         except OSError:
             pass
         return int(ExitCode.BROKEN_PIPE)
+    except click_errors.Usage as e:   # unknown option, bad value, missing argument …: one message, exit 2
+        return _error(usage_error(e), out)
     except (MktError, KeyboardInterrupt, Exception) as e:  # noqa: BLE001 — the one place that catches everything
-        if debug():   # the traceback, then the same message and the same exit code as without MKT_DEBUG
-            show_traceback(e)
-        code = report(e)
-        if out.json:   # scripts get the error on stdout too (the one-screen message stays on stderr)
+        return _error(e, out)
+
+
+def _error(e: BaseException, out: Output) -> int:
+    if debug():   # the traceback, then the same message and the same exit code as without MKT_DEBUG
+        show_traceback(e)
+    code = report(e)
+    if out.json:   # scripts get the error on stdout too (the one-screen message stays on stderr)
+        try:
             out.error(e, code)
-        return code
+            sys.stdout.flush()
+        except OSError as pipe:
+            if not broken_pipe(pipe):
+                raise
+            return int(ExitCode.BROKEN_PIPE)
+    return code
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, OutOpt, ProfileOpt,
-                       SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, json_mode, pick)
+                       SeedOpt, VariantsOpt, VerifyOpt, VisualEngineAlias, VisualEngineOpt, json_mode, pick)
 from ._console import output
 from .errors import error_dicts, report
 from ..checks import failed_errors
@@ -35,7 +35,7 @@ def batch(
     model: DiffusionModelOpt = None,
     profile: ProfileOpt = None,
     device: DeviceOpt = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (needs the ocr extra).")] = False,
+    verify: VerifyOpt = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Put creatives with failed error-level checks in the approval set anyway (recorded).")] = False,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster.")] = True,

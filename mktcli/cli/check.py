@@ -26,14 +26,16 @@ def check(
     category: Annotated[Optional[str], typer.Option("--category", help="Product category for text and images (loan, credit_card, deposit, wealth …).")] = None,
     brief: Annotated[Optional[Path], typer.Option("--brief-file", help="For text: compare its figures and purpose with this brief file's offer (rate, amounts, terms), as mkt poster does.", show_default=False)] = None,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rules file(s): add rules, change severities, allow phrases.")] = None,
-    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read the finished pixels back with OCR (bundles, images).")] = True,
+    verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="Read the finished pixels back with OCR (bundles, images; on unless --no-verify).", show_default=False)] = None,
     as_json: JsonOpt = False,
     brief_alias: Annotated[Optional[Path], alias("--brief", "--brief-file", help="A brief file to compare a text with.")] = None,
+    ocr_alias: Annotated[Optional[bool], alias("--ocr/--no-ocr", "--verify", help="OCR read-back.")] = None,
 ) -> int:
     from ..checks import run as runner
     from ..checks.rules import load_rules
 
     brief = pick(brief, brief_alias)   # --brief elsewhere is a brief's name in the registry; here it is a file
+    ocr = next((v for v in (verify, ocr_alias) if v is not None), True)   # on unless said off; --verify wins
     extra = [str(r) for r in rules or []]
     if text is None and path is None:
         raise BriefError("nothing to check", key="PATH", hint="give a brief, a bundle, an image, a text file, "
@@ -84,8 +86,7 @@ def check(
                              hint="a brief (.yaml), a bundle folder, an image (.jpg/.png) or a text file (.txt)")
     code = int(ExitCode.CHECKS_FAILED if rep.errors() else ExitCode.OK)
     if as_json:
-        output(True).document({**rep.as_dict(), "exit_code": code})
-        return code
+        return output(True).result(rep.as_dict(), code)
     _show(rep)
     return code
 

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, JsonOpt, OutOpt, SEED_MAX, alias, pick
+from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, JsonOpt, ListOpt, OutOpt, SEED_MAX, alias, pick
 from ._console import console, output
 from ..errors import BriefError, ExitCode
 from ..export.files import atomic_write_json, safe_join
@@ -24,15 +24,15 @@ def copy(
     engine: Annotated[Optional[str], typer.Option("--copy-engine", help="Copy engine: template (embedded) or llm (a transformers chat model); default: the brief's copy.engine.")] = None,
     model: Annotated[Optional[str], typer.Option("--chat-model", help="llm engine: chat model hub id or local folder (default Qwen/Qwen2.5-1.5B-Instruct).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="llm engine: cuda or cpu (default: cuda when present).")] = None,
-    segment: Annotated[Optional[list[str]], typer.Option("--segment", "--segments", "-s", help="Only these segments (repeatable, or comma-separated).")] = None,
-    field: Annotated[Optional[list[str]], typer.Option("--field", "-f", help=f"Only these fields in the table (repeatable): {', '.join(FIELDS)}.")] = None,
+    segment: Annotated[Optional[list[str]], ListOpt("--segment", "--segments", "-s", help="Only these segments.")] = None,
+    field: Annotated[Optional[list[str]], ListOpt("--field", "-f", help=f"Only these fields in the table: {', '.join(FIELDS)}.")] = None,
     n: Annotated[Optional[int], typer.Option("--count", min=1, max=20, help="Variants per segment (default 3).", show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=SEED_MAX, help="Seed for the wording, 0 … 2^32−1 (default: the brief's visual.seed); the same seed gives the same copy.")] = None,
     channel_files: ChannelFilesOpt = None,
     as_json: JsonOpt = False,
     engine_alias: CopyEngineAlias = None,
     model_alias: ChatModelAlias = None,
-    field_alias: Annotated[Optional[list[str]], alias("--channel", "--field", "-c", help="Copy fields in the table.")] = None,
+    field_alias: Annotated[Optional[list[str]], alias("--channel", "--field", "-c", help="Copy fields in the table.", split=True)] = None,
     n_alias: Annotated[Optional[int], alias("--n", "--count", min=1, max=20, help="Variants per segment.")] = None,
 ) -> int:
 
@@ -44,7 +44,6 @@ def copy(
     out_ = output(as_json)
     b = load_brief(brief, channel_files=channel_files)
     names = [s.name for s in b.segments()]
-    segment = [x.strip() for s in segment or [] for x in s.replace("，", ",").split(",") if x.strip()] or None
     for s in segment or []:
         if s not in names:
             raise BriefError(f"segment '{s}' is not in the brief", file=b.path, key="--segment",
@@ -76,8 +75,7 @@ def copy(
     failed = [(seg, v) for seg, vs in res.variants.items() for v in vs if not v.ok]
     code = int(ExitCode.CHECKS_FAILED if failed else ExitCode.OK)
     if as_json:
-        out_.document({**payload, "path": str(path), "exit_code": code})
-        return code
+        return out_.result({**payload, "path": str(path)}, code)
     _table(res, channel or ["headline", "sms", "push"])
     from rich.markup import escape
 

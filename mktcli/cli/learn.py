@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import JsonOpt, SinceOpt
+from ._options import JsonOpt, ListOpt, SinceOpt
 from .registry import RegistryOpt
 from ..errors import ExitCode, MktError
 from ..export.files import atomic_write_json, check_out_dir, check_output_file
@@ -54,9 +54,9 @@ def _since_day(since: datetime | None) -> date | None:
         return date.min
 
 
-def _out(obj) -> None:
-
-    output(True).document(obj)
+def _out(payload: dict, code: int = 0) -> int:
+    """The command's JSON result, with `ok` and `exit_code` (the one output path)."""
+    return output(True).result(payload, code)
 
 
 @app.command("ingest", help=INGEST_HELP)
@@ -77,8 +77,7 @@ def ingest(
 
     code = int(ExitCode.PARTIAL if any(r.bad for r in results) else ExitCode.OK)
     if as_json:
-        _out({"ok": code == 0, "exit_code": code, "files": [r.as_dict() for r in results]})
-        return code
+        return _out({"files": [r.as_dict() for r in results]}, code)
     con = console()
     for r in results:
         con.print(f"{escape(str(r.file))}: {r.rows} rows · [green]{r.added} added[/green] · {r.updated} updated · "
@@ -96,11 +95,11 @@ def ingest(
 @app.command("plan", help=PLAN_HELP)
 def plan(
     slot: Annotated[str, typer.Option("--slot", help="The slot: a channel name, e.g. app_banner.")],
-    segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable).")] = None,
+    segment: Annotated[Optional[list[str]], ListOpt("--segment", "-s", help="Only this segment.")] = None,
     today: DayOpt = None,
     half_life: Annotated[float, typer.Option("--half-life", min=0.0, help="Days after which a day's clicks count half (0 = no decay).")] = 14.0,
     floor: Annotated[float, typer.Option("--floor", min=0.0, max=0.5, help="Least share of traffic for each creative with no traffic yet.")] = 0.05,
-    status: Annotated[Optional[str], typer.Option("--status", help="Creatives to plan for, comma-separated (default: draft,approved,live).")] = None,
+    status: Annotated[Optional[list[str]], ListOpt("--status", help="Creatives to plan for, by status (default: draft,approved,live).")] = None,
     max_new: Annotated[float, typer.Option("--max-new", min=0.05, max=1.0, help="Most traffic all creatives with no traffic yet may take together (1 = no cap).")] = 0.5,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Also plan creatives with a failed error-level check (they are blocked from approval).")] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, max=4294967295, help="Seed of the Thompson draws (same data + seed → same plan).")] = 0,
@@ -113,10 +112,10 @@ def plan(
     from ..registry.store import STATUSES, open_registry
     from ..learn.plan import make_plan
 
-    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
+    statuses = tuple(status) if status else None
     bad = [s for s in statuses or () if s not in STATUSES or s == "recalled"]
     if bad:
-        raise MktError(f"--status: '{bad[0]}' cannot be planned", "use draft, approved, live (comma-separated)")
+        raise MktError(f"--status: '{bad[0]}' cannot be planned", "use draft, approved, live (repeated or comma-separated)")
     with open_registry(registry) as reg:
         p = make_plan(reg, slot, today=_day(today, "--today"), half_life_days=half_life or None, floor=floor,
                       seed=seed, statuses=statuses, segments=segment, max_new=None if max_new >= 1 else max_new,
@@ -124,8 +123,7 @@ def plan(
     if out:
         atomic_write_json(check_output_file(out, "--out"), p)
     if as_json:
-        _out(p)
-        return 0
+        return _out(p)
     con = console()
     for seg, s in p["segments"].items():
         t = Table(title=escape(f"{slot} · {seg} · from {p['period_start']}"), title_justify="left")
@@ -145,7 +143,7 @@ def plan(
 
 @app.command("distill", help=DISTILL_HELP)
 def distill(
-    channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only feedback from this channel.")] = None,
+    channel: Annotated[Optional[list[str]], ListOpt("--channel", "-c", help="Only feedback from this channel.")] = None,
     since: SinceOpt = None,
     min_impressions: Annotated[int, typer.Option("--min-impressions", min=0, help="Least impressions behind a claimed effect, with and without the feature.")] = 5000,
     fdr: Annotated[float, typer.Option("--fdr", min=0.0001, max=0.5, help="False-discovery rate over all segment × feature effects.")] = 0.05,
@@ -181,8 +179,7 @@ def distill(
     knowledge.to_yaml(path)
     summary = knowledge.summary() if hasattr(knowledge, "summary") else None
     if as_json:
-        _out({"ok": True, "knowledge": str(path), "observations": len(obs), "summary": summary})
-        return 0
+        return _out({"knowledge": str(path), "observations": len(obs), "summary": summary})
     con = console()
     con.print(f"{len(obs)} creative × segment × channel observations, {sum(o.impressions for o in obs):,} impressions")
     for seg, sk in knowledge.segments.items():
@@ -199,7 +196,7 @@ def distill(
 @app.command("report", help=REPORT_HELP)
 def report(
     by: Annotated[str, typer.Option("--by", help="Group creatives by: brief, headline, channel, origin or layout (the poster's layout family).")] = "brief",
-    channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="Only this channel (slot).")] = None,
+    channel: Annotated[Optional[list[str]], ListOpt("--channel", "-c", help="Only this channel (slot).")] = None,
     since: SinceOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.html and the PNG charts.")] = Path("learn-report"),
     registry: RegistryOpt = None,
@@ -216,19 +213,18 @@ def report(
     with open_registry(registry) as reg:
         rows = feedback(reg, channel=channel, since=_since_day(since))
     if not rows:
-        raise MktError("no feedback to report on" + (f" on or after {_since_day(since)}" if since else "")
-                       + (f" for {channel}" if channel else ""),
+        raise MktError("no feedback to report" + (f" on or after {_since_day(since)}" if since else "")
+                       + (f" for {', '.join(channel)}" if channel else ""),
                        "widen --since / --channel" if since or channel else
                        "ingest click logs first: mkt learn ingest clicks.csv")
     check_out_dir(out)
     s = summarize(rows, by=by)
     try:
-        page = write_report(s, out, f"mkt learn report{' · ' + channel if channel else ''}")
+        page = write_report(s, out, f"mkt learn report{' · ' + ', '.join(channel) if channel else ''}")
     except OSError as e:
         raise MktError(f"cannot write the report into {out}: {e.strerror}", "give --out a folder you can write") from None
     if as_json:
-        _out({"ok": True, "report": str(page), **s})
-        return 0
+        return _out({"report": str(page), **s})
     con = console()
     t = Table(title=escape(f"CTR by segment × {by} ({s['days'][0]} … {s['days'][1]})"), title_justify="left")
     for col in ("segment", by, "impressions", "clicks", "CTR", "95% interval", "creatives"):

@@ -39,9 +39,8 @@ def models(
                      "notes": spec.notes, "profiles": profiles})
     out = output(as_json)
     if as_json:
-        out.document({"default_model": reg.default_model, "default_profile": reg.default_profile,
-                      "models": rows, "profile_notes": reg.profile_notes})
-        return 0
+        return out.result({"default_model": reg.default_model, "default_profile": reg.default_profile,
+                           "models": rows, "profile_notes": reg.profile_notes})
     con = out.con
     t = Table(title="diffusion models (visual.engine: diffusers)", title_justify="left")
     for col in ("model", "licence", "CN text", "local"):  # fits 80 columns
@@ -86,8 +85,7 @@ def doctor(as_json: JsonOpt = False) -> int:
     out = output(as_json)
     d = diagnose()
     if as_json:
-        out.document(d)
-        return 0
+        return out.result(d)
     con = out.con
     ok, bad = "[green]✓[/green]", "[red]✗[/red]"
     con.print(f"[bold]mkt {d['mkt']}[/bold] · Python {d['python']} · {escape(d['platform'])}")

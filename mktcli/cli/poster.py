@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._options import (ChannelFilesOpt, DeviceOpt, DiffusionModelAlias, DiffusionModelOpt, JsonOpt, OutOpt,
-                       ProfileOpt, SeedOpt, VariantsOpt, VisualEngineAlias, VisualEngineOpt, pick)
+                       ListOpt, ProfileOpt, SeedOpt, VariantsOpt, VerifyOpt, VisualEngineAlias, VisualEngineOpt, pick)
 from ._console import console, output
 from .errors import report
 from .. import timings
@@ -22,8 +22,8 @@ CHANNELS_HELP = "List the channel presets (sizes, byte limits, when each was las
 def poster(
     brief: Annotated[Path, typer.Argument(help="The brief YAML file.", show_default=False)],
     out: OutOpt = Path("out"),
-    segment: Annotated[Optional[list[str]], typer.Option("--segment", "-s", help="Only this segment (repeatable), e.g. 养殖户·有优惠.")] = None,
-    channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")] = None,
+    segment: Annotated[Optional[list[str]], ListOpt("--segment", "-s", help="Only this segment, e.g. 养殖户·有优惠.")] = None,
+    channel: Annotated[Optional[list[str]], ListOpt("--channel", "-c", help="Only this channel, e.g. app_banner.")] = None,
     seed: SeedOpt = None,
     engine: VisualEngineOpt = None,
     variants: VariantsOpt = None,
@@ -35,7 +35,7 @@ def poster(
     compile_: Annotated[bool, typer.Option("--compile", rich_help_panel="Diffusion (engine diffusers)", help="torch.compile the diffusion transformer's repeated blocks (slower first image, faster after).")] = False,
     step_cache: Annotated[Optional[float], typer.Option("--step-cache", rich_help_panel="Diffusion (engine diffusers)", min=0.0, max=1.0, help="Reuse transformer outputs between similar steps (first-block cache threshold, e.g. 0.1): faster, slightly softer.")] = None,
     allow_research_licence: Annotated[bool, typer.Option("--allow-research-licence", rich_help_panel="Diffusion (engine diffusers)", help="Allow a model whose licence forbids commercial use (internal trials only).")] = False,
-    verify: Annotated[bool, typer.Option("--verify", help="Read every finished poster back with OCR (needs the ocr extra) and record OCR-READBACK.")] = False,
+    verify: VerifyOpt = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Put creatives with failed error-level checks in the approval set anyway (recorded).")] = False,
     rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra compliance rules file(s).")] = None,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Write a layered PSD and an SVG beside each poster, for designers.")] = True,
@@ -240,8 +240,8 @@ def channels(
     out = output(as_json)
     chans = load_channels(channel_files)
     if as_json:
-        out.document({n: c.model_dump(mode="json", exclude_none=True) for n, c in chans.items()})
-        return 0
+        # the channels by name, as before, beside ok and exit_code (no channel may be named either)
+        return out.result({n: c.model_dump(mode="json", exclude_none=True) for n, c in chans.items()})
     rows = [[n + (" [red](refused)[/red]" if c.refuse else ""), c.label, f"{c.width}×{c.height}" if c.is_image else
              "text", f"{c.max_bytes / 1024:.0f}" if c.max_bytes else "—", str(c.checked or "")]
             for n, c in chans.items()]

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, ForceYesAlias, JsonOpt, OutOpt, pick
+from ._options import ChannelFilesOpt, ChatModelAlias, CopyEngineAlias, ForceYesAlias, JsonOpt, ListOpt, OutOpt, pick
 from ._console import console, output
 from ..errors import BriefError
 from .poster import bundle_summary, exit_code
@@ -23,7 +23,7 @@ def quick(
     out: OutOpt = Path("out"),
     brief_out: Annotated[Optional[Path], typer.Option("--brief-out", help="Where to write the brief (default: briefs/<name>.yaml).", show_default=False)] = None,
     provider: Annotated[Optional[str], typer.Option("--provider", help="The lender's legal name, shown as 本产品由…提供 (default: $MKT_PROVIDER).", show_default=False)] = None,
-    channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Use these channels instead of the sentence's (repeatable or comma-separated), e.g. app_banner,sms.", show_default=False)] = None,
+    channel: Annotated[Optional[list[str]], ListOpt("--channel", "-c", help="Use these channels instead of the sentence's, e.g. app_banner,sms.", show_default=False)] = None,
     channel_files: ChannelFilesOpt = None,
     no_run: Annotated[bool, typer.Option("--no-run", help="Write the brief only; render nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing brief file that differs.")] = False,
@@ -50,14 +50,12 @@ def quick(
         err.print(f"[bold]brief[/bold] → {escape(str(path))}")
         err.print(Syntax(text, "yaml", word_wrap=False), soft_wrap=True)   # copyable: wrapping would break comments
 
-    chans = [c.strip() for item in channel or [] for c in item.split(",") if c.strip()] or None
-    result = make_quick(sentence, out=out, brief_out=brief_out, provider=provider, channels=chans,
+    result = make_quick(sentence, out=out, brief_out=brief_out, provider=provider, channels=channel,
                         channel_files=channel_files, run=not no_run, force=force, engine=engine, model=model,
                         register=register, on_brief=show)
     code, failed_checks = _code(result)
     if as_json:
-        out_.document(_payload(result, code, failed_checks))
-        return code
+        return out_.result(_payload(result, code, failed_checks), code)
     _summary(result, failed_checks)
     return code
 
@@ -79,7 +77,7 @@ def _code(result) -> tuple[int, list]:
 def _payload(result, code: int, failed_checks: list) -> dict:
     p, b = result.parsed, result.bundle
     return {
-        "ok": code == 0, "exit_code": code, "brief": str(result.brief_path),
+        "brief": str(result.brief_path),
         "understood": {"category": p.category, "product": p.product, "apr": p.apr, "perks": p.perks,
                        "segments": p.segments, "offers": p.offers, "channels": p.channels, "headline": p.headline},
         "not_understood": p.ignored, "notes": result.notes + (b.notes if b is not None else []),

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._options import JsonOpt, SinceOpt
+from ._options import JsonOpt, ListOpt, SinceOpt, alias
 from ._console import output
 from ..errors import BriefError, ExitCode
 
@@ -19,7 +19,7 @@ Example: mkt register out/farm-loan-spring"""
 LS_HELP = """List registered creatives, newest first, filtered by status, channel, segment, brief, phrase or date.
 Example: mkt ls --status live --channel sms · mkt ls --phrase 补栏周转不误农时 --json"""
 MARK_HELP = """Set creatives' status: draft → approved → live (or one step back). All or nothing; approving a creative
-with a failed error-level check is refused (exit 1) unless --force. Use mkt recall to recall.
+with a failed error-level check is refused (exit 1) unless --override-checks. Use mkt recall to recall.
 Example: mkt mark approved --brief farm-loan-spring --reason 'compliance ticket 123'"""
 RECALL_HELP = """Recall creatives by id, brief or phrase (whitespace- and width-insensitive, over every text) and write a
 withdrawal list per channel plus withdrawals.csv. Exit 1 when nothing matches.
@@ -31,9 +31,9 @@ RECORD_HELP = ("Record review decisions for an audit: the review sheet's downloa
                "or --id/--decision/--note for one creative.")
 
 RegistryOpt = Annotated[Path | None, typer.Option("--registry", help="Registry file (default: $MKT_REGISTRY, else <MKT_HOME>/registry.db).")]
-StatusOpt = Annotated[list[str] | None, typer.Option("--status", help="Only this status (repeatable): draft, approved, live, recalled.")]
-ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", "-c", help="Only this channel (repeatable), e.g. app_banner.")]
-SegmentOpt = Annotated[list[str] | None, typer.Option("--segment", "-s", help="Only this segment (repeatable), e.g. 养殖户·有优惠.")]
+StatusOpt = Annotated[list[str] | None, ListOpt("--status", help="Only this status: draft, approved, live, recalled.")]
+ChannelOpt = Annotated[list[str] | None, ListOpt("--channel", "-c", help="Only this channel, e.g. app_banner.")]
+SegmentOpt = Annotated[list[str] | None, ListOpt("--segment", "-s", help="Only this segment, e.g. 养殖户·有优惠.")]
 BriefOpt = Annotated[str | None, typer.Option("--brief", help="Only creatives of this brief (its name:, e.g. farm-loan-spring).")]
 IdsArg = Annotated[list[str] | None, typer.Argument(help="Creative ids (c-…).", show_default=False)]
 
@@ -135,10 +135,11 @@ def mark(
     status: Annotated[str, typer.Argument(help="The new status: approved, live or draft.", show_default=False)],
     ids: IdsArg = None,
     brief: Annotated[str | None, typer.Option("--brief", help="Every creative of this brief (recalled ones are left alone).")] = None,
-    reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept in each creative's history; required with --force).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Override the rules (skip a step, leave recalled, approve despite failed checks); recorded.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept in each creative's history; required with --override-checks).")] = None,
+    override: Annotated[bool, typer.Option("--override-checks", help="Go past the status rules (skip a step, leave recalled, approve despite failed checks); recorded with --reason.")] = False,
     registry: RegistryOpt = None,
     as_json: JsonOpt = False,
+    force_alias: Annotated[bool, alias("--force", "--override-checks", help="Go past the status rules.")] = False,
 ) -> int:
     from ..registry.store import open_registry
 
@@ -148,7 +149,7 @@ def mark(
     if status not in ("approved", "live", "draft"):
         raise BriefError(f"unknown status '{status}'", key="STATUS", hint="approved, live or draft")
     with open_registry(registry) as reg:
-        change = reg.set_status(ids, status, reason, brief=brief, force=force)
+        change = reg.set_status(ids, status, reason, brief=brief, force=override or force_alias)
     if as_json:
         return _emit(change.as_dict())
     con = _console()
@@ -162,7 +163,7 @@ def recall(
     ids: IdsArg = None,
     brief: Annotated[str | None, typer.Option("--brief", help="Every creative of this brief.")] = None,
     phrase: Annotated[str | None, typer.Option("--phrase", "-p", help="Every creative with this phrase in any text (whitespace- and width-insensitive).")] = None,
-    channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Only on this channel (repeatable); narrows the other selectors.")] = None,
+    channel: Annotated[list[str] | None, ListOpt("--channel", "-c", help="Only on this channel; narrows the other selectors.")] = None,
     reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (required): goes into the registry and every withdrawal list.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the withdrawal lists (default: <MKT_HOME>/recalls/<recall id>/).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be recalled; change and write nothing.")] = False,
@@ -281,7 +282,7 @@ def _show_audits(audits) -> None:
 def record(
     audit_id: Annotated[str, typer.Argument(help="The audit id (a-…), printed by mkt audit --sample.", show_default=False)],
     decisions: Annotated[Path | None, typer.Argument(help="decisions-<audit id>.json downloaded from the review sheet.", show_default=False)] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="A sampled creative id (repeatable) to decide on instead of a file.")] = None,
+    ids: Annotated[list[str] | None, ListOpt("--id", help="A sampled creative id to decide on instead of a file.")] = None,
     decision: Annotated[str | None, typer.Option("--decision", help="pass or fail, for every --id.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note for every --id.")] = None,
     registry: RegistryOpt = None,

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
@@ -404,15 +404,17 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def feedback(reg, *, channel: str | None = None, segment: str | None = None, since: date | None = None,
-             until: date | None = None) -> list[dict[str, Any]]:
+def feedback(reg, *, channel: str | Sequence[str] | None = None, segment: str | Sequence[str] | None = None,
+             since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
     """Feedback rows joined with what the registry knows of each creative (brief, texts, status, engines).
-    A creative the registry does not know has brief None and origin 'human' unless the log said otherwise."""
+    A creative the registry does not know has brief None and origin 'human' unless the log said otherwise.
+    `channel` and `segment` take one name or several (any of them)."""
     where, args = [], []
     for col, val in (("f.channel", channel), ("f.segment", segment)):
-        if val:
-            where.append(f"{col} = ?")
-            args.append(val)
+        vals = [val] if isinstance(val, str) else list(val or ())
+        if vals:
+            where.append(f"{col} IN ({', '.join('?' * len(vals))})")
+            args += vals
     if since:
         where.append("f.day >= ?")
         args.append(since.isoformat())

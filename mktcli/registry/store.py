@@ -594,7 +594,7 @@ class Registry:
             raise BriefError("nothing to mark", key="ID", hint="give creative ids, or --brief NAME for a whole brief")
         reason = (reason or "").strip() or None
         if force and not reason:
-            raise BriefError("--force needs a --reason", key="--reason", hint="say why the rule is overridden")
+            raise BriefError("--override-checks needs a --reason", key="--reason", hint="say why the rule is overridden")
         change = StatusChange(status)
         now, actor = _now(), _actor()
         with self._tx() as db:
@@ -631,7 +631,7 @@ class Registry:
                 raise StatusRefused(
                     f"refused to mark {len(refused)} creative(s) {status}, so nothing changed: {shown}{more}",
                     "fix the creative and re-run mkt poster" if checks_only else
-                    "the path is draft → approved → live; recalled is final. --force --reason '…' overrides "
+                    "the path is draft → approved → live; recalled is final. --override-checks --reason '…' overrides "
                     "(recorded in the history)",
                     ExitCode.CHECKS_FAILED if checks_only else ExitCode.BAD_INPUT)
             db.executemany("UPDATE creatives SET status = ?, updated_at = ? WHERE id = ?",
