@@ -85,8 +85,9 @@ def test_manifest_records_timing_codec_texts_and_cover(clip):
         assert blocks[g]["settled_s"] == 0 and blocks[g]["until_s"] == 5
     movers = [b for b in v["timeline"] if b["motion"] != "static" and not b["block"].startswith("end:")]
     ends = [b for b in v["timeline"] if b["block"].startswith("end:")]
-    assert blocks["hero"]["motion"] == "pop" and movers[-1]["block"] == "cta" and ends[-1]["block"] == "end:cta"
-    assert blocks["headline"]["enter_s"] < blocks["hero"]["enter_s"] < blocks["cta"]["enter_s"]
+    assert blocks["hero"]["motion"] == "open" and movers[-1]["block"] == "cta" and ends[-1]["block"] == "end:cta"
+    assert blocks["headline"]["enter_s"] == blocks["hero"]["enter_s"] == 0 < blocks["cta"]["enter_s"]
+    assert blocks["hero"]["settled_s"] <= 0.5
     assert blocks["headline"]["enter_s"] == 0 and blocks["headline"]["settled_s"] <= 0.3
     start = v["end_card"]["start_s"]
     assert start == 3.5                                           # a 5 s clip: the last 1.5 s are the end card
@@ -119,7 +120,7 @@ def _ink(img, box, color, tol=60) -> int:
 
 def test_first_frames_carry_the_message_and_the_legal_text(clip):
     """Frame 0 is not empty: the headline is there from the first frame and settled, fully legible, by 0.3 s; the
-    legal band is there; the rate is not yet."""
+    legal band is there; so is the rate (what stops the thumb in a feed), settled by 0.5 s."""
     import numpy as np
     from PIL import Image
 
@@ -453,6 +454,60 @@ def test_deposit_rate_label_states_the_term_on_the_still_the_clip_and_the_end_ca
     assert c["texts"]["apr"] == still["texts"]["apr"]
     assert c["video"]["end_card"]["texts"]["apr"] == still["texts"]["apr"]
     assert next(b for b in c["video"]["end_card"]["blocks"] if b["role"] == "apr_label")["text"] == "三年期年利率"
+
+
+def test_rate_is_on_screen_from_frame_0(clip):
+    """The rate's figure is there, opaque, on the first frame (growing from 90% into place) and fully in place
+    by 0.5 s: its pixels in its box, as on the cover."""
+    from PIL import Image
+
+    from mktcli.export.video import frames_at
+
+    _, out, _, c = clip
+    fr = frames_at(out / c["path"], [0.0, 0.5])
+    cover = Image.open(out / c["cover"]["path"]).convert("RGB")
+    apr = next(b for b in c["blocks"] if b["role"] == "apr")
+    full = _ink(cover, apr["box"], apr["color"])
+    assert full > 50
+    assert _ink(fr[0.0], apr["box"], apr["color"]) > 0.5 * full
+    assert _ink(fr[0.5], apr["box"], apr["color"]) > 0.85 * full
+
+
+def test_live_phase_beats_spotlight_each_chip_then_the_rate():
+    """Once everything is in, the chips take the spotlight one after the other (~1.2 s each), then the rate plate
+    pulses, clear of the frames the read-back samples for the exact rate; a clip without chips pulses the rate
+    now and then."""
+    from mktcli.motion.timeline import Live, plan_spots
+
+    spots = plan_spots(["perk1", "perk2", "perk3"], 2.3, 8.2, (0.567, 4.35, 6.2))
+    assert [g for g, _, _ in spots] == ["perk1", "perk2", "perk3", "hero"]
+    assert all(1.0 <= b - a <= 1.2 + 1e-9 for g, a, b in spots if g != "hero")
+    assert all(b0 <= a1 for (_, _, b0), (_, a1, _) in zip(spots, spots[1:]))
+    h = spots[-1]
+    assert not any(h[1] - 0.1 < t < h[2] + 0.1 for t in (0.567, 4.35, 6.2)) and h[2] <= 8.2
+    assert len([g for g, _, _ in plan_spots([], 2.3, 8.2, ())]) >= 2
+    lv = Live(2.3, 10.0, spots=spots)
+    a, b = spots[1][1], spots[1][2]
+    assert lv.spot((a + b) / 2, "perk2") == 1.0 and lv.spot((a + b) / 2, "perk1") == 0.0
+    assert lv.spot(a - 0.01, "perk2") == 0.0
+
+
+def test_middle_of_the_clip_is_alive(clip):
+    """Between the entrances and the end card the clip does not sit still: the camera's push and the beats move
+    more than a faint drift between any two frames 0.2 s apart."""
+    import numpy as np
+
+    from mktcli.export.video import frames_at
+
+    _, out, _, c = clip
+    ts = [round(1.6 + 0.2 * k, 1) for k in range(9)]   # everything is in at 1.6 s; the end card at 3.5 s
+    fr = frames_at(out / c["path"], ts)
+    ds = [float(np.abs(np.asarray(fr[a], dtype=np.int16) - np.asarray(fr[b], dtype=np.int16)).mean())
+          for a, b in zip(ts, ts[1:])]
+    assert min(ds) > MIDDLE_DIFF, " ".join(f"{d:.2f}" for d in ds)
+
+
+MIDDLE_DIFF = 0.8   # mean |Δ| per pixel and channel over 0.2 s (the v3 clip: down to 0.49; v4: 0.95 and more)
 
 
 def test_term_in_a_deposit_name():
