@@ -3,8 +3,9 @@ recorded text layers (compose/layers.py) as cached RGBA sprites. Nothing is type
 
 A frame is the picture under a slow camera (each plane scaled and shifted by its depth: parallax), then the overlay
 of text blocks. While no block is entering or leaving, the overlay is one cached image; while one is, it is rebuilt
-from the sprites (a dozen small pastes). Once everything is in, the button's pulse and the light sweeps are drawn on
-their own over the cached overlay (a few small pastes). The camera keeps moving until the end card has taken over;
+from the sprites (a dozen small pastes). Once everything is in, the button's pulse, the light sweeps and the beats
+(a chip in its spotlight: scaled, in a halo of its own tint cached once; the rate plate's pulse) are drawn on their
+own over the cached overlay (a few small pastes). The camera keeps moving until the end card has taken over;
 the end card (endcard.py) is its own set of sprites over its own backdrop (or over the picture, on a tall video whose
 picture runs on under the feed's UI), with the poster's legal band unmoved. The cover is the poster as approved: the
 clip shows it, whole, before the end card."""
@@ -81,7 +82,8 @@ class Camera:
     """A slow push from the start framing to the poster's own (identity at the end): each plane moves by its depth,
     the far backdrop (depth 0: the lit gradient of the illustration engine) not at all — the stage and the objects
     move apart against it (parallax), and the frame costs two small resamples instead of a full-canvas one.
-    Focus: the picture's subject (the layout's visual zone)."""
+    Focus: the picture's floor (the middle of the layout's visual zone's bottom edge): the push grows the picture up
+    and sideways, never down over the small print under it."""
 
     focus: tuple[float, float]
     zoom: float = 0.16           # the nearest plane starts 16% larger: a push-in the eye follows
@@ -614,9 +616,11 @@ def build_scene(poster: Image.Image, background: Image.Image, planes: list, laye
     spots = plan_spots(chips, start, end_at if end_at is not None else n / fps, avoid)
     live = Live(start, duration, spots=spots)
     x0, y0, x1, y1 = focus_zone
-    focus = ((x0 + x1) / 2, (y0 + y1) / 2) if x1 > x0 and y1 > y0 else (W / 2, H / 2)
+    # the push is anchored at the picture's floor (the zone's bottom edge, its centre across): the stage and the
+    # objects grow upwards and sideways, never down over the small print under the picture
+    focus = ((x0 + x1) / 2, y1) if x1 > x0 and y1 > y0 else (W / 2, H)
     # the drift's direction by seed: campaigns differ, a run repeats
     h = int(hashlib.sha256(f"motion|{seed}|{W}x{H}".encode()).hexdigest()[:8], 16)
-    drift = ((0.45 + (h % 30) / 100) * (1 if h & 1 else -1), 0.3 * (1 if h & 2 else -1))
+    drift = ((0.45 + (h % 30) / 100) * (1 if h & 1 else -1), -0.3)   # from above: the planes settle downwards
     return MotionScene(W, H, fps, n, pl, sprites, beats, Camera(focus, drift=drift), poster.convert("RGB"),
                        background.convert("RGB"), live=live, end=end, reveal=reveal)

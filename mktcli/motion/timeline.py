@@ -6,12 +6,15 @@ The legal band, the disclaimer, the provider line, the AIGC label and the brand 
 to the last (the compliance rule VID-LEGAL asks for the whole clip, at least its last seconds).
 
 The message comes first: the headline (and the text card it stands on) is on screen from frame 0 and settled,
-fully legible, by 0.3 s — a clip that autoplays in a feed has well under a second to say what it is. Then the rest
-enters in reading order (top to bottom): the subhead, the rate as the hero beat (a longer, larger entrance with a
-hold after it), the chips one by one, the button last. Once everything is in, the clip does not sit still: the
-camera keeps moving, the button pulses gently and a light sweeps across it and across the rate plate (`Live`).
-The last ~1.5–1.8 s are the end card (endcard.py): the poster's message blocks make way for the brand, the
-product, the rate and the button, typeset once for the clip's canvas; the legal band stays where it was."""
+fully legible, by 0.3 s, and the rate beside it from frame 0 too, whole and opaque, growing into place by 0.5 s —
+a clip that autoplays in a feed has well under a second to say what it is, and the rate is what stops the thumb.
+Then the rest enters in reading order (top to bottom): the subhead, the chips one by one, the button last. Once
+everything is in, the clip does not sit still: the camera keeps pushing in, the button pulses gently and a light
+sweeps across it and across the rate plate, and the beats (`Live.spots`) give the middle its rhythm: each chip in
+turn in a spotlight (~1.2 s each), then a pulse on the rate plate — a change of scale, never of the figure, and
+clear of the frames the read-back samples. The last ~1.5–1.8 s are the end card (endcard.py): the poster's message
+blocks make way for the brand, the product, the rate and the button, typeset once for the clip's canvas; the legal
+band stays where it was."""
 from __future__ import annotations
 
 import math
