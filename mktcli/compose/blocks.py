@@ -11,6 +11,7 @@ from .color import RGB, contrast, hex_rgb, luminance, rgb_hex
 from .flow import Content, Plan, Slot, figure_runs
 
 BAND_ALPHA = 200   # the legal band's opacity: dark enough for small print, the picture still felt through it
+QUIET_ALPHA = 130  # … a quiet scrim's (Shape.legal_band 'quiet'): longer fades, no band edge
 
 
 def _lum(c: RGB) -> float:
@@ -27,22 +28,30 @@ class Painter(Canvas):
         stack = self.stacks["small"]
         x0, band_top, x1, bottom = lg.band
         band = hex_rgb(self.pal.band)
-        # a quiet scrim rather than a slab: a long soft fade into a translucent band
-        fade = min(lg.line * 1.8, band_top)
+        alpha = QUIET_ALPHA if lg.quiet else BAND_ALPHA
+        # a quiet scrim rather than a slab: a long soft fade into a translucent band (a smoothstep for the quiet
+        # one: a ramp's kink reads as a line)
+        yt, yb = int(round(band_top)), int(round(bottom))
+        fade = min(lg.line * (3.5 if lg.quiet else 1.8), yt)
         if fade >= 2:
             import numpy as np
 
-            ramp = (np.linspace(0, 1, int(fade)) ** 1.4 * BAND_ALPHA).astype("uint8")[:, None]
+            x = np.linspace(0, 1, int(fade))
+            x = x * x * (3 - 2 * x) if lg.quiet else x ** 1.4
+            ramp = (x * alpha).astype("uint8")[:, None]
             mask = Image.fromarray(ramp).resize((self.W, int(fade)), Image.NEAREST)
-            self._paste("legal", band, (0, int(band_top - fade), self.W, int(band_top - fade) + int(fade)), mask)
-        self.blend(band, (0, band_top, self.W, bottom), BAND_ALPHA, role="legal")
-        below = min(lg.line * 1.5, self.H - bottom)
+            # whole rows, edge to edge with the band (a row between them, or one painted twice, reads as a line)
+            self._paste("legal", band, (0, yt - int(fade), self.W, yt), mask)
+        self.blend(band, (0, yt, self.W, yb), alpha, role="legal")
+        below = min(lg.line * (3.0 if lg.quiet else 1.5), self.H - yb)
         if below >= 2:   # above a platform's UI zone: the band fades out downwards too, no slab floating mid-canvas
             import numpy as np
 
-            ramp = (np.linspace(1, 0, int(below)) ** 1.6 * BAND_ALPHA).astype("uint8")[:, None]
+            x = np.linspace(1, 0, int(below))
+            x = x * x * (3 - 2 * x) if lg.quiet else x ** 1.6
+            ramp = (x * alpha).astype("uint8")[:, None]
             mask = Image.fromarray(ramp).resize((self.W, int(below)), Image.NEAREST)
-            self._paste("legal", band, (0, int(bottom), self.W, int(bottom) + int(below)), mask)
+            self._paste("legal", band, (0, yb, self.W, yb + int(below)), mask)
         self.placed.append(Placed("legal_band", "", (0.0, band_top, float(self.W), float(bottom))))
         records: dict[str, dict] = {}
         y = lg.top   # each row's em-box top; CJK glyphs sit in baseline-0.88em..baseline+0.12em

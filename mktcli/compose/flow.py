@@ -113,6 +113,7 @@ class Legal:
     top: float                             # first row's em-box top (the band starts `pad` above it)
     band: Box
     over_budget: bool = False
+    quiet: bool = False                    # quiet lines on a light scrim, no band (Shape.legal_band 'quiet')
 
 
 @dataclass
@@ -372,7 +373,7 @@ def plan_legal(ctx: Ctx, t: Content) -> Legal:
     # a platform's UI-overlay zone below: the band ends just under the text, and the picture runs on beneath it
     bottom = ctx.H if ctx.H - sy1 <= 0.1 * ctx.H else sy1 + pad
     return Legal(size, rows, line, pad, top, (0.0, band_top, float(ctx.W), float(bottom)),
-                 over_budget=bottom - band_top > budget + 0.5)
+                 over_budget=bottom - band_top > budget + 0.5, quiet=ctx.shape.legal_band == "quiet")
 
 
 # ---------------------------------------------------------------------------------------------- solving
@@ -880,7 +881,7 @@ class Solver:
         top = band_top + lg.pad
         bottom = top + (len(lg.rows) - 1) * lg.line + lg.size + lg.pad * 1.5
         moved = Legal(lg.size, lg.rows, lg.line, lg.pad, top, (0.0, band_top, float(c.W), bottom),
-                      over_budget=lg.over_budget)
+                      over_budget=lg.over_budget, quiet=lg.quiet)
         sy1 = c.safe[3]
         vis.box = (vis.box[0], bottom + u * 0.5, vis.box[2], max(bottom + u * 0.5, sy1))
         reach = sy1 + c.shape.bleed * (c.H - sy1)

@@ -111,6 +111,10 @@ class Shape(Strict):
     # picture's subject may reach (share of the zone's height)
     legal: Literal["bottom", "under_text"] = "bottom"
     bleed: float = Field(0.0, ge=0, le=1)
+    # how the legal rows are set off from the picture: a translucent band (soft-edged), or `quiet`: a light scrim
+    # that fades in and out over several lines, no band edge (tall video: the small print as quiet lines just above
+    # the feed's UI zone); the rows' colour still keeps 4.5:1 on the actual pixels
+    legal_band: Literal["band", "quiet"] = "band"
     families: dict[str, Family]
 
     @field_validator("families")

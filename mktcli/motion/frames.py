@@ -3,8 +3,9 @@ recorded text layers (compose/layers.py) as cached RGBA sprites. Nothing is type
 
 A frame is the picture under a slow camera (each plane scaled and shifted by its depth: parallax), then the overlay
 of text blocks. While no block is entering or leaving, the overlay is one cached image; while one is, it is rebuilt
-from the sprites (a dozen small pastes). Once everything is in, the button's pulse and the light sweeps are drawn on
-their own over the cached overlay (a few small pastes). The camera keeps moving until the end card has taken over;
+from the sprites (a dozen small pastes). Once everything is in, the button's pulse, the light sweeps and the beats
+(a chip in its spotlight: scaled, in a halo of its own tint cached once; the rate plate's pulse) are drawn on their
+own over the cached overlay (a few small pastes). The camera keeps moving until the end card has taken over;
 the end card (endcard.py) is its own set of sprites over its own backdrop (or over the picture, on a tall video whose
 picture runs on under the feed's UI), with the poster's legal band unmoved. The cover is the poster as approved: the
 clip shows it, whole, before the end card."""
@@ -29,6 +30,7 @@ from .timeline import (
     end_card_seconds,
     group_of,
     plan_end_card,
+    plan_spots,
     plan_timeline,
 )
 
@@ -80,10 +82,11 @@ class Camera:
     """A slow push from the start framing to the poster's own (identity at the end): each plane moves by its depth,
     the far backdrop (depth 0: the lit gradient of the illustration engine) not at all — the stage and the objects
     move apart against it (parallax), and the frame costs two small resamples instead of a full-canvas one.
-    Focus: the picture's subject (the layout's visual zone)."""
+    Focus: the picture's floor (the middle of the layout's visual zone's bottom edge): the push grows the picture up
+    and sideways, never down over the small print under it."""
 
     focus: tuple[float, float]
-    zoom: float = 0.07           # the nearest plane starts 7% larger
+    zoom: float = 0.16           # the nearest plane starts 16% larger: a push-in the eye follows
     drift: tuple[float, float] = (0.6, -0.3)   # start offset, as a share of how far each plane may travel
 
     def at(self, u: float, depth: float, W: int, H: int) -> tuple[float, float, float]:
@@ -133,6 +136,23 @@ class EndPhase:
     blocks: list = field(default_factory=list)   # what the end card placed (manifest, read-back)
     layout: str = ""
     keep_picture: bool = False   # the picture stays (and keeps moving) under the end card
+
+
+SPOT_CHIP = 0.15   # a chip in the spotlight: 15% larger at the top of its beat
+SPOT_HERO = 0.07   # the rate plate's pulse: 7%
+
+
+def _solid_colour(im: Image.Image) -> tuple[int, int, int]:
+    """The mean colour of an RGBA sprite's solid pixels (a chip's fill, with its words)."""
+    import numpy as np
+
+    a = np.asarray(im.convert("RGBA"))
+    solid = a[..., 3] > 230
+    if not solid.any():
+        solid = a[..., 3] > 0
+    if not solid.any():
+        return (255, 255, 255)
+    return tuple(int(v) for v in a[solid][:, :3].mean(axis=0))
 
 
 def _shine_band(h: int, width: int) -> Image.Image:
@@ -250,10 +270,10 @@ class MotionScene:
                 self._still = self._picture(1.0)
             img = self._still.copy()
         else:
-            # the camera's progress: eased in and out, but never quite at rest before the end card (a third of the
-            # motion is linear), so the picture keeps drifting while the poster is on screen
+            # the camera's progress: eased in and out, but never at rest before the end card (over half of the
+            # motion is linear), so the picture keeps moving while the poster is on screen
             u = min(1.0, t / self.camera_end) if self.camera_end > 0 else 1.0
-            img = self._picture(0.35 * u + 0.65 * ease_in_out_sine(u))
+            img = self._picture(0.55 * u + 0.45 * ease_in_out_sine(u))
         if a > 0:
             img = Image.blend(img, end.base, ease_in_out_sine(a))
         return img
@@ -291,7 +311,12 @@ class MotionScene:
             if b is None or b.progress(t) < 1 or b.presence(t) < 1:
                 continue
             base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
-            if (base == "cta" and lv.pulse_scale(t) != 1.0) or lv.sweep(t, base) is not None:
+            if (base == "cta" and lv.pulse_scale(t) != 1.0) or lv.sweep(t, base) is not None \
+                    or lv.spot(t, g) > 0:
+                out.append(g)
+        for g, a, b_ in lv.spots:
+            if g not in out and a <= t < b_ and g in self.beats and lv.spot(t, g) > 0 \
+                    and self.beats[g].progress(t) >= 1 and self.beats[g].presence(t) >= 1:
                 out.append(g)
         return out
 
@@ -312,7 +337,7 @@ class MotionScene:
             if sp.group in live or (sp.group in without and sp.kind == "text"):
                 continue
             prog, pres = b.progress(t), b.presence(t)
-            if (prog > 0 or b.motion == "settle") and pres > 0:   # the message is there from frame 0
+            if (prog > 0 or b.motion in ("settle", "open")) and pres > 0:   # the message is there from frame 0
                 shown.append((sp, prog, pres))
         if not shown:
             res: tuple[Image.Image | None, Box] = (None, (0, 0, 0, 0))
@@ -350,6 +375,12 @@ class MotionScene:
                 lift, fade = (0.03 if beat.motion == "rise" else 0.05) * self.H * (1 - e), min(1.0, prog * 1.6)
             im = _faded(sp.image, fade * pres)
             r = _scaled(im, sp.x, sp.y + lift, 1.0, 0, 0, (0, 0), self.W, self.H)
+        elif beat.motion == "open":   # the rate at frame 0: whole and opaque, growing from 90% into place
+            e = ease_out_back(prog, 1.1)
+            s = 0.9 + 0.1 * e
+            bx = sp.box
+            c = ((bx[0] + bx[2]) / 2, (bx[1] + bx[3]) / 2)
+            r = _scaled(_faded(sp.image, pres), sp.x, sp.y, s, 0, 0, c, self.W, self.H)
         else:   # pop: grows from 80% about its centre with a small overshoot
             e = ease_out_back(prog)
             s = 0.8 + 0.2 * e
@@ -369,12 +400,17 @@ class MotionScene:
         base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
         s = lv.pulse_scale(t) if base == "cta" else 1.0
         sweep = lv.sweep(t, base)
+        spot = lv.spot(t, g)
+        if spot > 0:   # a beat: a chip grows 15% in a halo with a bar under it; the rate plate swells 7%
+            s = 1 + (SPOT_HERO if base == "hero" else SPOT_CHIP) * spot
         sps = [sp for sp in self.sprites if sp.group == g]
         if not sps:
             return
         x0, y0 = min(sp.box[0] for sp in sps), min(sp.box[1] for sp in sps)
         x1, y1 = max(sp.box[2] for sp in sps), max(sp.box[3] for sp in sps)
         c = ((x0 + x1) / 2, (y0 + y1) / 2)
+        if spot > 0 and base != "hero":
+            self._spotlight(img, g, sps, (x0, y0, x1, y1), s, spot)
         for sp in sps:
             if sp.group in without and sp.kind == "text":
                 continue
@@ -390,6 +426,35 @@ class MotionScene:
                 glow = self._glow(sp, piece, sweep)
                 if glow is not None:
                     img.paste((255, 255, 255), xy, glow)
+
+    def _spotlight(self, img: Image.Image, g: str, sps: list[Sprite], box: Box, s: float, k: float) -> None:
+        """A chip's spotlight under it at strength k (0 … 1): a soft halo in a light tint of the chip's own colour
+        around it, and a bar of that tint under it that grows from the centre, both scaled with the chip."""
+        from PIL import ImageFilter
+
+        x0, y0, x1, y1 = box
+        w, h = x1 - x0, y1 - y0
+        if ("spot", g) not in self._shine:
+            m = max(6, int(0.45 * h))
+            mask = Image.new("L", (w + 2 * m, h + 2 * m), 0)
+            for sp in sps:
+                mask.paste(255, (sp.x - PAD - x0 + m, sp.y - PAD - y0 + m), sp.image.getchannel("A"))
+            halo = mask.filter(ImageFilter.GaussianBlur(0.3 * h)).point(lambda v: min(255, v * 5 // 2) * 90 // 100)
+            src = next((sp for sp in sps if sp.kind == "shape"), sps[0]).image
+            col = _solid_colour(src)
+            tint = tuple(int(v + (255 - v) * 0.45) for v in col)
+            glow = Image.new("RGBA", halo.size, tint + (0,))
+            glow.putalpha(halo)
+            self._shine[("spot", g)] = (_padded(glow), m, tint)
+        glow, m, tint = self._shine[("spot", g)]
+        c = ((x0 + x1) / 2, (y0 + y1) / 2)
+        r = _scaled(_faded(glow, k), x0 - m, y0 - m, s, 0, 0, c, self.W, self.H)
+        if r is not None:
+            img.paste(r[0], r[1], r[0])
+        bw, bh = w * s * k, max(3, round(0.07 * h))
+        by = c[1] + h * s / 2 + max(4, 0.12 * h)
+        if by + bh < self.H and bw >= 2:
+            img.paste(tint, (round(c[0] - bw / 2), round(by), round(c[0] + bw / 2), round(by + bh)))
 
     def _glow(self, sp: Sprite, piece: Image.Image, x: float) -> Image.Image | None:
         """The light sweep's mask over a surface at position x (0 … 1): a soft diagonal band, only where the
@@ -542,11 +607,20 @@ def build_scene(poster: Image.Image, background: Image.Image, planes: list, laye
         end = EndPhase(end_at, fade, end_card.base, end_card.blocks(), end_card.layout, end_card.keep_picture)
     reveal = _reveal(sprites, beats, placed)
     cta = beats.get("cta")
-    live = Live(cta.settle if cta is not None else (end_at or duration) - 1.0, duration)
+    start = cta.settle if cta is not None else (end_at or duration) - 1.0
+    chips = sorted((g for g in beats if g.startswith("perk") and g[4:].isdigit()), key=lambda g: int(g[4:]))
+    hero = beats.get("hero")
+    # the frames the video read-back samples for the exact rate (checks/video.sample_times): the pulse avoids them
+    avoid = () if hero is None else (round(hero.settle + 2 / fps, 4),
+                                     round((hero.settle + min(hero.until(n / fps), (n - 1) / fps)) / 2, 4))
+    spots = plan_spots(chips, start, end_at if end_at is not None else n / fps, avoid)
+    live = Live(start, duration, spots=spots)
     x0, y0, x1, y1 = focus_zone
-    focus = ((x0 + x1) / 2, (y0 + y1) / 2) if x1 > x0 and y1 > y0 else (W / 2, H / 2)
+    # the push is anchored at the picture's floor (the zone's bottom edge, its centre across): the stage and the
+    # objects grow upwards and sideways, never down over the small print under the picture
+    focus = ((x0 + x1) / 2, y1) if x1 > x0 and y1 > y0 else (W / 2, H)
     # the drift's direction by seed: campaigns differ, a run repeats
     h = int(hashlib.sha256(f"motion|{seed}|{W}x{H}".encode()).hexdigest()[:8], 16)
-    drift = ((0.45 + (h % 30) / 100) * (1 if h & 1 else -1), 0.3 * (1 if h & 2 else -1))
+    drift = ((0.45 + (h % 30) / 100) * (1 if h & 1 else -1), -0.3)   # from above: the planes settle downwards
     return MotionScene(W, H, fps, n, pl, sprites, beats, Camera(focus, drift=drift), poster.convert("RGB"),
                        background.convert("RGB"), live=live, end=end, reveal=reveal)

@@ -6,12 +6,15 @@ The legal band, the disclaimer, the provider line, the AIGC label and the brand 
 to the last (the compliance rule VID-LEGAL asks for the whole clip, at least its last seconds).
 
 The message comes first: the headline (and the text card it stands on) is on screen from frame 0 and settled,
-fully legible, by 0.3 s — a clip that autoplays in a feed has well under a second to say what it is. Then the rest
-enters in reading order (top to bottom): the subhead, the rate as the hero beat (a longer, larger entrance with a
-hold after it), the chips one by one, the button last. Once everything is in, the clip does not sit still: the
-camera keeps moving, the button pulses gently and a light sweeps across it and across the rate plate (`Live`).
-The last ~1.5–1.8 s are the end card (endcard.py): the poster's message blocks make way for the brand, the
-product, the rate and the button, typeset once for the clip's canvas; the legal band stays where it was."""
+fully legible, by 0.3 s, and the rate beside it from frame 0 too, whole and opaque, growing into place by 0.5 s —
+a clip that autoplays in a feed has well under a second to say what it is, and the rate is what stops the thumb.
+Then the rest enters in reading order (top to bottom): the subhead, the chips one by one, the button last. Once
+everything is in, the clip does not sit still: the camera keeps pushing in, the button pulses gently and a light
+sweeps across it and across the rate plate, and the beats (`Live.spots`) give the middle its rhythm: each chip in
+turn in a spotlight (~1.2 s each), then a pulse on the rate plate — a change of scale, never of the figure, and
+clear of the frames the read-back samples. The last ~1.5–1.8 s are the end card (endcard.py): the poster's message
+blocks make way for the brand, the product, the rate and the button, typeset once for the clip's canvas; the legal
+band stays where it was."""
 from __future__ import annotations
 
 import math
@@ -27,9 +30,12 @@ CONTAINERS = ("card",)
 # the message: on screen from frame 0, settled by FIRST_READ
 FIRST = ("headline",)
 FIRST_READ = 0.3     # seconds: the headline is fully legible from here
+HERO_READ = 0.5      # seconds: the rate, on screen from frame 0 beside the headline, has settled by here
 END_PREFIX = "end:"  # the end card's own groups (end:brand, end:headline, end:hero, end:cta)
 
-VERSION = 3   # bump when the motion changes (it is part of a video creative's id)
+VERSION = 4   # bump when the motion changes (it is part of a video creative's id)
+# 4: the rate on screen from frame 0 with the headline (settled by 0.5 s); beats in the live phase (each chip in
+#    turn in a spotlight, a pulse on the rate plate); a stronger camera push
 # 3: headline legible by 0.3 s, chips one by one, a live phase (button pulse, light sweeps, the camera moving until
 #    the end card), an end card for the last ~1.8 s
 
@@ -67,8 +73,9 @@ class Beat:
 @dataclass(frozen=True)
 class Live:
     """What moves once everything is in: the button pulses (a gentle swell every `period` seconds) and a light
-    sweeps across the button after each swell, and across the rate plate now and then. From `start` (the button
-    has settled) to `end` (the clip's end: the end card's button keeps pulsing)."""
+    sweeps across the button after each swell, and across the rate plate now and then; the beats (`spots`: each
+    chip in turn in a spotlight, then a pulse on the rate plate). From `start` (the button has settled) to `end`
+    (the clip's end: the end card's button keeps pulsing)."""
 
     start: float
     end: float
@@ -77,6 +84,19 @@ class Live:
     pulse_s: float = 0.5       # … over half a second
     sweep_s: float = 0.55      # a light sweep takes this long
     hero_every: int = 2        # the rate plate's sweep: every second period
+    spots: tuple[tuple[str, float, float], ...] = ()   # (group, from s, to s): a block in the spotlight (beats)
+    spot_in: float = 0.25      # a spotlight comes up over this long, and goes down over spot_out
+    spot_out: float = 0.3
+
+    def spot(self, t: float, group: str) -> float:
+        """How far `group` is in the spotlight at t: 0 (not) … 1 (fully), eased up and down."""
+        for g, a, b in self.spots:
+            if g != group or not a <= t < b:
+                continue
+            up = min(1.0, (t - a) / self.spot_in)
+            down = min(1.0, (b - t) / self.spot_out)
+            return ease_in_out_sine(max(0.0, min(up, down)))
+        return 0.0
 
     def pulse_scale(self, t: float) -> float:
         """The button's scale at t: 1, or a smooth swell at the start of each period."""
@@ -103,6 +123,38 @@ class Live:
         return x / self.sweep_s
 
 
+def plan_spots(chips: list[str], start: float, stop: float, avoid: tuple[float, ...] = ()
+               ) -> tuple[tuple[str, float, float], ...]:
+    """The live phase's beats between `start` (everything is in) and `stop` (the end card): each chip in turn in
+    the spotlight (~1.2 s each, shorter when the phase is short), then a pulse on the rate plate (0.7 s; a clip
+    without chips pulses the rate every ~1.6 s instead). The rate's
+    pulse keeps clear of the times in `avoid` (the frames the read-back samples for the exact rate)."""
+    room = stop - start - 0.25
+    if room <= 0.6:
+        return ()
+    hero_s = 0.7
+    each = min(1.2, (room - hero_s - 0.1) / len(chips)) if chips else 0.0
+    out: list[tuple[str, float, float]] = []
+    t = start + 0.1
+    if each >= 0.5:
+        for g in chips:
+            out.append((g, round(t, 4), round(t + each, 4)))
+            t += each
+    # the rate's pulse: after the chips (without chips: every ~1.6 s), clear of the sampled frames (±0.1 s)
+    h0 = t + 0.05
+    while True:
+        for a in sorted(avoid):
+            if h0 - 0.1 < a < h0 + hero_s + 0.1:
+                h0 = a + 0.11
+        if h0 + hero_s > stop - 0.15:
+            break
+        out.append(("hero", round(h0, 4), round(h0 + hero_s, 4)))
+        if chips:
+            break
+        h0 += hero_s + 0.9
+    return tuple(out)
+
+
 def group_of(role: str) -> str:
     """The animation group of a layer role: the hero's plate and figure move together, perks each alone."""
     if role in HERO:
@@ -125,12 +177,13 @@ def plan_timeline(groups: list[tuple[str, float]], duration: float, end_at: floa
     movers = [(g, y) for g, y in groups if g not in STATIC]
     first = [g for g, _ in movers if g in CONTAINERS] + [g for g, _ in movers if g in FIRST]
     last = [g for g, _ in movers if g in LAST]
-    reading = [g for g, _ in sorted((m for m in movers if m[0] not in first and m[0] not in LAST),
-                                    key=lambda m: m[1])]
-    # natural timing: the message settled at 0.3 s; the next block 0.1 s later, each 0.5 s with the next 0.25 s
+    opening = [g for g, _ in movers if g == "hero"]   # the rate: what stops the thumb, there from frame 0
+    reading = [g for g, _ in sorted((m for m in movers if m[0] not in first and m[0] not in LAST
+                                     and m[0] not in opening), key=lambda m: m[1])]
+    # natural timing: the message (and the rate, `open`) settled at 0.3 / 0.5 s; the next block 0.1 s later, each 0.5 s with the next 0.25 s
     # after it; the hero 0.8 s and a 0.45 s hold after it; chips 0.16 s apart; the button after a short pause
     plan: list[tuple[str, float, float, str]] = []
-    t = FIRST_READ + 0.05
+    t = (HERO_READ if opening else FIRST_READ) + 0.05
     for g in reading:
         if g == "hero":
             t += 0.1
@@ -154,6 +207,7 @@ def plan_timeline(groups: list[tuple[str, float]], duration: float, end_at: floa
     beats = [Beat(g, 0.0, 0.0, "static") for g in static]
     leave = (end_at, round(end_at + 0.3, 4)) if end_at is not None else (None, None)
     beats += [Beat(g, 0.0, FIRST_READ, "settle", *leave) for g in first]
+    beats += [Beat(g, 0.0, HERO_READ, "open", *leave) for g in opening]
 
     def at(x: float) -> float:
         return round(FIRST_READ + (x - FIRST_READ) * k, 4)

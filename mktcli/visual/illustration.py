@@ -24,7 +24,7 @@ from ..yamlio import load_yaml
 from .base import VisualEngine, VisualRequest, VisualResult
 from .vector import objects, raster
 
-VERSION = "1"
+VERSION = "2"   # 2: the floor under a UI zone eases in at its top
 # objects are rasterised at one of these heights (px) and resized: a few rasterisations per object, ever — the
 # rasters are kept on disk (cache_dir()), since the objects' soft shading (SVG filters) costs 0.05–1 s to rasterise
 MASTERS = (192, 384, 768)
@@ -310,6 +310,8 @@ def _floor(img: Image.Image, box, pal, cx: float) -> None:
     u, v = xx / max(sw - 1, 1), yy / max(sh - 1, 1)
     d = np.abs(u - cx / W) * 1.6
     a = np.clip(1 - d, 0, 1) ** 1.5 * np.clip(1 - v * 0.9, 0, 1) * 0.5
+    top = np.clip(v / 0.15, 0, 1)
+    a = a * (top * top * (3 - 2 * top))   # eased in at its top: no bright line where the zone above ends
     col = np.clip(_rgb(pal.primary) * 1.35 + 12, 0, 255)
     layer = Image.new("RGBA", (sw, sh), (*(int(c) for c in col), 0))
     layer.putalpha(Image.fromarray((a * 255).astype(np.uint8)))
