@@ -118,20 +118,29 @@ def _ink(img, box, color, tol=60) -> int:
     return int((np.abs(a - rgb).sum(axis=2) < tol).sum())
 
 
-def test_first_frames_carry_the_message_and_the_legal_text(clip):
-    """Frame 0 is not empty: the headline is there from the first frame and settled, fully legible, by 0.3 s; the
-    legal band is there; so is the rate (what stops the thumb in a feed), settled by 0.5 s."""
-    import numpy as np
+def _block_on_frames(clip, role: str, times: list[float]):
+    """(frames at `times`, the cover, the block of `role`, its ink on the cover): what a block looks like in place."""
     from PIL import Image
 
     from mktcli.export.video import frames_at
 
     _, out, _, c = clip
-    fr = frames_at(out / c["path"], [0.0, 0.3])
+    fr = frames_at(out / c["path"], times)
     cover = Image.open(out / c["cover"]["path"]).convert("RGB")
-    hl = next(b for b in c["blocks"] if b["role"] == "headline")
-    full = _ink(cover, hl["box"], hl["color"])
+    block = next(b for b in c["blocks"] if b["role"] == role)
+    full = _ink(cover, block["box"], block["color"])
     assert full > 50
+    return fr, cover, block, full
+
+
+def test_first_frames_carry_the_message_and_the_legal_text(clip):
+    """Frame 0 is not empty: the headline is there from the first frame and settled, fully legible, by 0.3 s; the
+    legal band is there; so is the rate (what stops the thumb in a feed), settled by 0.5 s."""
+    import numpy as np
+
+
+    fr, cover, hl, full = _block_on_frames(clip, "headline", [0.0, 0.3])
+    c = clip[3]
     assert _ink(fr[0.0], hl["box"], hl["color"]) > 0.5 * full          # readable on the very first frame
     x0, y0, x1, y1 = (int(v) for v in hl["box"])
     at = np.asarray(fr[0.3], dtype=np.int16)[y0:y1, x0:x1]
@@ -461,16 +470,9 @@ def test_deposit_rate_label_states_the_term_on_the_still_the_clip_and_the_end_ca
 def test_rate_is_on_screen_from_frame_0(clip):
     """The rate's figure is there, opaque, on the first frame (growing from 90% into place) and fully in place
     by 0.5 s: its pixels in its box, as on the cover."""
-    from PIL import Image
 
-    from mktcli.export.video import frames_at
 
-    _, out, _, c = clip
-    fr = frames_at(out / c["path"], [0.0, 0.5])
-    cover = Image.open(out / c["cover"]["path"]).convert("RGB")
-    apr = next(b for b in c["blocks"] if b["role"] == "apr")
-    full = _ink(cover, apr["box"], apr["color"])
-    assert full > 50
+    fr, cover, apr, full = _block_on_frames(clip, "apr", [0.0, 0.5])
     assert _ink(fr[0.0], apr["box"], apr["color"]) > 0.5 * full
     assert _ink(fr[0.5], apr["box"], apr["color"]) > 0.85 * full
 
