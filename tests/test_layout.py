@@ -44,7 +44,7 @@ def insurance(tmp_path_factory):
 
 def test_every_shape_offers_the_same_families():
     names = [set(sh.families) for sh in shapes().values()]
-    assert len(names) == 6 and all(n == names[0] for n in names)   # 5 by aspect ratio, and video_tall
+    assert len(names) == 7 and all(n == names[0] for n in names)   # 5 by aspect ratio, video_tall, video_feed
     assert set(family_names()) >= {"hero", "split", "editorial", "card"}
 
 
