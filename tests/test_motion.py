@@ -388,7 +388,7 @@ channels:
     width: 360
     height: 640
     max_bytes: 4000000
-    min_text_px: 12
+    min_text_px: 11   # the 1080×1920 presets' 32 px, at a third of the size
     safe: {left: 0.06, right: 0.15, top: 0.08, bottom: 0.25}
     layout: video_tall
     video: {fps: 10, min_s: 4, max_s: 30, default_s: 5, max_kbps: 3000}
@@ -562,3 +562,52 @@ def test_end_card_blocks_take_the_stills_checks(clip):
     small = [dict(b, size=6) if b["role"] in ("apr", "apr_label") else b for b in blocks]
     bad = end_card_checks(rs, small, c["check_inputs"])
     assert bad and all(r["message"].startswith("end card:") and r["frame"] == "end card" for r in bad)
+
+
+def _bare_scene(safe=None):
+    """A scene with nothing to draw: enough for the live phase's rules (what sweeps, where a spotlit chip goes)."""
+    from mktcli.motion.frames import MotionScene
+    from mktcli.motion.timeline import Live
+
+    return MotionScene(1080, 1920, 30, 300, [], [], {}, None, None, live=Live(2.0, 10.0), safe=safe)
+
+
+def test_no_light_sweep_over_the_end_cards_rate():
+    """The light sweeps cross the poster's rate plate now and then, never the end card's: a sheen over the figure in
+    the clip's last second (the sign-off, what the read-back samples last) read as a glitch over the number."""
+    sc = _bare_scene()
+    ts = [2.0 + k / 30 for k in range(240)]
+    assert any(sc._sweep(t, "hero") is not None for t in ts)
+    assert any(sc._sweep(t, "end:cta") is not None for t in ts)
+    assert all(sc._sweep(t, "end:hero") is None for t in ts)
+
+
+def test_a_spotlit_chip_grows_inside_the_safe_area():
+    """A chip at the row's end, scaled up in its spotlight, moves in just enough to stay inside the safe area (it
+    grew under the platform's buttons down the right); one in the middle stays where it is."""
+    sc = _bare_scene(safe=(65, 150, 918, 1440))
+    dx = sc._inside(760, 918, 1.15)                     # right edge at the margin: 1.15× would reach 929.85
+    assert dx == pytest.approx(-(158 * 0.15 / 2)) and 839 + dx + 158 * 1.15 / 2 <= 918 + 1e-9
+    assert sc._inside(65, 200, 1.15) == pytest.approx(135 * 0.15 / 2)   # the left end moves right
+    assert sc._inside(400, 560, 1.15) == 0.0 and sc._inside(760, 918, 1.0) == 0.0
+    assert _bare_scene()._inside(760, 918, 1.15) == 0.0  # no safe area known: as before
+
+
+def test_end_card_backdrop_of_a_picture_without_planes_drops_its_subject():
+    """A key visual without depth planes (the procedural engine's coins): the end card's backdrop keeps the
+    picture's light but not its subject — the coins blurred beside the end card's button read as golden stains."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from mktcli.motion.endcard import end_backdrop
+
+    W, H = 360, 640
+    ramp = np.linspace(30, 90, H, dtype=np.float32)[:, None, None] * np.array([0.3, 0.5, 1.0], np.float32)
+    pic = Image.fromarray(np.broadcast_to(ramp, (H, W, 3)).astype(np.uint8))
+    plain = np.asarray(pic, dtype=np.float32)
+    ImageDraw.Draw(pic).ellipse((140, 420, 220, 500), fill=(235, 190, 60))       # a coin in the picture's slot
+    zone = (0, 400, W, 520)
+    got = np.asarray(end_backdrop(pic, [], "#0B1F4A", 0.0, zone), dtype=np.float32)
+    assert np.abs(got - plain)[400:520].max() < 12                               # the slot: the backdrop, no coin
+    blurred = np.asarray(end_backdrop(pic, [], "#0B1F4A", 0.0), dtype=np.float32)   # no zone known: only blurred
+    assert np.abs(blurred - plain)[440:480, 160:200].max() > 60

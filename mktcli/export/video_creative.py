@@ -84,7 +84,7 @@ def _render(renderer, job, bundle_dir: Path, layered: bool) -> tuple[dict[str, A
                                   min_px=ch.legible_px(), role_min=renderer.role_min(ch))
         scene = build_scene(composed.image, composed.layers.background, visual.planes, composed.layers,
                             fps=spec.fps, duration=duration, focus_zone=layout.visual_zone, seed=renderer.seed,
-                            placed=tuple(composed.placed), end_card=end_card)
+                            placed=tuple(composed.placed), end_card=end_card, safe=layout.safe)
     if engine == "diffusers":
         i2v.animate_background(renderer, scene, brief)
     split: dict[str, float] = {}

@@ -4,8 +4,8 @@ Typeset once per clip by the poster's own flow solver and painter (compose/flow.
 card's family from configs/motion.yaml: the same canvas, safe area, legible minimum, role sizes and legal band as the
 poster — so the end card's blocks sit above the poster's legal band, which stays on screen, untouched, for the whole
 clip. The rate keeps the poster's label and figure exactly (the same Hero), so what is checked on the poster is what
-the end card shows. The background is the key visual's far backdrop (no objects), slightly dimmed; a photo without
-planes is blurred and dimmed instead."""
+the end card shows. The background is the key visual's far backdrop (no objects), slightly dimmed; a picture without
+planes has its subject's rows filled in from the backdrop around them, blurred and dimmed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -70,21 +70,45 @@ class EndCard:
         return [p.as_dict() for p in self.placed if p.text and p.role not in KEPT]
 
 
-def end_backdrop(background: Image.Image, planes: list, band: str, dim: float) -> Image.Image:
-    """The end card's backdrop: the illustration's far plane (the lit gradient without stage or objects), else the
-    picture blurred; darkened by `dim` towards the palette's band colour."""
+def end_backdrop(background: Image.Image, planes: list, band: str, dim: float,
+                 zone: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """The end card's backdrop: the illustration's far plane (the lit gradient without stage or objects); else, for a
+    picture without planes, the picture with its subject's rows (`zone`, the visual slot) filled in from the rows
+    above and below it, blurred; else the picture blurred. Darkened by `dim` towards the palette's band colour."""
     W, H = background.size
     far = next((im for name, im, (x, y), depth in planes[:1]
                 if depth == 0 and (x, y) == (0, 0) and im.size == (W, H)), None) if planes else None
     if far is not None:
         base = far.convert("RGB")
     else:
-        small = background.convert("RGB").reduce(4).filter(ImageFilter.GaussianBlur(6))
-        base = small.resize((W, H), Image.BILINEAR)
-        dim = max(dim, 0.35)
+        base = _without_subject(background.convert("RGB"), zone)
+        dim = max(dim, 0.3)
     if dim > 0:
         base = Image.blend(base, Image.new("RGB", (W, H), hex_rgb(band)), dim)
     return base
+
+
+def _without_subject(picture: Image.Image, zone) -> Image.Image:
+    """The picture, its subject gone: blurred objects beside the end card's button read as stains (the coins of a
+    deposit clip came back as golden blobs). Where the subject's slot is a band across the canvas with the backdrop
+    above or below it, its rows are filled in between the rows around it (the backdrop's light across the width
+    stays); a photo filling the canvas is only blurred."""
+    import numpy as np
+
+    W, H = picture.size
+    k = 8
+    small = np.asarray(picture.reduce(k), dtype=np.float32)
+    h = small.shape[0]
+    if zone is not None:
+        x0, y0, x1, y1 = zone
+        a, b = max(0, int(y0 // k) - 1), min(h, int(-(-y1 // k)) + 1)   # the slot's rows and a row of margin
+        if x1 - x0 >= 0.8 * W and 0 < b - a < 0.6 * h and (a > 0 or b < h):
+            above = small[a - 1] if a > 0 else small[b]
+            below = small[b] if b < h else above
+            w = np.linspace(0.0, 1.0, b - a + 2)[1:-1, None, None]
+            small[a:b] = above[None] * (1 - w) + below[None] * w
+    out = Image.fromarray(small.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(3))
+    return out.resize((W, H), Image.BILINEAR)
 
 
 def build_end_card(main: Plan, content: Content, product: str, *, background: Image.Image, planes: list,
@@ -114,7 +138,7 @@ def build_end_card(main: Plan, content: Content, product: str, *, background: Im
     except LayoutError:
         return None
     base = background.convert("RGB") if keep_picture else end_backdrop(background, planes, palette.band,
-                                                                     spec.backdrop_dim)
+                                                                     spec.backdrop_dim, main.visual_zone)
     p = _EndPainter(base, palette, stacks, min_px=min_px, record=True)
     p.safe = plan.safe
     p.paint(plan, end, calm=True, scrim="none")

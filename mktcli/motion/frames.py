@@ -227,6 +227,7 @@ class MotionScene:
     live: Live | None = None     # what keeps moving once everything is in
     end: EndPhase | None = None  # the end card, if the canvas holds one
     reveal: Reveal | None = None  # a text card that unfolds with its contents
+    safe: Box | None = None      # the channel's safe area: a block in the spotlight grows inside it, never past it
     _overlay: dict = field(default_factory=dict, repr=False)
     _shine: dict = field(default_factory=dict, repr=False)
     _still: Image.Image | None = field(default=None, repr=False)
@@ -311,7 +312,7 @@ class MotionScene:
             if b is None or b.progress(t) < 1 or b.presence(t) < 1:
                 continue
             base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
-            if (base == "cta" and lv.pulse_scale(t) != 1.0) or lv.sweep(t, base) is not None \
+            if (base == "cta" and lv.pulse_scale(t) != 1.0) or self._sweep(t, g) is not None \
                     or lv.spot(t, g) > 0:
                 out.append(g)
         for g, a, b_ in lv.spots:
@@ -399,7 +400,7 @@ class MotionScene:
         lv = self.live
         base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
         s = lv.pulse_scale(t) if base == "cta" else 1.0
-        sweep = lv.sweep(t, base)
+        sweep = self._sweep(t, g)
         spot = lv.spot(t, g)
         if spot > 0:   # a beat: a chip grows 15% in a halo with a bar under it; the rate plate swells 7%
             s = 1 + (SPOT_HERO if base == "hero" else SPOT_CHIP) * spot
@@ -409,15 +410,16 @@ class MotionScene:
         x0, y0 = min(sp.box[0] for sp in sps), min(sp.box[1] for sp in sps)
         x1, y1 = max(sp.box[2] for sp in sps), max(sp.box[3] for sp in sps)
         c = ((x0 + x1) / 2, (y0 + y1) / 2)
+        dx = self._inside(x0, x1, s)
         if spot > 0 and base != "hero":
-            self._spotlight(img, g, sps, (x0, y0, x1, y1), s, spot)
+            self._spotlight(img, g, sps, (x0, y0, x1, y1), s, spot, dx)
         for sp in sps:
             if sp.group in without and sp.kind == "text":
                 continue
             if s == 1.0:
                 piece, xy = sp.image, (sp.x - PAD, sp.y - PAD)
             else:
-                r = _scaled(sp.image, sp.x, sp.y, s, 0, 0, c, self.W, self.H)
+                r = _scaled(sp.image, sp.x, sp.y, s, dx, 0, c, self.W, self.H)
                 if r is None:
                     continue
                 piece, xy = r
@@ -427,7 +429,26 @@ class MotionScene:
                 if glow is not None:
                     img.paste((255, 255, 255), xy, glow)
 
-    def _spotlight(self, img: Image.Image, g: str, sps: list[Sprite], box: Box, s: float, k: float) -> None:
+    def _sweep(self, t: float, g: str) -> float | None:
+        """The light sweep across group g at t (0 … 1), or None. Never across the end card's rate: a sheen over the
+        figure in the clip's last second is what a viewer (and the read-back) must not get."""
+        if self.live is None or g == END_PREFIX + "hero":
+            return None
+        return self.live.sweep(t, g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g)
+
+    def _inside(self, x0: float, x1: float, s: float) -> float:
+        """How far a block x0 … x1 scaled by s about its centre moves sideways to stay inside the safe area (a
+        chip at the row's end grew past the margin, under the platform's buttons)."""
+        if s <= 1.0 or self.safe is None:
+            return 0.0
+        c, half = (x0 + x1) / 2, (x1 - x0) * s / 2
+        lo, hi = self.safe[0], self.safe[2]
+        if hi - lo < 2 * half:
+            return (lo + hi) / 2 - c
+        return max(lo - (c - half), 0.0) + min(hi - (c + half), 0.0)
+
+    def _spotlight(self, img: Image.Image, g: str, sps: list[Sprite], box: Box, s: float, k: float,
+                   dx: float = 0.0) -> None:
         """A chip's spotlight under it at strength k (0 … 1): a soft halo in a light tint of the chip's own colour
         around it, and a bar of that tint under it that grows from the centre, both scaled with the chip."""
         from PIL import ImageFilter
@@ -448,13 +469,13 @@ class MotionScene:
             self._shine[("spot", g)] = (_padded(glow), m, tint)
         glow, m, tint = self._shine[("spot", g)]
         c = ((x0 + x1) / 2, (y0 + y1) / 2)
-        r = _scaled(_faded(glow, k), x0 - m, y0 - m, s, 0, 0, c, self.W, self.H)
+        r = _scaled(_faded(glow, k), x0 - m, y0 - m, s, dx, 0, c, self.W, self.H)
         if r is not None:
             img.paste(r[0], r[1], r[0])
         bw, bh = w * s * k, max(3, round(0.07 * h))
         by = c[1] + h * s / 2 + max(4, 0.12 * h)
         if by + bh < self.H and bw >= 2:
-            img.paste(tint, (round(c[0] - bw / 2), round(by), round(c[0] + bw / 2), round(by + bh)))
+            img.paste(tint, (round(c[0] + dx - bw / 2), round(by), round(c[0] + dx + bw / 2), round(by + bh)))
 
     def _glow(self, sp: Sprite, piece: Image.Image, x: float) -> Image.Image | None:
         """The light sweep's mask over a surface at position x (0 … 1): a soft diagonal band, only where the
@@ -576,7 +597,8 @@ def _sprites(layers, placed: tuple, W: int, H: int, prefix: str = "", skip: tupl
 
 
 def build_scene(poster: Image.Image, background: Image.Image, planes: list, layers, *, fps: int, duration: float,
-                focus_zone: Box, seed: int, placed: tuple = (), end_card: EndCard | None = None) -> MotionScene:
+                focus_zone: Box, seed: int, placed: tuple = (), end_card: EndCard | None = None,
+                safe: Box | None = None) -> MotionScene:
     """A clip's scene from the composed poster: `background` the key visual as the composer got it, `planes` the
     engine's depth planes (VisualResult.planes; empty: one plane), `layers` the LayerRecorder of the poster,
     `placed` its placed blocks (the chips' boxes), `end_card` the end card (endcard.py) or None."""
@@ -623,4 +645,4 @@ def build_scene(poster: Image.Image, background: Image.Image, planes: list, laye
     h = int(hashlib.sha256(f"motion|{seed}|{W}x{H}".encode()).hexdigest()[:8], 16)
     drift = ((0.45 + (h % 30) / 100) * (1 if h & 1 else -1), -0.3)   # from above: the planes settle downwards
     return MotionScene(W, H, fps, n, pl, sprites, beats, Camera(focus, drift=drift), poster.convert("RGB"),
-                       background.convert("RGB"), live=live, end=end, reveal=reveal)
+                       background.convert("RGB"), live=live, end=end, reveal=reveal, safe=safe)

@@ -33,7 +33,9 @@ FIRST_READ = 0.3     # seconds: the headline is fully legible from here
 HERO_READ = 0.5      # seconds: the rate, on screen from frame 0 beside the headline, has settled by here
 END_PREFIX = "end:"  # the end card's own groups (end:brand, end:headline, end:hero, end:cta)
 
-VERSION = 4   # bump when the motion changes (it is part of a video creative's id)
+VERSION = 5   # bump when the motion changes (it is part of a video creative's id)
+# 5: no light sweep over the end card's rate; a spotlit chip grows inside the safe area; the end card of a picture
+#    without planes drops its subject (no blurred objects beside the button)
 # 4: the rate on screen from frame 0 with the headline (settled by 0.5 s); beats in the live phase (each chip in
 #    turn in a spotlight, a pulse on the rate plate); a stronger camera push
 # 3: headline legible by 0.3 s, chips one by one, a live phase (button pulse, light sweeps, the camera moving until
