@@ -144,3 +144,18 @@ def test_the_design_gates_hold_on_every_size(tmp_path, write_brief, capsys):
         bad = {k: f.get(k) for k in ("crowding", "unreadability", "empty", "overlaps", "hero")
                if g.get(k) is False}
         assert not bad, (f["segment"], f["channel"], f["layout"], bad)
+
+
+@pytest.mark.parametrize("size,zone", [((1080, 1350), (65, 860, 1015, 1080)), ((800, 1100), (40, 700, 760, 1000)),
+                                       ((1080, 1920), (0, 1150, 1080, 1650))])
+def test_the_glow_fades_out_inside_the_zone(size, zone):
+    """The light behind the hero ends before the zone's feathered top edge does: a glow running past it was cut
+    into a lit box with a hard top edge (a designer's first remark on the 4:5 video covers)."""
+    r = IllustrationEngine().render(_request(width=size[0], height=size[1], visual_zone=zone, product="安心消费贷",
+                                             segment="教师"))
+    backdrop = dict((n, p) for n, p, *_ in r.planes)["backdrop"]
+    lift = np.abs(np.asarray(r.image, np.int16) - np.asarray(backdrop, np.int16)).max(axis=2)
+    x0, y0, x1, y1 = zone
+    top_band = lift[y0:y0 + int((y1 - y0) * 0.16), x0:x1]      # the feather's rows: the glow was 15-32 levels here
+    assert np.percentile(top_band, 90) < 10
+    assert lift[y0:y1, x0:x1].max() > 60                         # … and the zone still has its subject

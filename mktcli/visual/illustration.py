@@ -24,7 +24,7 @@ from ..yamlio import load_yaml
 from .base import VisualEngine, VisualRequest, VisualResult
 from .vector import objects, raster
 
-VERSION = "2"   # 2: the floor under a UI zone eases in at its top
+VERSION = "3"   # 2: the floor under a UI zone eases in at its top; 3: the glow kept inside the zone, blur included
 # objects are rasterised at one of these heights (px) and resized: a few rasterisations per object, ever — the
 # rasters are kept on disk (cache_dir()), since the objects' soft shading (SVG filters) costs 0.05–1 s to rasterise
 MASTERS = (192, 384, 768)
@@ -381,19 +381,17 @@ class IllustrationEngine(VisualEngine):
         info.update(objects=[cast.hero] + [n for n, *_ in items if n != cast.hero], stage=stage)
         fx = Image.new("RGBA", (w, h), (0, 0, 0, 0))     # light, stage and accents: fade out at the zone's edges
         cx = next(bx for n, bx, *_ in items if n == cast.hero)
-        # the glow stays inside the zone: wider, it is cut by the zone's feathered sides into a visible light column
-        glow_r = min(hero_h * 0.85, (x1 - x0) * 0.42)
-        # … and, where the zone reaches the canvas's top or bottom (a strip: 728×90), flattened to stay inside it,
-        # blur included: a glow taller than the canvas is cut by its edges into a lit box around the hero (the
-        # zone's inner edges fade it out by themselves)
-        top, bot, blur = floor - hero_h * 1.05 - glow_r * 0.6, floor - hero_h * 0.2 + glow_r * 0.3, glow_r * 0.5
-        if y0 <= 0 or y1 >= h:
-            blur = min(blur, (y1 - y0) * 0.1)
-            if y0 <= 0:
-                top = max(top, y0 + 2.2 * blur)
-            if y1 >= h:
-                bot = min(bot, y1 - 2.2 * blur)
-        if bot - top >= hero_h * 0.3:
+        # the glow stays inside the zone, its blur included: the zone's feathered edges (10-16% of its size) cut a
+        # glow that runs past them into a lit box around the hero, with a hard top edge on a short zone (a 4:5
+        # video's picture under its text). So the blur is capped by the zone's size, and the ellipse is pulled in
+        # until its blurred edge fades out before the zone's does.
+        blur = min(hero_h * 0.85 * 0.5, (y1 - y0) * 0.1, (x1 - x0) * 0.08)
+        half = min(cx - x0, x1 - cx) - 2.2 * blur
+        glow_r = min(hero_h * 0.85, (x1 - x0) * 0.42, half)
+        top, bot = floor - hero_h * 1.05 - glow_r * 0.6, floor - hero_h * 0.2 + glow_r * 0.3
+        top = max(top, y0 + 2.2 * blur)
+        bot = min(bot, y1 - 2.2 * blur)
+        if bot - top >= hero_h * 0.3 and glow_r > hero_h * 0.2:
             _soft_ellipse(fx, (cx - glow_r, top, cx + glow_r, bot), _mix(_rgb(pal.accent), _rgb(pal.light), 0.4),
                           120, blur)
         xs = [bx - ow / 2 for _, bx, _, ow, _ in items] + [bx + ow / 2 for _, bx, _, ow, _ in items]
