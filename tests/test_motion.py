@@ -593,6 +593,32 @@ def test_a_spotlit_chip_grows_inside_the_safe_area():
     assert _bare_scene()._inside(760, 918, 1.15) == 0.0  # no safe area known: as before
 
 
+def test_the_rate_plates_pulse_keeps_the_plate_where_the_layout_put_it():
+    """The rate plate's group carries a soft shadow as wide as the canvas. Scaled about that and re-centred in the
+    safe area (asymmetric on 9:16: the platform's buttons run down the right), a left-aligned plate slid ~60 px to the
+    frame's left edge at each pulse; it must swell about its own box, inside the safe area."""
+    import numpy as np
+    from PIL import Image
+
+    from mktcli.motion.frames import PAD, MotionScene, Sprite
+    from mktcli.motion.timeline import Live
+
+    def sprite(box, kind, alpha):
+        x0, y0, x1, y1 = box
+        im = Image.new("RGBA", (x1 - x0 + 2 * PAD, y1 - y0 + 2 * PAD), (0, 0, 0, 0))
+        im.paste((20, 30, 60, alpha), (PAD, PAD, PAD + x1 - x0, PAD + y1 - y0))
+        return Sprite("hero", im, x0, y0, kind)
+
+    shadow, plate = sprite((0, 300, 1080, 700), "shape", 8), sprite((65, 400, 820, 600), "shape", 255)
+    live = Live(2.0, 10.0, spots=(("hero", 3.0, 3.7),))
+    sc = MotionScene(1080, 1920, 30, 300, [], [shadow, plate], {}, None, None, live=live, safe=(65, 150, 918, 1440))
+    img = Image.new("RGB", (1080, 1920), (255, 255, 255))
+    sc._draw_live(img, "hero", 3.35, ())                  # the top of the pulse: 7% larger
+    ink = np.nonzero(np.asarray(img.convert("L"))[500] < 128)[0]
+    # about its own box, kept inside the safe area: the left edge stays on the margin, the plate 7% wider
+    assert ink.min() == pytest.approx(65, abs=2) and ink.max() == pytest.approx(65 + 755 * 1.07, abs=3)
+
+
 def test_end_card_backdrop_of_a_picture_without_planes_drops_its_subject():
     """A key visual without depth planes (the procedural engine's coins): the end card's backdrop keeps the
     picture's light but not its subject — the coins blurred beside the end card's button read as golden stains."""
@@ -611,3 +637,20 @@ def test_end_card_backdrop_of_a_picture_without_planes_drops_its_subject():
     assert np.abs(got - plain)[400:520].max() < 12                               # the slot: the backdrop, no coin
     blurred = np.asarray(end_backdrop(pic, [], "#0B1F4A", 0.0), dtype=np.float32)   # no zone known: only blurred
     assert np.abs(blurred - plain)[440:480, 160:200].max() > 60
+
+
+def test_the_end_card_holds_a_quarter_of_the_clip_and_cuts_in_without_an_empty_frame():
+    from mktcli.motion.timeline import end_card_seconds, plan_end_card, plan_timeline
+
+    # 2.5 s of a 10 s clip (1.8 s was gone before a designer had read it), 1.5 s at least, 3 s at most
+    assert [end_card_seconds(d) for d in (5, 8, 10, 15, 30)] == [1.5, 2.0, 2.5, 3.0, 3.0]
+    end_at = 10 - end_card_seconds(10)
+    poster = plan_timeline([("headline", 100), ("hero", 200), ("perk1", 300), ("cta", 400), ("legal", 900)], 10,
+                           end_at)
+    card = plan_end_card([("end:brand", 50), ("end:headline", 100), ("end:hero", 200), ("end:cta", 300)], end_at)
+    assert all(b.settle <= 10 - 1.75 for b in card)   # the whole end card legible for its last 1.75 s (was 1.2 s)
+    for i in range(31):                               # the change-over, frame by frame at 30 fps
+        t = end_at + i / 30
+        leaving = max(b.presence(t) for b in poster if b.motion != "static")
+        coming = max(b.progress(t) for b in card)
+        assert max(leaving, coming) >= 0.3, t          # some message on screen all along (was 0.26 at its lowest)

@@ -1,4 +1,4 @@
-"""The end card: the last ~1.8 s of a clip, a calm sign-off with the brand, the product, the rate and the button.
+"""The end card: the last quarter of a clip (1.5–3 s), a calm sign-off with the brand, the product, the rate and the button.
 
 Typeset once per clip by the poster's own flow solver and painter (compose/flow.py, compose/blocks.py) with the end
 card's family from configs/motion.yaml: the same canvas, safe area, legible minimum, role sizes and legal band as the

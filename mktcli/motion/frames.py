@@ -407,12 +407,15 @@ class MotionScene:
         sps = [sp for sp in self.sprites if sp.group == g]
         if not sps:
             return
-        x0, y0 = min(sp.box[0] for sp in sps), min(sp.box[1] for sp in sps)
-        x1, y1 = max(sp.box[2] for sp in sps), max(sp.box[3] for sp in sps)
+        # the group's own box: its words and surfaces, not a soft shadow that runs the canvas's width (the rate
+        # plate's): scaled about that, a left-aligned plate slid off-centre and was shifted to the frame's edge
+        core = [sp for sp in sps if sp.kind == "text" or sp.box[2] - sp.box[0] < self.W * 0.95] or sps
+        x0, y0 = min(sp.box[0] for sp in core), min(sp.box[1] for sp in core)
+        x1, y1 = max(sp.box[2] for sp in core), max(sp.box[3] for sp in core)
         c = ((x0 + x1) / 2, (y0 + y1) / 2)
         dx = self._inside(x0, x1, s)
         if spot > 0 and base != "hero":
-            self._spotlight(img, g, sps, (x0, y0, x1, y1), s, spot, dx)
+            self._spotlight(img, g, core, (x0, y0, x1, y1), s, spot, dx)
         for sp in sps:
             if sp.group in without and sp.kind == "text":
                 continue
@@ -443,8 +446,8 @@ class MotionScene:
             return 0.0
         c, half = (x0 + x1) / 2, (x1 - x0) * s / 2
         lo, hi = self.safe[0], self.safe[2]
-        if hi - lo < 2 * half:
-            return (lo + hi) / 2 - c
+        if hi - lo < 2 * half:   # wider than the safe area either way: it stays where the layout put it
+            return 0.0
         return max(lo - (c - half), 0.0) + min(hi - (c + half), 0.0)
 
     def _spotlight(self, img: Image.Image, g: str, sps: list[Sprite], box: Box, s: float, k: float,

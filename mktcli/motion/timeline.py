@@ -12,7 +12,7 @@ Then the rest enters in reading order (top to bottom): the subhead, the chips on
 everything is in, the clip does not sit still: the camera keeps pushing in, the button pulses gently and a light
 sweeps across it and across the rate plate, and the beats (`Live.spots`) give the middle its rhythm: each chip in
 turn in a spotlight (~1.2 s each), then a pulse on the rate plate — a change of scale, never of the figure, and
-clear of the frames the read-back samples. The last ~1.5–1.8 s are the end card (endcard.py): the poster's message
+clear of the frames the read-back samples. The last quarter (1.5–3 s) is the end card (endcard.py): the poster's message
 blocks make way for the brand, the product, the rate and the button, typeset once for the clip's canvas; the legal
 band stays where it was."""
 from __future__ import annotations
@@ -33,7 +33,8 @@ FIRST_READ = 0.3     # seconds: the headline is fully legible from here
 HERO_READ = 0.5      # seconds: the rate, on screen from frame 0 beside the headline, has settled by here
 END_PREFIX = "end:"  # the end card's own groups (end:brand, end:headline, end:hero, end:cta)
 
-VERSION = 5   # bump when the motion changes (it is part of a video creative's id)
+VERSION = 6   # bump when the motion changes (it is part of a video creative's id)
+# 6: the end card holds a quarter of the clip (2.5 s of 10 s, was 1.8 s) and comes in as the poster makes way
 # 5: no light sweep over the end card's rate; a spotlit chip grows inside the safe area; the end card of a picture
 #    without planes drops its subject (no blurred objects beside the button)
 # 4: the rate on screen from frame 0 with the headline (settled by 0.5 s); beats in the live phase (each chip in
@@ -167,8 +168,10 @@ def group_of(role: str) -> str:
 
 
 def end_card_seconds(duration: float) -> float:
-    """How long the end card holds: 1.8 s of a clip of 8 s or more, 1.5 s of a shorter one."""
-    return 1.8 if duration >= 8 else 1.5
+    """How long the end card holds: a quarter of the clip, 1.5 s at least and 3 s at most (2.5 s of a 10 s clip).
+    The end card is the frame a viewer leaves on and the one to act on; at 1.8 s of 10 s a designer found it gone
+    before it had been read."""
+    return min(3.0, max(1.5, round(duration * 0.25, 2)))
 
 
 def plan_timeline(groups: list[tuple[str, float]], duration: float, end_at: float | None = None) -> list[Beat]:
@@ -207,7 +210,9 @@ def plan_timeline(groups: list[tuple[str, float]], duration: float, end_at: floa
     # squeeze what comes after the first read (the headline's 0.3 s stays)
     k = (budget - FIRST_READ) / (natural - FIRST_READ) if natural > budget else 1.0
     beats = [Beat(g, 0.0, 0.0, "static") for g in static]
-    leave = (end_at, round(end_at + 0.3, 4)) if end_at is not None else (None, None)
+    # the poster's blocks make way quickly (0.25 s) while the end card's first blocks are already coming in: the
+    # change reads as one cut, not as a fade through an empty frame
+    leave = (end_at, round(end_at + 0.25, 4)) if end_at is not None else (None, None)
     beats += [Beat(g, 0.0, FIRST_READ, "settle", *leave) for g in first]
     beats += [Beat(g, 0.0, HERO_READ, "open", *leave) for g in opening]
 
@@ -223,17 +228,17 @@ def plan_end_card(groups: list[tuple[str, float]], start: float) -> list[Beat]:
     button last; each holds to the end."""
     order = [g for g, _ in sorted(groups, key=lambda m: m[1]) if not g.endswith("cta")]
     order += [g for g, _ in groups if g.endswith("cta")]
-    out, t = [], start + 0.12
+    out, t = [], start + 0.05
     for g in order:
         base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
         if base == "hero":
-            out.append(Beat(g, round(t, 4), round(t + 0.5, 4), "pop"))
-            t += 0.16
+            out.append(Beat(g, round(t, 4), round(t + 0.45, 4), "pop"))
+            t += 0.12
         elif base == "cta":
-            out.append(Beat(g, round(t + 0.05, 4), round(t + 0.45, 4), "pop"))
+            out.append(Beat(g, round(t + 0.05, 4), round(t + 0.4, 4), "pop"))
         else:
-            out.append(Beat(g, round(t, 4), round(t + 0.4, 4), "rise"))
-            t += 0.1
+            out.append(Beat(g, round(t, 4), round(t + 0.35, 4), "rise"))
+            t += 0.07
     return out
 
 
