@@ -66,3 +66,20 @@ def test_worst_contrast_samples_the_whole_box():
     img2 = Image.new("RGB", (1000, 400), (255, 255, 255))
     img2.paste((0, 0, 0), (0, 300, 1000, 400))
     assert worst_contrast(img2, (0, 0, 1000, 400), (255, 255, 255)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("box,radius", [((240, 300, 660, 390), 45.0), ((100, 100, 800, 700), 30.0),
+                                        ((300, 500, 420, 540), 20.0)])
+def test_a_drop_shadow_fades_out_before_its_box_ends(box, radius):
+    """A button's shadow on a plain backdrop: nothing changes along the edges of the area it paints, so no seam
+    (its box ended 1.5 blur radii below the button: the shadow was cut at ~20% strength, a line across the picture
+    under every 9:16 video's button)."""
+    bg = Image.new("RGB", (900, 900), (200, 200, 200))
+    c = Canvas(bg, None, {}, min_px=12)
+    c._shadow(box, radius, 255, "cta")
+    drop = 200 - np.asarray(c.img.convert("L"), np.int16)
+    ys, xs = np.nonzero(drop > 0)
+    assert drop.max() >= 20                                   # there is a shadow …
+    rows = [drop[y, xs.min():xs.max() + 1].max() for y in range(ys.max() - 3, ys.max() + 1)]
+    assert max(rows) <= 1                                     # … and it has faded to nothing where it stops
+    assert drop[ys.min():ys.max() + 1, xs.max()].max() <= 1 and drop[ys.min():ys.max() + 1, xs.min()].max() <= 1

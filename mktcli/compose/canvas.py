@@ -50,6 +50,11 @@ def overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
 
+# a drop shadow's box reaches this many blur radii past its shape (all round, and below the shape's offset): at 1.5
+# the blur was cut at ~20% of its strength under a button, a visible seam across the picture under it
+SHADOW_MARGIN = 3
+
+
 @lru_cache(maxsize=64)
 def _shadow_parts(sw: int, sh: int, pad: int, radius: float,
                   parts: tuple[tuple[int, int, int, int], ...]) -> list[Image.Image | None]:
@@ -67,9 +72,10 @@ def _shadow_mask(sw: int, sh: int, pad: int, radius: float) -> Image.Image:
     """A shadow's blurred mask at reduced size (a soft shadow needs no detail, and blur is costly): the same
     button or card recurs across a brief's segments, so it is kept. Callers must not modify it."""
     q = 8 if pad >= 24 else 4
+    m_ = SHADOW_MARGIN * pad
     m = Image.new("L", (max(1, sw // q), max(1, sh // q)), 0)
-    ImageDraw.Draw(m).rounded_rectangle([2 * pad / q, (2 * pad + pad // 2) / q, (sw - 2 * pad) / q,
-                                         (sh - 2 * pad + pad // 2) / q], radius=radius / q, fill=70)
+    ImageDraw.Draw(m).rounded_rectangle([m_ / q, (m_ + pad // 2) / q, (sw - m_) / q, (sh - m_) / q],
+                                        radius=radius / q, fill=70)
     return m.filter(ImageFilter.GaussianBlur(max(0.5, pad / q)))
 
 
@@ -178,8 +184,9 @@ class Canvas:
         """A soft drop shadow (its mask blurred at reduced size, then scaled up where it shows). Under an opaque shape only what lies around it and under its rounded corners is scaled up and painted."""
         x0, y0, x1, y1 = box
         pad = int(max(2, radius * 0.6))
-        sw, sh = int(x1 - x0) + 4 * pad, int(y1 - y0) + 4 * pad
-        sx, sy = int(x0) - 2 * pad, int(y0) - 2 * pad
+        m_ = SHADOW_MARGIN * pad
+        sw, sh = int(x1 - x0) + 2 * m_, int(y1 - y0) + 2 * m_ + pad // 2
+        sx, sy = int(x0) - m_, int(y0) - m_
         parts = [(0, 0, sw, sh)]
         if alpha == 255:   # the shape's rectangle in shadow coordinates: around it, and under its rounded corners
             r0, r1 = (int(round(x0)) - sx, int(round(y0)) - sy), (int(round(x1)) - sx, int(round(y1)) - sy)
