@@ -91,6 +91,26 @@ def test_procedural_is_deterministic_and_seed_sensitive():
     assert g[:, :150].std() < g[:, 220:].std()
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_procedural_coin_stacks_rise_from_left_to_right(seed):
+    """A deposit's coins: three stacks, each taller than the one on its left (stacks falling to the right read as
+    money running out)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from mktcli.brand import load_brand
+    from mktcli.visual.procedural import _coins
+
+    layer = Image.new("RGBA", (600, 300), (0, 0, 0, 0))
+    _coins(ImageDraw.Draw(layer), 600, 300, load_brand("default").palette_for("deposit"), np.random.default_rng(seed))
+    alpha = np.asarray(layer.getchannel("A"))
+    tops = []
+    for x0, x1 in ((110, 220), (240, 350), (370, 480)):     # the three stacks' columns (centres at 28/50/72%)
+        rows = np.nonzero(alpha[:, x0:x1].max(axis=1))[0]
+        tops.append(int(rows.min()))
+    assert tops[0] > tops[1] > tops[2], tops
+
+
 def test_broken_plugin_fails_when_asked_for_not_before(monkeypatch):
     regs = {**base.available(), "broken": "no_such_module:Engine"}
     monkeypatch.setattr(base, "available", lambda: regs)

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .base import VisualEngine, VisualRequest, VisualResult
 
-VERSION = "2"
+VERSION = "3"
 
 
 def _rgb(h: str) -> np.ndarray:
@@ -93,9 +93,12 @@ def _cards(d, zw, zh, pal, rng, layer: Image.Image):
 def _coins(d, zw, zh, pal, rng):
     acc, light, dark = _rgb(pal.accent), _rgb(pal.light), _rgb(pal.primary_dark)
     r = min(zw * 0.11, zh * 0.2)
+    # three stacks that rise from left to right, as savings grow (stacks falling to the right read as money
+    # running out: a designer's remark on a deposit clip)
+    counts = sorted(int(n) for n in rng.choice(np.arange(3, 8), size=3, replace=False))
     for s in range(3):
         cx = zw * (0.28 + 0.22 * s) + rng.uniform(-r * 0.2, r * 0.2)
-        n = int(rng.integers(3, 7))
+        n = counts[s]
         base = zh * 0.5 + n * r * 0.16
         for k in range(n):
             cy = base - k * r * 0.32
@@ -169,7 +172,7 @@ class ProceduralEngine(VisualEngine):
     forkable = True
 
     def cache_key(self, req: VisualRequest) -> tuple:
-        return (self.name, req.width, req.height, req.palette.model_dump_json(), req.motif, req.seed,
+        return (self.name, VERSION, req.width, req.height, req.palette.model_dump_json(), req.motif, req.seed,
                 req.visual_zone)
 
     def render(self, req: VisualRequest) -> VisualResult:
