@@ -311,7 +311,7 @@ class MotionScene:
             b = self.beats.get(g)
             if b is None or b.progress(t) < 1 or b.presence(t) < 1:
                 continue
-            base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
+            base = g.removeprefix(END_PREFIX)
             if (base == "cta" and lv.pulse_scale(t) != 1.0) or self._sweep(t, g) is not None \
                     or lv.spot(t, g) > 0:
                 out.append(g)
@@ -398,7 +398,7 @@ class MotionScene:
         sprites scaled about the group's centre, the sweep over its surfaces (the button, the plate), under its
         words."""
         lv = self.live
-        base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
+        base = g.removeprefix(END_PREFIX)
         s = lv.pulse_scale(t) if base == "cta" else 1.0
         sweep = self._sweep(t, g)
         spot = lv.spot(t, g)
@@ -437,7 +437,7 @@ class MotionScene:
         figure in the clip's last second is what a viewer (and the read-back) must not get."""
         if self.live is None or g == END_PREFIX + "hero":
             return None
-        return self.live.sweep(t, g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g)
+        return self.live.sweep(t, g.removeprefix(END_PREFIX))
 
     def _inside(self, x0: float, x1: float, s: float) -> float:
         """How far a block x0 … x1 scaled by s about its centre moves sideways to stay inside the safe area (a

@@ -230,7 +230,7 @@ def plan_end_card(groups: list[tuple[str, float]], start: float) -> list[Beat]:
     order += [g for g, _ in groups if g.endswith("cta")]
     out, t = [], start + 0.05
     for g in order:
-        base = g[len(END_PREFIX):] if g.startswith(END_PREFIX) else g
+        base = g.removeprefix(END_PREFIX)
         if base == "hero":
             out.append(Beat(g, round(t, 4), round(t + 0.45, 4), "pop"))
             t += 0.12
